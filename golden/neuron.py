@@ -1,0 +1,178 @@
+"""The neuron contract as executable models: bit-exact fixed point and float64, vectorised over neurons.
+
+Both models run the one function `array_step`, so the only difference between them is quantisation:
+the fixed model rounds every exponential decay down (arithmetic shift right by 12, i.e. floor), the
+float model does not round at all. Both saturate to the same ranges (saturation is a design rule, not
+a rounding). The update equations are those of `lapicque.spec`.
+
+Widths: all arithmetic is int64 (fixed) or float64 (float); products `x * d` are at most
+2**31 * 4096 < 2**44, so neither overflows nor loses precision before the explicit saturation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lapicque.spec import DECAY_ONE, DECAY_SHIFT, ArraySpec, signed_range
+
+#: event flags every update reports, in bit order (the RTL monitor packs them the same way)
+FLAG_NAMES = (
+    "sat_high", "sat_low", "leak_to_rest", "refractory_entry", "refractory_exit", "hysteresis_release",
+)
+
+
+@dataclass
+class State:
+    """Per-neuron state: membrane v, synaptic current i, refractory counter, hysteresis pulse bit."""
+
+    v: np.ndarray
+    i: np.ndarray
+    ref: np.ndarray
+    pulse: np.ndarray
+
+    def copy(self) -> State:
+        return State(self.v.copy(), self.i.copy(), self.ref.copy(), self.pulse.copy())
+
+    def as_float(self) -> State:
+        return State(self.v.astype(np.float64), self.i.astype(np.float64), self.ref.copy(), self.pulse.copy())
+
+
+@dataclass
+class StepResult:
+    state: State
+    spike: np.ndarray  # bool
+    flags: np.ndarray  # int64 bit set, bit k = FLAG_NAMES[k]
+    v_pre: np.ndarray  # membrane after integration, before threshold and reset
+    fired: np.ndarray  # bool: threshold crossed (normal) or pulse started (hysteresis)
+    released: np.ndarray  # bool: hysteresis pulse ended
+
+
+def zero_state(n: int) -> State:
+    z = np.zeros(n, dtype=np.int64)
+    return State(z.copy(), z.copy(), z.copy(), z.copy())
+
+
+def _decay(x, d, fixed: bool):
+    if fixed:
+        return x - ((x * d) >> DECAY_SHIFT)
+    return x - x * d / DECAY_ONE
+
+
+def _linear_leak(x, d):
+    return np.where(x > 0, np.maximum(x - d, 0), np.minimum(x + d, 0))
+
+
+def _clip(x, lo, hi):
+    return np.minimum(np.maximum(x, lo), hi)  # cheaper than np.clip on small arrays
+
+
+_FLAG_WEIGHTS = np.int64(1) << np.arange(len(FLAG_NAMES), dtype=np.int64)
+
+
+def array_step(spec: ArraySpec, state: State, acc, ext, fixed: bool) -> StepResult:
+    """One timestep of every neuron. `acc` is the synaptic input (sum of weights of last step's spikes).
+
+    State arrays may carry leading batch axes ([steps, neurons]): each row is stepped independently.
+    """
+    p = spec.params
+    i_lo, i_hi = signed_range(spec.widths.i)
+    v_lo, v_hi = signed_range(spec.widths.v)
+    v, i, ref, pulse = state.v, state.i, state.ref, state.pulse != 0
+    hyst = p["hysteresis"] == 1
+    theta_hi = p["theta_hi"]
+
+    # 1. synaptic current (integrates during refractory too)
+    i_raw = _decay(i, p["decay"], fixed) + acc + ext
+    i_new = _clip(i_raw, i_lo, i_hi)
+
+    # 2. membrane, unless refractory
+    refractory = ref > 0
+    active = ~refractory
+    leaked = np.where(p["leak_mode"] == 0, _decay(v, p["leak"], fixed), _linear_leak(v, p["leak"]))
+    v_raw = leaked + i_new + p["bias"] - np.where(hyst & pulse, p["reset_current"], 0)
+    v_pre = _clip(v_raw, v_lo, v_hi)
+
+    # 3. threshold, reset, refractory
+    crossed = active & (v_pre >= theta_hi)
+    fired = crossed & ~hyst
+    sub_raw = v_pre - theta_hi
+    subtract = fired & (p["reset_mode"] == 1)
+    v_new = np.where(refractory, v, np.where(fired, np.where(subtract, _clip(sub_raw, v_lo, v_hi),
+                                                             p["v_reset"]), v_pre))
+    # 4. axon-hillock hysteresis: the pulse starts at theta_hi and ends at theta_lo
+    started = crossed & hyst & ~pulse
+    released = active & hyst & pulse & (v_pre <= p["theta_lo"])
+    pulse_new = hyst & ((pulse & ~released) | started)
+    spike = fired | pulse_new
+    ended = fired | released
+    ref_new = np.where(refractory, ref - 1, np.where(ended, p["refractory"], 0))
+
+    flag_bits = np.stack((
+        (i_raw > i_hi) | (active & (v_raw > v_hi)) | (subtract & (sub_raw > v_hi)),
+        (i_raw < i_lo) | (active & (v_raw < v_lo)) | (subtract & (sub_raw < v_lo)),
+        active & (v != 0) & (leaked == 0),
+        ended & (p["refractory"] > 0),
+        refractory & (ref == 1),
+        released,
+    ), axis=-1)
+    flags = flag_bits.astype(np.int64) @ _FLAG_WEIGHTS
+    new = State(v_new, i_new, ref_new.astype(np.int64), pulse_new.astype(np.int64))
+    return StepResult(new, spike, flags, v_pre, fired | started, released)
+
+
+def synaptic_input(spec: ArraySpec, spikes: np.ndarray) -> np.ndarray:
+    """The input each neuron receives next step: the sum of weights of the spiking sources (exact)."""
+    return np.asarray(spikes, dtype=np.int64) @ spec.weights
+
+
+class ArrayModel:
+    """A model of the whole array that keeps its own state and the pending synaptic input.
+
+    `fixed=True` is the bit-exact contract; `fixed=False` the float64 model of the same equations.
+    """
+
+    def __init__(self, spec: ArraySpec, fixed: bool = True, state: State | None = None):
+        self.spec = spec
+        self.fixed = fixed
+        state = state if state is not None else zero_state(spec.neurons)
+        self.state = state.copy() if fixed else state.as_float()
+        self.acc = np.zeros(spec.neurons, dtype=np.int64)
+        self.timestep = 0
+
+    def step(self, ext) -> StepResult:
+        result = array_step(self.spec, self.state, self.acc, np.asarray(ext, dtype=np.int64), self.fixed)
+        self.state = result.state
+        self.acc = synaptic_input(self.spec, result.spike)
+        self.timestep += 1
+        return result
+
+    def run(self, ext_steps: np.ndarray) -> dict[str, np.ndarray]:
+        """Run len(ext_steps) steps; returns traces [steps, neurons] of v, i, ref, pulse, spike, flags."""
+        names = ("v", "i", "ref", "pulse", "spike", "flags")
+        out = {k: [] for k in names}
+        for ext in ext_steps:
+            r = self.step(ext)
+            for k, x in zip(names, (r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags),
+                            strict=True):
+                out[k].append(x)
+        return {k: np.array(v) for k, v in out.items()}
+
+
+def quantisation_bound(spec: ArraySpec) -> dict[str, np.ndarray]:
+    """Per-neuron bound on (fixed - float) after one step from the same integer state, in LSB.
+
+    Each floor-rounded decay adds an error in [0, 1); saturation is 1-Lipschitz and keeps it.
+    The current sees one decay; the membrane sees its own leak (exponential mode) plus the current's.
+    A decay of 0 or 4096 is exact, as is the linear leak, so those neurons must match the float
+    model exactly (bound 0). The scoreboard checks 0 <= fixed - float < bound (or == 0 for bound 0).
+    """
+    p = spec.params
+
+    def inexact(d):
+        return ((d != 0) & (d != DECAY_ONE)).astype(np.int64)
+
+    b_i = inexact(p["decay"])
+    b_v = b_i + np.where(p["leak_mode"] == 0, inexact(p["leak"]), 0)
+    return {"i": b_i, "v": b_v}

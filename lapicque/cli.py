@@ -1,0 +1,159 @@
+"""The `lapicque` command line.
+
+Exit status: 0 when every check passed, 1 when a verification failed (the first mismatch is
+printed), 2 for bad input (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from .errors import LapicqueError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not usage plus message
+        raise LapicqueError(f"{message}; see '{self.prog} --help'")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="lapicque", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    verify = sub.add_parser("verify", help="prove the RTL array equal to the fixed and float models",
+                            description="Build the RTL of a neuron array, simulate it with cocotb and check "
+                                        "every state update against the bit-exact and float models.")
+    _verify_options(verify)
+
+    demo = sub.add_parser("demo", help="the end-to-end demo: a small verification run, results in runs/demo")
+    demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
+    demo.add_argument("--sim", default="verilator", help="simulator: verilator (default) or icarus")
+    return parser
+
+
+def _verify_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spec", type=Path, help="array description (TOML); default: a random array")
+    p.add_argument("--neurons", type=_positive, help="neurons of the random array (default 64)")
+    p.add_argument("--lanes", type=_positive, help="parallel lanes (default 2, or the spec's)")
+    p.add_argument("--steps", type=_positive, default=500, help="timesteps to simulate (default 500)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random array and stimulus (default 0)")
+    p.add_argument("--sim", default="verilator", help="simulator: verilator (default) or icarus")
+    p.add_argument("--waves", action="store_true", help="write a waveform file next to the summary")
+    p.add_argument("--backpressure", type=float, default=None,
+                   help="probability per cycle that a back-pressure burst starts on each stream (default 0.02)")
+    p.add_argument("--out", type=Path, default=Path("runs/verify"), help="results folder (default runs/verify)")
+    # test-only: build a deliberately wrong datapath to show that the harness catches it
+    p.add_argument("--inject-bug", help=argparse.SUPPRESS)
+
+
+def _spec_from_args(args):
+    from .spec import load_spec, random_spec
+
+    if args.spec is not None:
+        if args.neurons is not None:
+            raise LapicqueError("give either --spec or --neurons, not both")
+        spec = load_spec(args.spec)
+        if args.lanes is not None:
+            spec = spec.with_lanes(args.lanes)
+        return spec
+    return random_spec(args.neurons or 64, args.lanes or 2, seed=args.seed)
+
+
+def run_verify(args, console: Console) -> int:
+    from lapicque.hdl.datapath import BUGS
+    from lapicque.sim.verify import DEFAULT_BACKPRESSURE, verify
+
+    if args.inject_bug is not None and args.inject_bug not in BUGS:
+        raise LapicqueError(f"--inject-bug must be one of {', '.join(BUGS)}")
+    spec = _spec_from_args(args)
+    backpressure = DEFAULT_BACKPRESSURE if args.backpressure is None else args.backpressure
+    with console.status("starting") as status:
+        summary = verify(spec, args.steps, args.out, seed=args.seed, sim=args.sim, waves=args.waves,
+                         backpressure=backpressure, inject_bug=args.inject_bug,
+                         status=lambda text: status.update(text))
+    print_summary(summary, console)
+    console.print(f"results: {args.out / 'summary.json'}")
+    return EXIT_OK if summary["passed"] else EXIT_FAILED
+
+
+def print_summary(s: dict, console: Console) -> None:
+    verdict = "[bold green]PASSED[/]" if s["passed"] else "[bold red]FAILED[/]"
+    table = Table(title=f"verify: {s['neurons']} neurons x {s['lanes']} lanes, {s['steps']} steps, "
+                        f"{s['simulator']}: {verdict}")
+    table.add_column("check")
+    table.add_column("value", justify="right")
+    table.add_column("bound", justify="right")
+    table.add_row("updates checked", f"{s['updates_checked']:,}", f"{s['neurons'] * s['steps']:,}")
+    table.add_row("bit-exact mismatches", str(s["bit_exact_mismatches"]), "0")
+    table.add_row("float bound violations", str(s["float_bound_violations"]), "0")
+    table.add_row("max float error (LSB)", f"{s['max_float_error_lsb']:.3f}", f"< {s['float_bound_lsb']}")
+    hit = sum(1 for v in s["coverage"].values() if v)
+    table.add_row("coverage bins hit", f"{hit}/{len(s['coverage'])}",
+                  "missed: " + (", ".join(s["coverage_missed"]) or "none"))
+    table.add_row("cycles per step (mean)", f"{s['cycles_per_step']:.1f}",
+                  f"lower bound {s['cycles_per_step_bound']:.1f}")
+    table.add_row("checked updates per s", f"{s['checked_updates_per_s']:,.0f}", "")
+    table.add_row("wall time (s)", f"{s['wall_s']:.1f}", "build cached" if s["build_cached"] else "built")
+    console.print(table)
+    for key, label in (("first_mismatch", "first bit-exact mismatch"),
+                       ("first_float_violation", "first float bound violation")):
+        m = s.get(key)
+        if m:
+            console.print(f"[red]{label}[/]: step {m['step']}, neuron {m['neuron']}, field {m['field']}: "
+                          f"expected {m['expected']}, got {m['got']}")
+    if s.get("timed_out"):
+        console.print("[red]the RTL stopped making progress: the run timed out[/]")
+    if s.get("waves"):
+        console.print(f"waveform: {s['waves']}")
+
+
+def run_demo(args, console: Console) -> int:
+    from .spec import random_spec
+    from lapicque.sim.verify import verify
+
+    console.print("lapicque demo: a 32-neuron, 2-lane array, its RTL proven equal to the fixed-point and "
+                  "float models, update by update")
+    spec = random_spec(32, 2, seed=1)
+    with console.status("starting") as status:
+        summary = verify(spec, 300, args.out, seed=1, sim=args.sim, status=lambda text: status.update(text))
+    print_summary(summary, console)
+    console.print(f"results: {args.out / 'summary.json'} (simulation log: {args.out / 'sim.log'})")
+    return EXIT_OK if summary["passed"] else EXIT_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    console = Console(stderr=False)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "verify":
+            return run_verify(args, console)
+        if args.command == "demo":
+            return run_demo(args, console)
+    except LapicqueError as exc:
+        print(f"lapicque: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("lapicque: interrupted", file=sys.stderr)
+        return 130
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""The neuron-array description: the one place where widths, shifts, rounding and update order live.
+
+The fixed-point model (`lapicque.golden`), the RTL generator (`lapicque.hdl`) and the scoreboard
+(`lapicque.sim`) all read an `ArraySpec`; none of them repeats a width or a rule.
+
+Update rule per neuron and timestep, in this order (codes are integers; rest is code 0)::
+
+    acc   = sum of w[src, n] over the spikes of the previous step            (exact, never overflows)
+    i    <- sat_i( decay(i, du) + acc + ext )                                 (always exponential)
+    if ref > 0:                ref <- ref - 1 ; v unchanged ; no spike          (refractory)
+    else:
+        pull = reset_current if (hysteresis and pulse) else 0
+        v  <- sat_v( leak(v, dv) + i + bias - pull )
+        normal mode:     spike = v >= theta_hi ; on spike v <- v_reset (absolute) or v - theta_hi
+                         (subtract, saturated) and ref <- refractory
+        hysteresis mode: a pulse starts when v >= theta_hi; spike = pulse (one spike per step the
+                         pulse is high); the pulse ends when v <= theta_lo, then ref <- refractory
+
+    decay(x, d) = x - ((x * d) >> 12)                     exponential, floor rounding (arithmetic shift)
+    leak(x, d)  = decay(x, d)           if leak_mode == exponential
+                = x - d clamped at 0 from above, x + d clamped at 0 from below   if linear
+
+Saturation clamps to the signed range of the width and raises a saturation flag; nothing wraps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SpecError
+
+DECAY_SHIFT = 12
+"""Exponential decay factors are 12-bit fractions: d / 4096 of the value is lost per step."""
+DECAY_ONE = 1 << DECAY_SHIFT
+
+LEAK_MODES = ("exponential", "linear")
+RESET_MODES = ("absolute", "subtract")
+
+#: per-neuron parameter names, in the order the parameter memory packs them
+PARAM_NAMES = (
+    "bias", "leak", "decay", "theta_hi", "theta_lo", "refractory", "v_reset", "reset_current",
+    "leak_mode", "reset_mode", "hysteresis",
+)
+
+# allowed range of every width, and a sane default
+WIDTH_LIMITS = {
+    "v": (4, 32, 16),
+    "i": (4, 32, 16),
+    "w": (2, 16, 8),
+    "bias": (2, 32, 16),
+    "ext": (1, 16, 8),
+    "refractory": (1, 16, 4),
+}
+
+
+def signed_range(bits: int) -> tuple[int, int]:
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+
+@dataclass(frozen=True)
+class Widths:
+    """Bit widths of every stored quantity (all signed except `refractory`, a counter)."""
+
+    v: int = 16
+    i: int = 16
+    w: int = 8
+    bias: int = 16
+    ext: int = 8
+    refractory: int = 4
+
+    def validate(self) -> None:
+        for name, (lo, hi, _) in WIDTH_LIMITS.items():
+            value = getattr(self, name)
+            if not isinstance(value, int | np.integer) or not lo <= value <= hi:
+                raise SpecError(f"widths.{name} = {value!r} is out of range; allowed {lo}..{hi}")
+
+
+@dataclass
+class ArraySpec:
+    """A neuron array: size, lanes, widths, per-neuron parameters and the weight matrix.
+
+    `params[name]` is an int64 array of length `neurons` for each name in `PARAM_NAMES`;
+    `leak_mode`, `reset_mode` and `hysteresis` hold 0/1 (exponential/linear, absolute/subtract,
+    off/on). `weights[src, dst]` is the weight added to `dst`'s input when `src` spikes.
+    """
+
+    neurons: int
+    lanes: int = 1
+    widths: Widths = field(default_factory=Widths)
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    weights: np.ndarray | None = None
+    monitor: bool = True
+
+    def __post_init__(self) -> None:
+        n = self.neurons
+        if isinstance(n, int | np.integer) and n > 0:
+            defaults = default_params()
+            for name in PARAM_NAMES:
+                value = self.params.get(name, defaults[name])
+                self.params[name] = _broadcast(name, value, n)
+            if self.weights is None:
+                self.weights = np.zeros((n, n), dtype=np.int64)
+            self.weights = np.asarray(self.weights)
+        self.validate()
+
+    # -- derived quantities ---------------------------------------------------------------------
+    @property
+    def depth(self) -> int:
+        """Neurons per lane (the depth of each lane's state and parameter memories)."""
+        return self.neurons // self.lanes
+
+    @property
+    def acc_bits(self) -> int:
+        """Width of the synaptic input accumulator: holds the sum of all N weights without overflow."""
+        return self.widths.w + max(1, (self.neurons - 1).bit_length()) + 1
+
+    @property
+    def leak_bits(self) -> int:
+        """Width of the leak/decay amount field (a 13-bit decay factor, or a linear leak up to v_max)."""
+        return max(DECAY_SHIFT + 1, self.widths.v - 1)
+
+    def param_range(self, name: str) -> tuple[int, int]:
+        w = self.widths
+        v_lo, v_hi = signed_range(w.v)
+        return {
+            "bias": signed_range(w.bias),
+            "leak": (0, max(DECAY_ONE, v_hi)),
+            "decay": (0, DECAY_ONE),
+            "theta_hi": (v_lo, v_hi),
+            "theta_lo": (v_lo, v_hi),
+            "refractory": (0, (1 << w.refractory) - 1),
+            "v_reset": (v_lo, v_hi),
+            "reset_current": (0, v_hi),
+            "leak_mode": (0, 1),
+            "reset_mode": (0, 1),
+            "hysteresis": (0, 1),
+        }[name]
+
+    # -- validation -----------------------------------------------------------------------------
+    def validate(self) -> None:
+        n, lanes = self.neurons, self.lanes
+        if not isinstance(n, int | np.integer) or not 1 <= n <= 65536:
+            raise SpecError(f"neurons = {n!r} is out of range; allowed 1..65536")
+        if not isinstance(lanes, int | np.integer) or not 1 <= lanes <= 64:
+            raise SpecError(f"lanes = {lanes!r} is out of range; allowed 1..64")
+        if n % lanes:
+            raise SpecError(f"neurons = {n} is not a multiple of lanes = {lanes}; choose lanes that divide neurons")
+        if not isinstance(self.widths, Widths):
+            raise SpecError("widths must be a lapicque.spec.Widths")
+        self.widths.validate()
+        for name in PARAM_NAMES:
+            values = self.params[name]
+            lo, hi = self.param_range(name)
+            if name == "leak":
+                # an exponential leak is a 12-bit fraction; a linear one is a code amount
+                hi_each = np.where(self.params["leak_mode"] == 0, DECAY_ONE, hi)
+                bad = np.flatnonzero((values < lo) | (values > hi_each))
+                if bad.size:
+                    k = int(bad[0])
+                    mode = LEAK_MODES[int(self.params["leak_mode"][k])]
+                    raise SpecError(
+                        f"leak[{k}] = {int(values[k])} is out of range for {mode} leak; "
+                        f"allowed {lo}..{int(hi_each[k])}"
+                    )
+                continue
+            bad = np.flatnonzero((values < lo) | (values > hi))
+            if bad.size:
+                k = int(bad[0])
+                raise SpecError(f"{name}[{k}] = {int(values[k])} is out of range; allowed {lo}..{hi}")
+        hyst = self.params["hysteresis"] == 1
+        bad = np.flatnonzero(hyst & (self.params["theta_lo"] >= self.params["theta_hi"]))
+        if bad.size:
+            k = int(bad[0])
+            raise SpecError(
+                f"theta_lo[{k}] = {int(self.params['theta_lo'][k])} must be below "
+                f"theta_hi[{k}] = {int(self.params['theta_hi'][k])} for a hysteresis neuron"
+            )
+        w = self.weights
+        if w.shape != (n, n):
+            raise SpecError(f"weights has shape {w.shape}; expected ({n}, {n}) for {n} neurons")
+        if not np.issubdtype(w.dtype, np.integer):
+            if not np.all(np.isfinite(w)) or not np.all(w == np.round(w)):
+                raise SpecError("weights must be integer codes; quantise them first (lapicque.units)")
+        self.weights = w.astype(np.int64)
+        lo, hi = signed_range(self.widths.w)
+        bad = np.argwhere((self.weights < lo) | (self.weights > hi))
+        if bad.size:
+            s, d = (int(x) for x in bad[0])
+            raise SpecError(
+                f"weights[{s}, {d}] = {int(self.weights[s, d])} does not fit widths.w = {self.widths.w}; "
+                f"allowed {lo}..{hi}"
+            )
+
+    # -- (de)serialisation ----------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "neurons": int(self.neurons),
+            "lanes": int(self.lanes),
+            "monitor": bool(self.monitor),
+            "widths": dataclasses.asdict(self.widths),
+            "params": {k: self.params[k].tolist() for k in PARAM_NAMES},
+            "weights": self.weights.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ArraySpec:
+        return _spec_from_mapping(data, source="spec")
+
+    def with_lanes(self, lanes: int) -> ArraySpec:
+        return ArraySpec(self.neurons, lanes, self.widths, dict(self.params), self.weights.copy(), self.monitor)
+
+
+def default_params() -> dict[str, int]:
+    return {
+        "bias": 0, "leak": 256, "decay": 1024, "theta_hi": 1000, "theta_lo": 0, "refractory": 0,
+        "v_reset": 0, "reset_current": 0, "leak_mode": 0, "reset_mode": 0, "hysteresis": 0,
+    }
+
+
+_ENUMS = {"leak_mode": LEAK_MODES, "reset_mode": RESET_MODES}
+
+
+def _broadcast(name: str, value, n: int) -> np.ndarray:
+    if name in _ENUMS:
+        names = _ENUMS[name]
+
+        def code(x):
+            if isinstance(x, str):
+                if x not in names:
+                    raise SpecError(f"{name} = {x!r} is not one of {', '.join(names)}")
+                return names.index(x)
+            return x
+
+        value = [code(x) for x in value] if isinstance(value, list | tuple) else code(value)
+    if isinstance(value, bool):
+        value = int(value)
+    arr = np.asarray(value)
+    if arr.dtype == bool:
+        arr = arr.astype(np.int64)
+    if arr.ndim == 0:
+        arr = np.full(n, arr)
+    if arr.shape != (n,):
+        raise SpecError(f"{name} has {arr.size} values; expected 1 or {n} (one per neuron)")
+    if not np.issubdtype(arr.dtype, np.number) or not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+        raise SpecError(f"{name} must hold integer codes")
+    return arr.astype(np.int64)
+
+
+_TOP_KEYS = {"neurons", "lanes", "monitor", "widths", "params", "weights"}
+
+
+def _spec_from_mapping(data: dict, source: str) -> ArraySpec:
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise SpecError(f"{source}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_TOP_KEYS))}")
+    if "neurons" not in data:
+        raise SpecError(f"{source}: missing key 'neurons'")
+    widths = data.get("widths", {})
+    bad = set(widths) - set(WIDTH_LIMITS)
+    if bad:
+        raise SpecError(f"{source}: unknown width {sorted(bad)[0]!r}; allowed: {', '.join(WIDTH_LIMITS)}")
+    params = dict(data.get("params", {}))
+    bad = set(params) - set(PARAM_NAMES)
+    if bad:
+        raise SpecError(f"{source}: unknown parameter {sorted(bad)[0]!r}; allowed: {', '.join(PARAM_NAMES)}")
+    n = data["neurons"]
+    weights = data.get("weights")
+    if isinstance(weights, dict):
+        weights = random_weights(n, **_weights_options(weights, source))
+    elif weights is not None:
+        try:
+            weights = np.asarray(weights)
+        except ValueError:
+            raise SpecError(f"{source}: weights must be a rectangular matrix") from None
+    return ArraySpec(
+        neurons=n,
+        lanes=data.get("lanes", 1),
+        widths=Widths(**widths),
+        params=params,
+        weights=weights,
+        monitor=bool(data.get("monitor", True)),
+    )
+
+
+def _weights_options(table: dict, source: str) -> dict:
+    allowed = {"density", "low", "high", "seed"}
+    bad = set(table) - allowed
+    if bad:
+        raise SpecError(f"{source}: unknown weights option {sorted(bad)[0]!r}; allowed: {', '.join(sorted(allowed))}")
+    return table
+
+
+def random_weights(n: int, density: float = 0.1, low: int = -8, high: int = 8, seed: int = 0) -> np.ndarray:
+    """A sparse random weight matrix of integer codes in [low, high], no self-connections."""
+    if not 0.0 <= density <= 1.0:
+        raise SpecError(f"weights.density = {density} is out of range; allowed 0..1")
+    rng = np.random.default_rng(seed)
+    w = rng.integers(low, high + 1, size=(n, n)) * (rng.random((n, n)) < density)
+    np.fill_diagonal(w, 0)
+    return w.astype(np.int64)
+
+
+def load_spec(path: str | Path) -> ArraySpec:
+    """Load a spec from a TOML file (see examples/)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SpecError(f"cannot read spec file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    return _spec_from_mapping(data, source=str(path))
+
+
+def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | None = None) -> ArraySpec:
+    """A spec that exercises every rule: both leak modes, both resets, hysteresis, refractory.
+
+    Parameters are drawn so that the array is active (most neurons fire every few steps) and every
+    saturation edge is reachable with the stimulus of `lapicque.sim.stimulus`.
+    """
+    rng = np.random.default_rng(seed)
+    widths = widths or Widths()
+    n = neurons
+    v_lo, v_hi = signed_range(widths.v)
+    scale = 1 << (widths.v - 6)  # thresholds sit well inside the range, saturation stays reachable
+    hyst = (rng.random(n) < 0.2).astype(np.int64)
+    theta_hi = rng.integers(scale // 2, scale * 4, n)
+    params = {
+        "bias": rng.integers(-scale // 16, scale // 4, n),
+        "leak_mode": (rng.random(n) < 0.4).astype(np.int64),
+        "decay": rng.choice([0, 256, 1024, 2048, 4096], n),
+        "theta_hi": theta_hi,
+        "theta_lo": theta_hi // 4 - rng.integers(0, scale, n),
+        "refractory": rng.integers(0, min(6, (1 << widths.refractory) - 1) + 1, n),
+        "v_reset": rng.integers(-scale // 2, scale // 4, n),
+        "reset_current": rng.integers(scale // 8, scale, n),
+        "reset_mode": (rng.random(n) < 0.5).astype(np.int64),
+        "hysteresis": hyst,
+    }
+    params["leak"] = np.where(
+        params["leak_mode"] == 0, rng.choice([0, 64, 300, 1000, 4096], n), rng.integers(0, scale // 8 + 1, n)
+    )
+    w_lo, w_hi = signed_range(widths.w)
+    weights = random_weights(n, density=min(1.0, 8.0 / n), low=w_lo, high=w_hi, seed=seed + 1)
+    del v_lo, v_hi
+    return ArraySpec(neurons, lanes, widths, params, weights)

@@ -1,0 +1,1 @@
+"""cocotb verification of the RTL against the models: testbench, scoreboard, runners."""

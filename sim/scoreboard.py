@@ -1,0 +1,141 @@
+"""The scoreboard: two checks on every state update the RTL emits, and the functional coverage.
+
+1. bit-exact, in lock-step: the fixed-point model, stepped from the same initial state with the
+   same external input, must match every field of every update exactly (`check_step`);
+2. float: the float model, stepped one step from the RTL's own previous state, must land within
+   the analytic quantisation bound: 0 <= rtl - float < bound (== 0 where the bound is 0). Each
+   step of this check depends only on the RTL's records, so `finish` runs it for all steps at once.
+   Where the two straddle a threshold (a legitimate quantisation effect) only the current is
+   compared, and the straddle is counted.
+
+Free-running float vs RTL (rates, spike coincidence) is statistics, not pass/fail (`free_running`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lapicque.golden.neuron import FLAG_NAMES, ArrayModel, State, array_step, quantisation_bound
+from lapicque.spec import ArraySpec
+
+FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
+STREAM_BINS = ("backpressure_stim", "backpressure_spikes", "backpressure_monitor", "queue_full")
+COVERAGE_BINS = ("spike",) + FLAG_NAMES + STREAM_BINS
+
+
+@dataclass
+class Mismatch:
+    step: int
+    neuron: int
+    field: str
+    expected: int | float
+    got: int | float
+
+    def describe(self) -> str:
+        return (f"step {self.step}, neuron {self.neuron}, field {self.field}: "
+                f"expected {self.expected}, got {self.got}")
+
+    def to_dict(self) -> dict:
+        return {"step": self.step, "neuron": self.neuron, "field": self.field,
+                "expected": self.expected, "got": self.got}
+
+
+class Scoreboard:
+    def __init__(self, spec: ArraySpec, initial: State, steps: int):
+        self.spec = spec
+        self.initial = initial.copy()
+        self.fixed = ArrayModel(spec, fixed=True, state=initial)
+        self.bound = quantisation_bound(spec)
+        self.rtl = {name: np.zeros((steps, spec.neurons), dtype=np.int64) for name in FIELDS}
+        self.steps = 0
+        self.bit_exact_mismatches = 0
+        self.first_mismatch: Mismatch | None = None
+        self.float_bound_violations = 0
+        self.first_float_violation: Mismatch | None = None
+        self.threshold_straddles = 0
+        self.max_float_error_lsb = 0.0
+
+    @property
+    def updates_checked(self) -> int:
+        return self.steps * self.spec.neurons
+
+    def check_step(self, rtl: dict[str, np.ndarray], ext: np.ndarray) -> None:
+        """Check one timestep of RTL updates (arrays over neurons, in neuron order) bit for bit."""
+        t = self.steps
+        r = self.fixed.step(ext)
+        expected = (r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags)
+        for name, exp in zip(FIELDS, expected, strict=True):
+            got = rtl[name]
+            self.rtl[name][t] = got
+            bad = np.flatnonzero(got != exp)
+            if bad.size:
+                self.bit_exact_mismatches += int(bad.size)
+                if self.first_mismatch is None:
+                    n = int(bad[0])
+                    self.first_mismatch = Mismatch(t, n, name, int(exp[n]), int(got[n]))
+        self.steps += 1
+
+    def finish(self, ext: np.ndarray) -> None:
+        """Run the float one-step check over every step recorded so far."""
+        T = self.steps
+        if T == 0:
+            return
+        spec, p = self.spec, self.spec.params
+        rtl = {k: v[:T] for k, v in self.rtl.items()}
+        prev = State(*(np.concatenate([getattr(self.initial, k)[None], rtl[k][:-1]]).astype(np.float64)
+                       if k in ("v", "i") else np.concatenate([getattr(self.initial, k)[None], rtl[k][:-1]])
+                       for k in ("v", "i", "ref", "pulse")))
+        prev_spikes = np.concatenate([np.zeros((1, spec.neurons), dtype=np.int64), rtl["spike"][:-1]])
+        flt = array_step(spec, prev, prev_spikes @ spec.weights, ext[:T], fixed=False)
+        b_i, b_v = self.bound["i"], self.bound["v"]
+        d_i = rtl["i"] - flt.state.i
+        decided_alike = (rtl["spike"] == flt.spike) & (rtl["pulse"] == flt.state.pulse) & (rtl["ref"] == flt.state.ref)
+        # fixed >= float, so a straddle has the float just below theta_hi, or at most b_v below theta_lo
+        near_hi = (flt.v_pre < p["theta_hi"]) & (flt.v_pre > p["theta_hi"] - b_v)
+        near_lo = (flt.v_pre <= p["theta_lo"]) & (flt.v_pre > p["theta_lo"] - b_v)
+        straddle = ~decided_alike & (near_hi | near_lo)
+        d_v = np.where(decided_alike, rtl["v"] - flt.state.v, 0.0)
+
+        def outside(d, bound):
+            return (d < 0) | (d > bound) | ((d == bound) & (bound > 0))
+
+        checks = (("i", d_i, b_i, flt.state.i), ("v", d_v, b_v, flt.state.v),
+                  ("spike", np.where(decided_alike | straddle, 0, 1), 0, flt.spike))
+        self.threshold_straddles = int(straddle.sum())
+        self.max_float_error_lsb = float(max(np.abs(d_i).max(), np.abs(d_v).max()))
+        first = None
+        for name, d, bound, model in checks:
+            err = outside(d, bound)
+            self.float_bound_violations += int(err.sum())
+            if err.any():
+                t, n = (int(x) for x in np.argwhere(err)[0])
+                if first is None or (t, n) < (first.step, first.neuron):
+                    first = Mismatch(t, n, name, float(model[t, n]), float(rtl[name][t, n]))
+        self.first_float_violation = first
+
+    def coverage(self) -> dict[str, int]:
+        """Hit counts of the update bins (the stream bins come from the RTL's counters)."""
+        T = self.steps
+        counts = {"spike": int(self.rtl["spike"][:T].sum())}
+        for bit, name in enumerate(FLAG_NAMES):
+            counts[name] = int(((self.rtl["flags"][:T] >> bit) & 1).sum())
+        return counts
+
+    @property
+    def float_bound_lsb(self) -> int:
+        return int(max(self.bound["i"].max(initial=0), self.bound["v"].max(initial=0)))
+
+
+def free_running(spec: ArraySpec, initial: State, ext: np.ndarray, rtl_spikes: np.ndarray) -> dict:
+    """Free-running float model vs RTL spikes: rates and coincidence (statistics, not pass/fail)."""
+    flt = ArrayModel(spec, fixed=False, state=initial).run(ext[: len(rtl_spikes)])["spike"]
+    rtl = np.asarray(rtl_spikes, dtype=bool)
+    both = int((rtl & flt).sum())
+    total = int(rtl.sum() + flt.sum())
+    return {
+        "rtl_rate_per_step": float(rtl.mean()) if rtl.size else 0.0,
+        "float_rate_per_step": float(flt.mean()) if flt.size else 0.0,
+        "coincidence": (2 * both / total) if total else 1.0,
+    }

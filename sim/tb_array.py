@@ -1,0 +1,318 @@
+"""cocotb testbench of `NeuronArray`: driver, monitors and scoreboard, run by `lapicque.sim.runner`.
+
+Protocol with the DUT: everything is driven and sampled at the falling clock edge. The DUT's
+`valid` and `ready` outputs never depend on the testbench's inputs in the same cycle (its stalls
+come from registered FIFO levels), so a value read at the falling edge is what the next rising edge
+samples, and a handshake is known when the testbench drives its side. The testbench sleeps through
+cycles where no stream can move (most of the spike propagation) and wakes on the DUT's `valid` or
+`ready` rising, which is what makes it fast.
+
+Configuration comes from the folder in `LAPICQUE_TB_DIR` (written by `lapicque.sim.verify`):
+`config.json` (spec, options) and `stimulus.npz` (initial state, external input); results go
+back as `results.json` and `traces.npz`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import cocotb
+import numpy as np
+from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
+
+from lapicque.golden.neuron import State
+from lapicque.hdl.harness import SPIKE_PACK, monitor_pack, packed_aer_layout, packed_monitor_layout, packed_stim_layout
+from lapicque.hdl.layouts import (
+    CFG_PARAM,
+    CFG_STATE,
+    CFG_WEIGHT,
+    STAT_NAMES,
+    cfg_layout,
+    lane_update_layout,
+    monitor_layout,
+    pack,
+    param_layout,
+    state_layout,
+    stats_layout,
+    unpack,
+)
+from lapicque.sim.bits import FieldPlan, bits_to_word, insert, leaves, read_bits
+from lapicque.sim.runner import CLOCK_PERIOD_NS
+from lapicque.sim.scoreboard import FIELDS, Scoreboard
+from lapicque.spec import PARAM_NAMES, ArraySpec
+
+CLOCK_NS = CLOCK_PERIOD_NS  # the clock is made in Verilog by the testbench top
+
+
+class MonitorDecoder:
+    """Decodes one wide monitor transfer (`pack` beats of every lane) into per-neuron field arrays."""
+
+    def __init__(self, spec: ArraySpec, pack: int):
+        wide = dict(packed_monitor_layout(spec, pack))
+        self.items = FieldPlan([wide["items"].offset], wide["items"].width, False)
+        mon = dict(monitor_layout(spec))
+        upd = lane_update_layout(spec)
+        beat_base = wide["data"].offset + np.arange(pack) * monitor_layout(spec).size
+        lane_base = (beat_base[:, None] + mon["lanes"].offset + np.arange(spec.lanes)[None, :] * upd.size).ravel()
+        self.fields = [(path[-1], FieldPlan(lane_base + off, width, sgn)) for path, off, width, sgn in leaves(upd)]
+        self.timestep = FieldPlan(beat_base + mon["timestep"].offset, mon["timestep"].width, False)
+        self.index = FieldPlan(beat_base + mon["index"].offset, mon["index"].width, False)
+
+    def decode(self, bits: np.ndarray):
+        fields = {name: plan(bits) for name, plan in self.fields}
+        return int(self.items(bits)[0]), self.timestep(bits), self.index(bits), fields
+
+
+class ArrayBench:
+    def __init__(self, dut, folder: Path):
+        self.dut = dut
+        self.folder = folder
+        cfg = json.loads((folder / "config.json").read_text())
+        self.options = cfg["options"]
+        self.spec = ArraySpec.from_dict(cfg["spec"])
+        stim = np.load(folder / "stimulus.npz")
+        self.ext = stim["ext"].astype(np.int64)
+        self.initial = State(*(stim[k].astype(np.int64) for k in ("v", "i", "ref", "pulse")))
+        self.steps = int(self.ext.shape[0])
+        self.rng = np.random.default_rng(self.options["seed"])
+        self.pack = monitor_pack(self.spec)
+        self.scoreboard = Scoreboard(self.spec, self.initial, self.steps)
+        self.aer: list[tuple[int, int]] = []
+
+    # -- configuration -------------------------------------------------------------------------
+    async def configure(self):
+        dut, spec = self.dut, self.spec
+        layout = cfg_layout(spec)
+        p_layout, s_layout = param_layout(spec), state_layout(spec)
+        P, D = spec.lanes, spec.depth
+        writes = []
+        for n in range(spec.neurons):
+            lane, local = n % P, n // P
+            params = {name: int(spec.params[name][n]) for name in PARAM_NAMES}
+            state = {"v": int(self.initial.v[n]), "i": int(self.initial.i[n]),
+                     "ref": int(self.initial.ref[n]), "pulse": int(self.initial.pulse[n])}
+            writes.append((CFG_PARAM, lane, local, pack(p_layout, params)))
+            writes.append((CFG_STATE, lane, local, pack(s_layout, state)))
+        w_mask = (1 << spec.widths.w) - 1
+        # the weight memories start at zero in a fresh simulation: only non-zero weights are written
+        for src, dst in np.argwhere(spec.weights != 0):
+            lane, local = int(dst) % P, int(dst) // P
+            writes.append((CFG_WEIGHT, lane, int(src) * D + local, int(spec.weights[src, dst]) & w_mask))
+        payload, valid = dut.cfg__payload, dut.cfg__valid
+        for target, lane, addr, data in writes:
+            payload.value = pack(layout, {"target": target, "lane": lane, "addr": addr, "data": data})
+            valid.value = 1
+            await FallingEdge(dut.clk)
+        valid.value = 0
+
+    def stimulus_words(self) -> list[int]:
+        """Wide stimulus transfers in the order the array consumes them (step, local index, lane)."""
+        spec, K = self.spec, self.pack
+        layout = packed_stim_layout(spec, K)
+        bits_per = spec.widths.ext
+        count = K * spec.lanes
+        offsets = np.arange(count) * bits_per
+        flat = self.ext.reshape(-1, count)  # neuron n = k * lanes + lane, so rows are transfer order
+        words = []
+        for row in flat:
+            bits = np.zeros(layout.size, dtype=np.uint8)
+            insert(bits, offsets, bits_per, row)
+            words.append(bits_to_word(bits))
+        return words
+
+    # -- the run -------------------------------------------------------------------------------
+    async def run(self):
+        dut, spec, opts = self.dut, self.spec, self.options
+        P, D, N, K = spec.lanes, spec.depth, spec.neurons, self.pack
+        rng = self.rng
+        bp = float(opts["backpressure"])
+        decoder = MonitorDecoder(spec, K)
+        aer_fields = {path: (off, width) for path, off, width, _ in leaves(packed_aer_layout(spec))}
+        items_off, items_w = aer_fields[("items",)]
+        aer_plan = [(aer_fields[("data", k, "timestep")], aer_fields[("data", k, "neuron")])
+                    for k in range(SPIKE_PACK)]
+
+        stim_payload, stim_valid = dut.stim__payload, dut.stim__valid
+        mon_payload, mon_ready = dut.monitor__payload, dut.monitor__ready
+        aer_payload, aer_ready = dut.spikes__payload, dut.spikes__ready
+        status, attention, clk = dut.status, dut.attention, dut.clk
+
+        words = self.stimulus_words()
+        # back-pressure comes in bursts: a burst starts with probability bp when a transfer could
+        # happen; output holds last up to a few lanes' depth, long enough to reach back into the array
+        burst = {"stim": 0, "mon": 0, "aer": 0}
+        longest = {"stim": 8, "mon": max(8, 4 * D), "aer": max(8, 4 * D)}
+
+        def hold(name):
+            if burst[name]:
+                burst[name] -= 1
+                return True
+            if bp and rng.random() < bp:
+                burst[name] = int(rng.integers(1, longest[name] + 1))
+                return True
+            return False
+
+        driven = {"stim_valid": 0, "mon_ready": 1, "aer_ready": 1}
+
+        def drive(name, sig, value):
+            if driven[name] != value:
+                sig.value = value
+                driven[name] = value
+
+        step_fields = {name: np.zeros(N, dtype=np.int64) for name in FIELDS}
+        beats_in_step = 0
+        step_seen = 0
+        next_word = 0
+        presented = False
+
+        dut.run__payload.value = self.steps
+        dut.run__valid.value = 1
+        await FallingEdge(clk)
+        dut.run__valid.value = 0
+        while True:
+            st = status.value.to_unsigned()
+            stim_ready, mon_valid, aer_valid, busy = st & 1, (st >> 1) & 1, (st >> 2) & 1, (st >> 3) & 1
+            hot = False
+            # -- stimulus driver
+            if next_word < len(words):
+                if not presented:
+                    if hold("stim"):
+                        drive("stim_valid", stim_valid, 0)
+                    else:
+                        stim_payload.value = words[next_word]
+                        drive("stim_valid", stim_valid, 1)
+                        presented = True
+                if presented and stim_ready:
+                    next_word += 1
+                    presented = False
+                    hot = True
+            else:
+                drive("stim_valid", stim_valid, 0)
+            # -- monitor
+            if mon_valid:
+                hot = True  # look again next cycle: another valid may rise as this one falls
+                if hold("mon"):
+                    drive("mon_ready", mon_ready, 0)
+                else:
+                    drive("mon_ready", mon_ready, 1)
+                    items, steps, index, fields = decoder.decode(read_bits(mon_payload))
+                    for beat in range(K - items, K):
+                        t, k = int(steps[beat]), int(index[beat])
+                        if t != step_seen or k != beats_in_step:
+                            raise AssertionError(
+                                f"monitor out of order: got step {t} index {k}, expected step {step_seen} "
+                                f"index {beats_in_step}")
+                        sl = slice(beat * P, beat * P + P)
+                        for name in FIELDS:
+                            step_fields[name][k * P:(k + 1) * P] = fields[name][sl]
+                        beats_in_step += 1
+                        if beats_in_step == D:
+                            self.scoreboard.check_step(step_fields, self.ext[step_seen])
+                            step_seen += 1
+                            beats_in_step = 0
+            else:
+                drive("mon_ready", mon_ready, 1)
+            # -- spikes (AER), packed
+            if aer_valid:
+                hot = True
+                if hold("aer"):
+                    drive("aer_ready", aer_ready, 0)
+                else:
+                    drive("aer_ready", aer_ready, 1)
+                    word = aer_payload.value.to_unsigned()
+                    items = (word >> items_off) & ((1 << items_w) - 1)
+                    # a partial transfer holds its items in the top slots (see StreamPacker)
+                    for (t_off, t_w), (n_off, n_w) in aer_plan[SPIKE_PACK - items:]:
+                        self.aer.append(((word >> t_off) & ((1 << t_w) - 1), (word >> n_off) & ((1 << n_w) - 1)))
+            else:
+                drive("aer_ready", aer_ready, 1)
+
+            if step_seen == self.steps and not busy and not aer_valid and not hot:
+                if len(self.aer) == int(self.scoreboard.rtl["spike"].sum()):
+                    break
+            if hot or any(burst.values()) or step_seen == self.steps:
+                await FallingEdge(clk)
+            else:
+                # nothing can move until the DUT raises a valid or a ready: sleep through it
+                await RisingEdge(attention)
+                await FallingEdge(clk)
+
+    def read_stats(self) -> dict:
+        return unpack(stats_layout(), self.dut.stats.value.to_unsigned())
+
+
+@cocotb.test()
+async def verify_array(dut):
+    folder = Path(os.environ["LAPICQUE_TB_DIR"])
+    bench = ArrayBench(dut, folder)
+    for sig in (dut.run__valid, dut.cfg__valid, dut.stim__valid):
+        sig.value = 0
+    for sig in (dut.monitor__ready, dut.spikes__ready):
+        sig.value = 1
+    dut.rst.value = 1
+    await FallingEdge(dut.clk)
+    await FallingEdge(dut.clk)
+    dut.rst.value = 0
+    await bench.configure()
+    start_stats = bench.read_stats()
+    wall0 = time.perf_counter()
+    spec = bench.spec
+    budget_cycles = bench.steps * (spec.depth * (spec.neurons + 4) + 64) * 4 + 10_000
+    if os.environ.get("LAPICQUE_TB_PROFILE"):
+        import cProfile
+        prof = cProfile.Profile()
+        prof.enable()
+    run = cocotb.start_soon(bench.run())
+    await First(run.complete, Timer(budget_cycles * CLOCK_NS, unit="ns"))
+    timed_out = not run.done()
+    if timed_out:
+        run.cancel()
+    if os.environ.get("LAPICQUE_TB_PROFILE"):
+        prof.disable()
+        prof.dump_stats(str(folder / "profile.out"))
+    end_stats = bench.read_stats()
+    stats = {k: end_stats[k] - start_stats[k] for k in STAT_NAMES}
+    sb = bench.scoreboard
+    sb.finish(bench.ext)
+    rtl = sb.rtl["spike"][: sb.steps].astype(bool)
+
+    # the AER stream must carry exactly the spikes the monitor reported
+    from_monitor = sorted((int(t), int(n)) for t, n in np.argwhere(rtl))
+    aer_mismatch = None
+    if not timed_out and sorted(bench.aer) != from_monitor:
+        extra = sorted(set(bench.aer) - set(from_monitor))
+        missing = sorted(set(from_monitor) - set(bench.aer))
+        t, n = (extra or missing)[0]
+        aer_mismatch = {"step": t, "neuron": n, "field": "aer", "expected": int(bool(missing)),
+                        "got": int(bool(extra))}
+    check_wall = time.perf_counter() - wall0
+
+    np.savez_compressed(folder / "traces.npz", **{k: v[: sb.steps] for k, v in sb.rtl.items()})
+    coverage = sb.coverage()
+    coverage["backpressure_stim"] = stats["stim_starved"]
+    coverage["backpressure_spikes"] = stats["spike_backpressure"]
+    coverage["backpressure_monitor"] = stats["monitor_backpressure"]
+    coverage["queue_full"] = stats["stall_queue_full"]
+    results = {
+        "timed_out": timed_out,
+        "steps_checked": sb.steps,
+        "updates_checked": sb.updates_checked,
+        "bit_exact_mismatches": sb.bit_exact_mismatches + (1 if aer_mismatch else 0),
+        "first_mismatch": (sb.first_mismatch.to_dict() if sb.first_mismatch else aer_mismatch),
+        "float_bound_violations": sb.float_bound_violations,
+        "first_float_violation": sb.first_float_violation.to_dict() if sb.first_float_violation else None,
+        "threshold_straddles": sb.threshold_straddles,
+        "max_float_error_lsb": sb.max_float_error_lsb,
+        "float_bound_lsb": sb.float_bound_lsb,
+        "coverage": coverage,
+        "stats": stats,
+        "spikes_per_step": rtl.sum(axis=1).tolist(),
+        "aer_events": len(bench.aer),
+        "check_wall_s": check_wall,
+    }
+    tmp = folder / "results.json.tmp"
+    tmp.write_text(json.dumps(results))
+    tmp.replace(folder / "results.json")

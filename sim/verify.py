@@ -1,0 +1,127 @@
+"""`lapicque verify`: build the RTL, run the cocotb testbench, and write the summary.
+
+The summary (`OUT/summary.json`) is written to a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lapicque.errors import LapicqueError
+from lapicque.hdl.array import PIPELINE_LATENCY
+from lapicque.spec import ArraySpec
+
+from . import runner
+from .scoreboard import COVERAGE_BINS, free_running
+from .stimulus import external_input, initial_state
+
+DEFAULT_BACKPRESSURE = 0.02
+
+
+def cycles_lower_bound(spec: ArraySpec, spikes_per_step) -> float:
+    """Mean over steps of max(N / lanes, spikes x fan-out / weight ports) + pipeline latency.
+
+    Weights are stored dense, so a spike's fan-out is N; each lane has one weight port.
+    """
+    spikes = np.asarray(spikes_per_step, dtype=np.float64)
+    if spikes.size == 0:
+        return float("nan")
+    per_step = np.maximum(spec.depth, spikes * spec.neurons / spec.lanes) + PIPELINE_LATENCY
+    return float(per_step.mean())
+
+
+def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = "verilator",
+           waves: bool = False, backpressure: float = DEFAULT_BACKPRESSURE, inject_bug: str | None = None,
+           status=None) -> dict:
+    """Verify the RTL of `spec` against the models for `steps` timesteps; returns the summary."""
+    if not 1 <= steps <= 65535:
+        raise LapicqueError(f"--steps = {steps} is out of range; allowed 1..65535")
+    if not 0.0 <= backpressure < 1.0:
+        raise LapicqueError(f"--backpressure = {backpressure} is out of range; allowed 0 <= p < 1")
+    if not spec.monitor:
+        raise LapicqueError("verification needs the state monitor; set monitor = true in the spec")
+    reason = runner.simulator_missing(sim)
+    if reason:
+        raise LapicqueError(reason)
+
+    def say(text):
+        if status is not None:
+            status(text)
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    wall0 = time.perf_counter()
+    say(f"building the {sim} model of {spec.neurons} neurons x {spec.lanes} lanes")
+    build_dir, cached = runner.build(spec, sim, inject_bug=inject_bug, waves=waves, log_file=out / "build.log")
+    build_s = time.perf_counter() - wall0
+
+    test_dir = out / "sim"
+    if test_dir.exists():
+        shutil.rmtree(test_dir)
+    test_dir.mkdir()
+    state = initial_state(spec, seed)
+    ext = external_input(spec, steps, seed)
+    config = {"spec": spec.to_dict(), "options": {"seed": seed, "backpressure": backpressure}}
+    (test_dir / "config.json").write_text(json.dumps(config))
+    np.savez(test_dir / "stimulus.npz", ext=ext, v=state.v, i=state.i, ref=state.ref, pulse=state.pulse)
+    say(f"simulating {steps} steps with {sim} and checking every update")
+    runner.run_test(build_dir, test_dir, sim, waves=waves, log_file=out / "sim.log")
+    results_path = test_dir / "results.json"
+    if not results_path.exists():
+        raise RuntimeError(f"the testbench wrote no results; see {out / 'sim.log'}")
+    res = json.loads(results_path.read_text())
+
+    waves_file = None
+    if waves:
+        for candidate in sorted(list(test_dir.glob("*.fst")) + list(test_dir.glob("*.vcd"))
+                                + list(build_dir.glob("*.fst")) + list(build_dir.glob("*.vcd"))):
+            waves_file = out / candidate.name
+            shutil.copyfile(candidate, waves_file)
+            break
+
+    coverage = res["coverage"]
+    hit = sum(1 for name in COVERAGE_BINS if coverage.get(name, 0) > 0)
+    stats = res["stats"]
+    passed = (not res["timed_out"] and res["steps_checked"] == steps and res["bit_exact_mismatches"] == 0
+              and res["float_bound_violations"] == 0)
+    summary = {
+        "passed": passed,
+        "simulator": sim,
+        "neurons": spec.neurons,
+        "lanes": spec.lanes,
+        "steps": steps,
+        "seed": seed,
+        "updates_checked": res["updates_checked"],
+        "bit_exact_mismatches": res["bit_exact_mismatches"],
+        "first_mismatch": res["first_mismatch"],
+        "float_bound_violations": res["float_bound_violations"],
+        "first_float_violation": res["first_float_violation"],
+        "threshold_straddles": res["threshold_straddles"],
+        "max_float_error_lsb": res["max_float_error_lsb"],
+        "float_bound_lsb": res["float_bound_lsb"],
+        "coverage": coverage,
+        "coverage_hit_fraction": hit / len(COVERAGE_BINS),
+        "coverage_missed": [name for name in COVERAGE_BINS if coverage.get(name, 0) == 0],
+        "cycles_per_step": stats["busy_cycles"] / max(1, res["steps_checked"]),
+        "cycles_per_step_bound": cycles_lower_bound(spec, res["spikes_per_step"]),
+        "spikes": int(sum(res["spikes_per_step"])),
+        "stats": stats,
+        "free_running": free_running(spec, state, ext, np.load(test_dir / "traces.npz")["spike"]),
+        "checked_updates_per_s": res["updates_checked"] / res["check_wall_s"] if res["check_wall_s"] else 0.0,
+        "build_cached": cached,
+        "build_s": build_s,
+        "wall_s": time.perf_counter() - wall0,
+        "timed_out": res["timed_out"],
+        "backpressure": backpressure,
+        "inject_bug": inject_bug,
+        "waves": str(waves_file) if waves_file else None,
+    }
+    tmp = out / "summary.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2))
+    tmp.replace(out / "summary.json")
+    return summary
