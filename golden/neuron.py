@@ -71,12 +71,14 @@ def _clip(x, lo, hi):
 _FLAG_WEIGHTS = np.int64(1) << np.arange(len(FLAG_NAMES), dtype=np.int64)
 
 
-def array_step(spec: ArraySpec, state: State, acc, ext, fixed: bool) -> StepResult:
+def array_step(spec: ArraySpec, state: State, acc, ext, fixed: bool, params=None) -> StepResult:
     """One timestep of every neuron. `acc` is the synaptic input (sum of weights of last step's spikes).
 
     State arrays may carry leading batch axes ([steps, neurons]): each row is stepped independently.
+    `params` overrides the spec's codes (the float model may run unquantised values, see
+    `lapicque.units.PhysicalLIF.float_params`).
     """
-    p = spec.params
+    p = spec.params if params is None else params
     i_lo, i_hi = signed_range(spec.widths.i)
     v_lo, v_hi = signed_range(spec.widths.v)
     v, i, ref, pulse = state.v, state.i, state.ref, state.pulse != 0
@@ -133,16 +135,22 @@ class ArrayModel:
     `fixed=True` is the bit-exact contract; `fixed=False` the float64 model of the same equations.
     """
 
-    def __init__(self, spec: ArraySpec, fixed: bool = True, state: State | None = None):
+    def __init__(self, spec: ArraySpec, fixed: bool = True, state: State | None = None, params=None):
+        if fixed and params is not None:
+            raise ValueError("the fixed model runs the spec's codes; params overrides are for the float model")
         self.spec = spec
         self.fixed = fixed
+        self.params = None if params is None else {
+            k: np.broadcast_to(np.asarray(v, dtype=np.float64 if k not in ("leak_mode", "reset_mode", "hysteresis")
+                                          else np.int64), (spec.neurons,)) for k, v in params.items()}
         state = state if state is not None else zero_state(spec.neurons)
         self.state = state.copy() if fixed else state.as_float()
         self.acc = np.zeros(spec.neurons, dtype=np.int64)
         self.timestep = 0
 
     def step(self, ext) -> StepResult:
-        result = array_step(self.spec, self.state, self.acc, np.asarray(ext, dtype=np.int64), self.fixed)
+        result = array_step(self.spec, self.state, self.acc, np.asarray(ext, dtype=np.int64), self.fixed,
+                            self.params)
         self.state = result.state
         self.acc = synaptic_input(self.spec, result.spike)
         self.timestep += 1

@@ -98,8 +98,17 @@ class NeuronArray(wiring.Component):
         parity = Signal()  # accumulator bank the update side reads this step
         issuing = Signal()
         k = Signal(index_bits, name="issue_index")
-        m.d.comb += [self.busy.eq(remaining != 0), self.run.ready.eq(remaining == 0)]
-        m.d.comb += self.cfg.ready.eq(remaining == 0)
+        # after reset the accumulators are cleared, one address per cycle in every bank, so that
+        # nothing depends on memory contents at power-up (simulators start them unknown)
+        clearing = Signal(init=1)
+        clear_index = Signal(index_bits)
+        with m.If(clearing):
+            m.d.sync += clear_index.eq(clear_index + 1)
+            with m.If(clear_index == depth - 1):
+                m.d.sync += clearing.eq(0)
+        idle = Signal()
+        m.d.comb += idle.eq((remaining == 0) & ~clearing)
+        m.d.comb += [self.busy.eq(remaining != 0), self.run.ready.eq(idle), self.cfg.ready.eq(idle)]
         cfg_write = Signal()
         m.d.comb += cfg_write.eq(self.cfg.valid & self.cfg.ready)
 
@@ -216,7 +225,9 @@ class NeuronArray(wiring.Component):
                 wp = mem.write_port()
                 rp = mem.read_port(transparent_for=(wp,))
                 updating = parity == bank
-                with m.If(updating):
+                with m.If(clearing):
+                    m.d.comb += [wp.addr.eq(clear_index), wp.data.eq(0), wp.en.eq(1)]
+                with m.Elif(updating):
                     m.d.comb += [
                         rp.addr.eq(k), rp.en.eq(~stall),
                         wp.addr.eq(index1), wp.data.eq(0), wp.en.eq(write_back),

@@ -58,7 +58,7 @@ class NeuronDatapath(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        spec, w = self.spec, self.spec.widths
+        w = self.spec.widths
         s, p, out = self.state, self.params, self.update
 
         def decay(x, d):

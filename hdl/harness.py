@@ -89,8 +89,7 @@ class PackedArray(wiring.Component):
             self.timestep.eq(array.timestep),
             self.stats.eq(array.stats),
             self.status.eq(Cat(self.stim.ready, self.monitor.valid, self.spikes.valid, array.busy)),
-            # rises when a transfer can happen or the run ends: what a sleeping testbench waits for
-            self.attention.eq(self.monitor.valid | self.spikes.valid | (self.stim.valid & self.stim.ready)
-                              | ~array.busy),
+            # rises when a transfer can happen: what a sleeping testbench waits for
+            self.attention.eq(self.monitor.valid | self.spikes.valid | (self.stim.valid & self.stim.ready)),
         ]
         return m

@@ -125,8 +125,9 @@ def print_summary(s: dict, console: Console) -> None:
 
 
 def run_demo(args, console: Console) -> int:
-    from .spec import random_spec
     from lapicque.sim.verify import verify
+
+    from .spec import random_spec
 
     console.print("lapicque demo: a 32-neuron, 2-lane array, its RTL proven equal to the fixed-point and "
                   "float models, update by update")

@@ -98,6 +98,7 @@ class ArraySpec:
 
     def __post_init__(self) -> None:
         n = self.neurons
+        self.params = dict(self.params)  # never change the caller's dict
         if isinstance(n, int | np.integer) and n > 0:
             defaults = default_params()
             for name in PARAM_NAMES:

@@ -29,7 +29,9 @@ def read_bits(handle) -> np.ndarray:
     raw = handle._handle.get_signal_val_binstr() if hasattr(handle, "_handle") else str(handle.value)
     bits = np.frombuffer(raw.encode("ascii"), dtype=np.uint8)[::-1] - ord("0")
     if bits.max(initial=0) > 1:
-        raise ValueError(f"{handle._name if hasattr(handle, '_name') else handle} holds X or Z bits")
+        unknown = np.flatnonzero(bits > 1)
+        raise ValueError(f"{getattr(handle, '_name', handle)} holds X or Z in bits {unknown[0]}..{unknown[-1]} "
+                         f"({unknown.size} bits)")
     return bits
 
 

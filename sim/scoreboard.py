@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from lapicque.golden.neuron import FLAG_NAMES, ArrayModel, State, array_step, quantisation_bound
+
 from lapicque.spec import ArraySpec
 
 FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
@@ -130,6 +130,8 @@ class Scoreboard:
 
 def free_running(spec: ArraySpec, initial: State, ext: np.ndarray, rtl_spikes: np.ndarray) -> dict:
     """Free-running float model vs RTL spikes: rates and coincidence (statistics, not pass/fail)."""
+    if len(rtl_spikes) == 0:
+        return {}
     flt = ArrayModel(spec, fixed=False, state=initial).run(ext[: len(rtl_spikes)])["spike"]
     rtl = np.asarray(rtl_spikes, dtype=bool)
     both = int((rtl & flt).sum())

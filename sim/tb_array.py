@@ -22,9 +22,14 @@ from pathlib import Path
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
-
 from lapicque.golden.neuron import State
-from lapicque.hdl.harness import SPIKE_PACK, monitor_pack, packed_aer_layout, packed_monitor_layout, packed_stim_layout
+from lapicque.hdl.harness import (
+    SPIKE_PACK,
+    monitor_pack,
+    packed_aer_layout,
+    packed_monitor_layout,
+    packed_stim_layout,
+)
 from lapicque.hdl.layouts import (
     CFG_PARAM,
     CFG_STATE,
@@ -42,6 +47,7 @@ from lapicque.hdl.layouts import (
 from lapicque.sim.bits import FieldPlan, bits_to_word, insert, leaves, read_bits
 from lapicque.sim.runner import CLOCK_PERIOD_NS
 from lapicque.sim.scoreboard import FIELDS, Scoreboard
+
 from lapicque.spec import PARAM_NAMES, ArraySpec
 
 CLOCK_NS = CLOCK_PERIOD_NS  # the clock is made in Verilog by the testbench top
@@ -97,11 +103,13 @@ class ArrayBench:
             writes.append((CFG_PARAM, lane, local, pack(p_layout, params)))
             writes.append((CFG_STATE, lane, local, pack(s_layout, state)))
         w_mask = (1 << spec.widths.w) - 1
-        # the weight memories start at zero in a fresh simulation: only non-zero weights are written
-        for src, dst in np.argwhere(spec.weights != 0):
+        # every weight is written, zeros too: memories start unknown in a simulator and in silicon
+        for src, dst in np.ndindex(spec.neurons, spec.neurons):
             lane, local = int(dst) % P, int(dst) // P
             writes.append((CFG_WEIGHT, lane, int(src) * D + local, int(spec.weights[src, dst]) & w_mask))
-        payload, valid = dut.cfg__payload, dut.cfg__valid
+        payload, valid, ready = dut.cfg__payload, dut.cfg__valid, dut.cfg__ready
+        while not ready.value:  # the array clears its accumulators after reset
+            await FallingEdge(dut.clk)
         for target, lane, addr, data in writes:
             payload.value = pack(layout, {"target": target, "lane": lane, "addr": addr, "data": data})
             valid.value = 1
@@ -162,6 +170,7 @@ class ArrayBench:
                 sig.value = value
                 driven[name] = value
 
+        self.progress = {"steps_seen": 0, "words_sent": 0}
         step_fields = {name: np.zeros(N, dtype=np.int64) for name in FIELDS}
         beats_in_step = 0
         step_seen = 0
@@ -230,10 +239,12 @@ class ArrayBench:
             else:
                 drive("aer_ready", aer_ready, 1)
 
+            self.progress.update(steps_seen=step_seen, words_sent=next_word, busy=busy)
             if step_seen == self.steps and not busy and not aer_valid and not hot:
                 if len(self.aer) == int(self.scoreboard.rtl["spike"].sum()):
                     break
-            if hot or any(burst.values()) or step_seen == self.steps:
+            unsent = next_word < len(words) and not presented  # held back this cycle: offer it next cycle
+            if hot or unsent or any(burst.values()) or step_seen == self.steps:
                 await FallingEdge(clk)
             else:
                 # nothing can move until the DUT raises a valid or a ready: sleep through it
@@ -268,8 +279,13 @@ async def verify_array(dut):
     run = cocotb.start_soon(bench.run())
     await First(run.complete, Timer(budget_cycles * CLOCK_NS, unit="ns"))
     timed_out = not run.done()
+    tb_error = None
     if timed_out:
         run.cancel()
+    elif run.exception() is not None:
+        exc = run.exception()
+        tb_error = f"{type(exc).__name__}: {exc}"
+        cocotb.log.error("testbench failed: %s", tb_error)
     if os.environ.get("LAPICQUE_TB_PROFILE"):
         prof.disable()
         prof.dump_stats(str(folder / "profile.out"))
@@ -298,6 +314,7 @@ async def verify_array(dut):
     coverage["queue_full"] = stats["stall_queue_full"]
     results = {
         "timed_out": timed_out,
+        "tb_error": tb_error,
         "steps_checked": sb.steps,
         "updates_checked": sb.updates_checked,
         "bit_exact_mismatches": sb.bit_exact_mismatches + (1 if aer_mismatch else 0),
@@ -311,6 +328,7 @@ async def verify_array(dut):
         "stats": stats,
         "spikes_per_step": rtl.sum(axis=1).tolist(),
         "aer_events": len(bench.aer),
+        "progress": getattr(bench, "progress", {}),
         "check_wall_s": check_wall,
     }
     tmp = folder / "results.json.tmp"

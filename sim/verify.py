@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from lapicque.hdl.array import PIPELINE_LATENCY
 
 from lapicque.errors import LapicqueError
-from lapicque.hdl.array import PIPELINE_LATENCY
 from lapicque.spec import ArraySpec
 
 from . import runner
@@ -75,6 +75,8 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
     if not results_path.exists():
         raise RuntimeError(f"the testbench wrote no results; see {out / 'sim.log'}")
     res = json.loads(results_path.read_text())
+    if res.get("tb_error"):
+        raise RuntimeError(f"the testbench failed: {res['tb_error']}; see {out / 'sim.log'}")
 
     waves_file = None
     if waves:

@@ -1,0 +1,66 @@
+"""Verification throughput and cycles per timestep, Verilator and Icarus side by side in one run.
+
+    python benchmarks/bench_verify.py            # the configurations below, 3 repeats, medians
+    python benchmarks/bench_verify.py --quick    # one repeat, short runs
+
+Prints, per simulator and array shape: checked neuron updates per second (median over repeats, the
+testbench's run and check phase; builds are cached and not counted), and mean cycles per timestep
+against the lower bound max(N / lanes, spikes x N / lanes) + pipeline latency, measured without
+back-pressure (back-pressure adds stall cycles on purpose).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from lapicque.sim import runner
+from lapicque.sim.verify import verify
+from lapicque.spec import random_spec
+
+CONFIGS = [(64, 2, 500), (128, 4, 300), (256, 8, 200), (64, 8, 500)]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one repeat, a fifth of the steps")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    repeats = 1 if args.quick else args.repeats
+    sims = [s for s in runner.SIMULATORS if runner.simulator_missing(s) is None]
+    missing = [f"{s} ({runner.simulator_missing(s)})" for s in runner.SIMULATORS if s not in sims]
+    if missing:
+        print("skipped:", "; ".join(missing))
+    header = f"{'sim':10} {'neurons':>7} {'lanes':>5} {'steps':>5} {'updates/s':>11} {'cyc/step':>9} " \
+             f"{'bound':>8} {'ratio':>6} {'spikes/step':>11}"
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory() as tmp:
+        for sim in sims:
+            for neurons, lanes, steps in CONFIGS:
+                if sim == "icarus":
+                    steps = max(20, steps // 10)  # an event-driven simulator is far slower per cycle
+                if args.quick:
+                    steps = max(20, steps // 5)
+                spec = random_spec(neurons, lanes, seed=7)
+                rates, last = [], None
+                for k in range(repeats):
+                    last = verify(spec, steps, Path(tmp) / f"{sim}-{neurons}-{lanes}-{k}", seed=7, sim=sim,
+                                  backpressure=0.0)
+                    if not last["passed"]:
+                        print(f"verification FAILED for {sim} {neurons}x{lanes}: {last['first_mismatch']}")
+                        return 1
+                    rates.append(last["checked_updates_per_s"])
+                ratio = last["cycles_per_step"] / last["cycles_per_step_bound"]
+                print(f"{sim:10} {neurons:7d} {lanes:5d} {steps:5d} {statistics.median(rates):11,.0f} "
+                      f"{last['cycles_per_step']:9.1f} {last['cycles_per_step_bound']:8.1f} {ratio:6.3f} "
+                      f"{last['spikes'] / steps:11.2f}")
+                sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+from lapicque.golden.neuron import (
+    FLAG_NAMES,
+    ArrayModel,
+    State,
+    array_step,
+    quantisation_bound,
+    synaptic_input,
+)
+
+from lapicque.spec import ArraySpec, random_spec
+
+from .cases import DIRECTED
+
+FLAG = {name: 1 << k for k, name in enumerate(FLAG_NAMES)}
+
+
+def one_step(params, state, acc=0, ext=0, fixed=True):
+    spec = ArraySpec(1, params=params)
+    st = State(*(np.array([state[k]]) for k in ("v", "i", "ref", "pulse")))
+    r = array_step(spec, st if fixed else st.as_float(), np.array([acc]), np.array([ext]), fixed)
+    return {"v": r.state.v[0], "i": r.state.i[0], "ref": r.state.ref[0], "pulse": r.state.pulse[0],
+            "spike": bool(r.spike[0]), "flags": int(r.flags[0])}
+
+
+def by_name(name):
+    return next(c for c in DIRECTED if c[0] == name)[1:]
+
+
+# -- hand-computed expectations, one per rule edge ----------------------------------------------
+EXPECTED = {
+    "threshold_equality_fires": {"v": 0, "spike": True},
+    "one_below_threshold_does_not_fire": {"v": 999, "spike": False},
+    # 30000 + 30000 saturates to 32767, which is over threshold: fires and resets
+    "saturation_high_membrane": {"v": 0, "spike": True, "flags": FLAG["sat_high"]},
+    "saturation_low_membrane": {"v": -32768, "flags": FLAG["sat_low"]},
+    "saturation_high_current": {"i": 32767},
+    "saturation_low_current": {"i": -32768},
+    "refractory_holds_membrane": {"v": 123, "ref": 1, "spike": False, "flags": 0},
+    "refractory_exit": {"v": 123, "ref": 0, "flags": FLAG["refractory_exit"]},
+    "refractory_entry": {"v": 0, "ref": 3, "spike": True, "flags": FLAG["refractory_entry"]},
+    # 400 - (400*1024 >> 12) + 7 + 3 = 400 - 100 + 10
+    "current_integrates_during_refractory": {"i": 310, "v": 0, "ref": 1},
+    # 100 - (102400 >> 12) = 100 - 25; -100 - (-102400 >> 12) = -100 + 25
+    "exp_leak_floor_positive": {"v": 75},
+    "exp_leak_floor_negative": {"v": -75},
+    # 1 - (1024 >> 12) = 1: floor never reaches rest from above; -1 - (-1024 >> 12) = -1 + 1 = 0
+    "exp_leak_stuck_at_plus_one": {"v": 1, "flags": 0},
+    "exp_leak_to_rest_from_minus_one": {"v": 0, "flags": FLAG["leak_to_rest"]},
+    "exp_leak_full": {"v": 0, "flags": FLAG["leak_to_rest"]},
+    "linear_leak_to_rest_from_above": {"v": 0, "flags": FLAG["leak_to_rest"]},
+    "linear_leak_to_rest_from_below": {"v": 0, "flags": FLAG["leak_to_rest"]},
+    "linear_leak_partial": {"v": 15, "flags": 0},
+    # -32768 + 32767 = -1: the largest linear leak stops one code short of rest from the bottom
+    "linear_leak_large_amount": {"v": -1, "flags": 0},
+    # 900 + 300 = 1200 >= 1000: subtract -> 200
+    "subtract_reset": {"v": 200, "spike": True},
+    # 30000 + 10 - (-30000) = 60010 saturates to 32767
+    "subtract_reset_saturates": {"v": 32767, "spike": True, "flags": FLAG["sat_high"]},
+    "absolute_reset_value": {"v": -250, "spike": True},
+    # the pulse starts: no reset, the pull-down applies from the next step
+    "hysteresis_pulse_starts": {"v": 1010, "pulse": 1, "spike": True},
+    "hysteresis_pulse_holds": {"v": 450, "pulse": 1, "spike": True},
+    # 150 - 50 = 100 <= theta_lo: released, no spike this step, refractory starts
+    "hysteresis_release_at_theta_lo": {"v": 100, "pulse": 0, "spike": False, "ref": 2,
+                                       "flags": FLAG["hysteresis_release"] | FLAG["refractory_entry"]},
+    "hysteresis_one_above_theta_lo": {"v": 101, "pulse": 1, "spike": True},
+    # -301 - (-301*2048 >> 12) = -301 - (-151) = -150; then -5 + 7
+    "decay_then_input": {"i": -148},
+    "negative_threshold": {"v": 0, "spike": True},
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_directed_rule_edges(name):
+    params, state, acc, ext = by_name(name)
+    got = one_step(params, state, acc, ext)
+    for field, want in EXPECTED[name].items():
+        assert got[field] == want, f"{name}: {field} = {got[field]}, expected {want}"
+
+
+def test_every_directed_case_has_an_expectation():
+    assert {c[0] for c in DIRECTED} == set(EXPECTED)
+
+
+def test_hand_computed_series():
+    """bias 300, leak 410/4096, theta 1000, refractory 2, computed by hand step by step."""
+    spec = ArraySpec(1, params={"bias": 300, "leak": 410, "theta_hi": 1000, "refractory": 2, "decay": 0})
+    model = ArrayModel(spec)
+    trace = model.run(np.zeros((8, 1), dtype=np.int64))
+    # v1 = 300; v2 = 300 - (123000 >> 12 = 30) + 300 = 570; v3 = 570 - 57 + 300 = 813;
+    # v4 = 813 - 81 + 300 = 1032 -> spike, reset 0, ref 2; two steps held; then 300 again
+    assert trace["v"][:, 0].tolist() == [300, 570, 813, 0, 0, 0, 300, 570]
+    assert trace["spike"][:, 0].tolist() == [False, False, False, True, False, False, False, False]
+    assert trace["ref"][:, 0].tolist() == [0, 0, 0, 2, 1, 0, 0, 0]
+
+
+def test_synaptic_input_is_the_sum_of_the_spiking_rows():
+    spec = ArraySpec(3, weights=[[0, 5, -2], [7, 0, 1], [3, 3, 0]])
+    assert synaptic_input(spec, np.array([True, False, True])).tolist() == [3, 8, -2]
+
+
+def test_spikes_reach_targets_one_step_later():
+    spec = ArraySpec(2, params={"bias": [1000, 0], "theta_hi": 1000, "decay": 4096}, weights=[[0, 40], [0, 0]])
+    model = ArrayModel(spec)
+    first = model.step([0, 0])
+    assert first.spike.tolist() == [True, False] and first.state.i.tolist() == [0, 0]
+    second = model.step([0, 0])
+    assert second.state.i.tolist() == [0, 40]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fixed_minus_float_stays_within_the_bound(seed):
+    """From the same integer state, 0 <= fixed - float < bound for i and the pre-threshold membrane."""
+    spec = random_spec(256, 1, seed=seed)
+    rng = np.random.default_rng(seed)
+    n = spec.neurons
+    state = State(rng.integers(-30000, 30000, n), rng.integers(-30000, 30000, n), np.zeros(n, dtype=np.int64),
+                  np.zeros(n, dtype=np.int64))
+    acc = rng.integers(-500, 500, n)
+    ext = rng.integers(-128, 128, n)
+    fx = array_step(spec, state, acc, ext, True)
+    fl = array_step(spec, state.as_float(), acc, ext, False)
+    bound = quantisation_bound(spec)
+    for got, want, b in ((fx.state.i, fl.state.i, bound["i"]), (fx.v_pre, fl.v_pre, bound["v"])):
+        d = got - want
+        assert np.all(d >= 0)
+        assert np.all(np.where(b > 0, d < b, d == 0))
+    # the bound is tight: errors close to it do occur
+    assert (fx.v_pre - fl.v_pre).max() > 1.5
+
+
+def test_float_model_runs_unquantised_parameters_only():
+    spec = ArraySpec(1)
+    with pytest.raises(ValueError, match="fixed model runs the spec's codes"):
+        ArrayModel(spec, fixed=True, params={"bias": 0.5})

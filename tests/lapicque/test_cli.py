@@ -1,0 +1,70 @@
+"""The command line as a user meets it: exit codes, one-line errors, the summary file."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lapicque.cli import main
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "lapicque", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["verify", "--neurons", "64", "--lanes", "3"],
+     "neurons = 64 is not a multiple of lanes = 3; choose lanes that divide neurons"),
+    (["verify", "--spec", "missing.toml"], "cannot read spec file missing.toml"),
+    (["verify", "--sim", "modelsim"], "unknown simulator 'modelsim'; choose one of verilator, icarus"),
+    (["verify", "--steps", "0"], "argument --steps: 0 must be at least 1"),
+    (["verify", "--steps", "70000"], "--steps = 70000 is out of range; allowed 1..65535"),
+    (["verify", "--backpressure", "1.5"], "--backpressure = 1.5 is out of range; allowed 0 <= p < 1"),
+    (["verify", "--spec", "examples/hysteresis.toml", "--neurons", "8"], "give either --spec or --neurons, not both"),
+    (["verify", "--inject-bug", "nonsense"], "--inject-bug must be one of refractory_off_by_one, threshold_strict"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    result = run_cli(*args, "--out", str(tmp_path / "o")) if args[0] == "verify" else run_cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lapicque: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_bad_spec_file_gives_one_line(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text("neurons = 8\n[widths]\nv = 99\n")
+    result = run_cli("verify", "--spec", str(spec), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "lapicque: error: widths.v = 99 is out of range; allowed 4..32"
+
+
+def test_verify_passes_and_writes_the_summary(tmp_path):
+    out = tmp_path / "v"
+    code = main(["verify", "--neurons", "16", "--lanes", "2", "--steps", "60", "--seed", "5", "--out", str(out)])
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["passed"] and summary["steps"] == 60 and summary["neurons"] == 16
+
+
+def test_failing_verification_exits_1_and_names_the_mismatch(tmp_path, capsys):
+    out = tmp_path / "bug"
+    code = main(["verify", "--neurons", "16", "--lanes", "2", "--steps", "200", "--seed", "6",
+                 "--inject-bug", "refractory_off_by_one", "--out", str(out)])
+    assert code == 1
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    m = summary["first_mismatch"]
+    assert f"step {m['step']}, neuron {m['neuron']}, field ref: expected {m['expected']}, got {m['got']}" in printed
+
+
+def test_spec_file_with_lane_override(tmp_path):
+    out = tmp_path / "h"
+    code = main(["verify", "--spec", "examples/hysteresis.toml", "--lanes", "4", "--steps", "50", "--out", str(out)])
+    assert code == 0
+    assert json.loads((out / "summary.json").read_text())["lanes"] == 4

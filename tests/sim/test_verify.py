@@ -1,0 +1,123 @@
+"""cocotb runs of the RTL array under pytest: every update checked against both models."""
+
+import json
+
+import numpy as np
+import pytest
+from lapicque.golden import ArrayModel
+from lapicque.sim import runner
+from lapicque.sim.scoreboard import COVERAGE_BINS
+from lapicque.sim.stimulus import external_input, initial_state
+from lapicque.sim.verify import verify
+
+from lapicque.spec import load_spec, random_spec
+
+needs_icarus = pytest.mark.skipif(runner.simulator_missing("icarus") is not None,
+                                  reason=str(runner.simulator_missing("icarus")))
+
+
+def with_leak_mode(spec, mode):
+    params = dict(spec.params)
+    params["leak_mode"] = np.full(spec.neurons, mode)
+    params["leak"] = np.full(spec.neurons, 300 if mode == 0 else 40)
+    return type(spec)(spec.neurons, spec.lanes, spec.widths, params, spec.weights)
+
+
+def assert_passed(summary):
+    assert summary["passed"], (summary["first_mismatch"], summary["first_float_violation"])
+    assert summary["bit_exact_mismatches"] == 0 and summary["float_bound_violations"] == 0
+    assert summary["updates_checked"] == summary["neurons"] * summary["steps"]
+
+
+def test_one_lane_exponential_leak(out):
+    spec = with_leak_mode(random_spec(16, 1, seed=3), 0)
+    s = verify(spec, 200, out, seed=3)
+    assert_passed(s)
+    assert s["max_float_error_lsb"] > 0  # exponential leaks round: the float check has work to do
+
+
+def test_four_lanes_linear_leak(out):
+    spec = with_leak_mode(random_spec(32, 4, seed=4), 1)
+    s = verify(spec, 200, out, seed=4)
+    assert_passed(s)
+    assert s["coverage"]["leak_to_rest"] > 0
+
+
+def test_issue_configuration_passes_with_coverage_and_cycle_bound(out):
+    """64 neurons, 2 lanes, 500 steps: exact, within the float bound, >= 90 % of the bins hit, and
+    mean cycles per step within 10 % of the lower bound."""
+    s = verify(random_spec(64, 2, seed=7), 500, out, seed=7)
+    assert_passed(s)
+    assert s["coverage_hit_fraction"] >= 0.9, s["coverage_missed"]
+    assert s["cycles_per_step"] <= 1.10 * s["cycles_per_step_bound"]
+    assert s["cycles_per_step"] >= s["cycles_per_step_bound"] - 1e-9  # a lower bound is never beaten
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("passed", "simulator", "neurons", "lanes", "steps", "updates_checked", "bit_exact_mismatches",
+                "float_bound_violations", "max_float_error_lsb", "float_bound_lsb", "coverage", "cycles_per_step",
+                "cycles_per_step_bound", "checked_updates_per_s", "wall_s"):
+        assert key in summary
+    assert set(summary["coverage"]) == set(COVERAGE_BINS)
+
+
+def test_rtl_spikes_are_the_fixed_models_spikes(out):
+    spec = random_spec(16, 2, seed=5)
+    s = verify(spec, 100, out, seed=5)
+    assert_passed(s)
+    rtl = np.load(out / "sim" / "traces.npz")
+    model = ArrayModel(spec, state=initial_state(spec, 5)).run(external_input(spec, 100, 5))
+    assert np.array_equal(rtl["spike"].astype(bool), model["spike"])
+    assert np.array_equal(rtl["v"], model["v"])
+
+
+def test_hysteresis_example(out):
+    s = verify(load_spec("examples/hysteresis.toml"), 300, out, seed=2)
+    assert_passed(s)
+    assert s["coverage"]["hysteresis_release"] > 0
+
+
+@pytest.mark.parametrize("bug", ["refractory_off_by_one", "threshold_strict"])
+def test_harness_catches_an_injected_bug(out, bug):
+    spec = random_spec(16, 2, seed=6)
+    s = verify(spec, 200, out, seed=6, inject_bug=bug)
+    assert not s["passed"]
+    m = s["first_mismatch"]
+    # the mismatch is where the model says the rule fires first
+    model = ArrayModel(spec, state=initial_state(spec, 6)).run(external_input(spec, 200, 6))
+    if bug == "refractory_off_by_one":
+        entries = np.argwhere((model["flags"] >> 3) & 1)
+        assert (m["step"], m["neuron"], m["field"]) == (int(entries[0][0]), int(entries[0][1]), "ref")
+        assert m["got"] == m["expected"] + 1
+    else:
+        # the first update whose membrane lands exactly on theta_hi while not refractory
+        model = ArrayModel(spec, state=initial_state(spec, 6))
+        ext = external_input(spec, 200, 6)
+        equal = None
+        for t in range(200):
+            was_active = model.state.ref == 0
+            r = model.step(ext[t])
+            hit = np.flatnonzero(was_active & (r.v_pre == spec.params["theta_hi"]))
+            if hit.size:
+                equal = (t, int(hit[0]))
+                break
+        assert (m["step"], m["neuron"]) == equal
+
+
+def test_build_cache_reuses_an_unchanged_design(out):
+    spec = random_spec(16, 2, seed=5)
+    first, _ = runner.build(spec)
+    again, cached = runner.build(random_spec(16, 2, seed=99))  # same shape, other parameters
+    assert cached and again == first
+
+
+def test_waves_file_is_written(out):
+    s = verify(random_spec(8, 2, seed=1), 20, out, seed=1, waves=True)
+    assert_passed(s)
+    assert s["waves"] is not None and (out / s["waves"].split("/")[-1]).stat().st_size > 0
+
+
+@needs_icarus
+@pytest.mark.icarus
+def test_icarus_agrees(out):
+    s = verify(random_spec(8, 2, seed=2), 40, out, seed=2, sim="icarus")
+    assert_passed(s)
+    assert s["simulator"] == "icarus"
