@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from amaranth.hdl import signed, unsigned
 from amaranth.lib import data
-from lapicque.golden.neuron import FLAG_NAMES
 
+from lapicque.golden.neuron import FLAG_NAMES
 from lapicque.spec import DECAY_SHIFT, ArraySpec
 
 #: cfg targets: what a configuration write goes to

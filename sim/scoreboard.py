@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from lapicque.golden.neuron import FLAG_NAMES, ArrayModel, State, array_step, quantisation_bound
 
+from lapicque.golden.neuron import FLAG_NAMES, ArrayModel, State, array_step, quantisation_bound
 from lapicque.spec import ArraySpec
 
 FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")

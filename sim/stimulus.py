@@ -9,8 +9,8 @@ per-neuron episodes of sustained drive so that saturation in both directions is 
 from __future__ import annotations
 
 import numpy as np
-from lapicque.golden.neuron import State, zero_state
 
+from lapicque.golden.neuron import State, zero_state
 from lapicque.spec import ArraySpec, signed_range
 
 

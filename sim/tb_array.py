@@ -22,6 +22,7 @@ from pathlib import Path
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
+
 from lapicque.golden.neuron import State
 from lapicque.hdl.harness import (
     SPIKE_PACK,
@@ -47,7 +48,6 @@ from lapicque.hdl.layouts import (
 from lapicque.sim.bits import FieldPlan, bits_to_word, insert, leaves, read_bits
 from lapicque.sim.runner import CLOCK_PERIOD_NS
 from lapicque.sim.scoreboard import FIELDS, Scoreboard
-
 from lapicque.spec import PARAM_NAMES, ArraySpec
 
 CLOCK_NS = CLOCK_PERIOD_NS  # the clock is made in Verilog by the testbench top

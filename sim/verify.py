@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from lapicque.hdl.array import PIPELINE_LATENCY
 
 from lapicque.errors import LapicqueError
+from lapicque.hdl.array import PIPELINE_LATENCY
 from lapicque.spec import ArraySpec
 
 from . import runner

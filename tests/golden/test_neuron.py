@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from lapicque.golden.neuron import (
     FLAG_NAMES,
     ArrayModel,
@@ -8,7 +9,6 @@ from lapicque.golden.neuron import (
     quantisation_bound,
     synaptic_input,
 )
-
 from lapicque.spec import ArraySpec, random_spec
 
 from .cases import DIRECTED

@@ -4,9 +4,9 @@
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
+
 from lapicque.golden.neuron import State, array_step
 from lapicque.hdl.datapath import NeuronDatapath
-
 from lapicque.spec import PARAM_NAMES, ArraySpec, random_spec
 
 from ..golden.cases import DIRECTED

@@ -4,6 +4,7 @@ import random
 
 import pytest
 from amaranth.sim import Simulator
+
 from lapicque.hdl.streams import StreamPacker, StreamUnpacker
 
 

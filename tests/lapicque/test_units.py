@@ -2,9 +2,9 @@ import math
 
 import numpy as np
 import pytest
-from lapicque.golden import ArrayModel
 
 from lapicque.errors import SpecError
+from lapicque.golden import ArrayModel
 from lapicque.spec import ArraySpec, Widths
 from lapicque.units import PhysicalLIF, from_codes, lif_dc_voltage, lif_first_spike_ms, to_codes
 

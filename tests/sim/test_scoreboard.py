@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+
 from lapicque.golden import ArrayModel
 from lapicque.sim.scoreboard import FIELDS, Scoreboard
 from lapicque.sim.stimulus import external_input, initial_state
-
 from lapicque.spec import random_spec
 
 

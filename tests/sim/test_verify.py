@@ -4,12 +4,12 @@ import json
 
 import numpy as np
 import pytest
+
 from lapicque.golden import ArrayModel
 from lapicque.sim import runner
 from lapicque.sim.scoreboard import COVERAGE_BINS
 from lapicque.sim.stimulus import external_input, initial_state
 from lapicque.sim.verify import verify
-
 from lapicque.spec import load_spec, random_spec
 
 needs_icarus = pytest.mark.skipif(runner.simulator_missing("icarus") is not None,
