@@ -1,7 +1,8 @@
 """The array with its streams packed wide, for consumers that are slow per beat (testbench, host).
 
-`monitor` carries `pack` monitor beats per transfer (a whole step when the lane depth allows),
-`stim` takes `pack` stimulus beats per transfer, and `spikes` carries up to `SPIKE_PACK` AER
+`monitor` carries `monitor_pack` beats per transfer (half a step when the lane depth allows),
+`stim` takes `stim_pack` stimulus beats per transfer (a whole step when the lane depth allows),
+and `spikes` carries up to `SPIKE_PACK` AER
 events with their count (flushed early when the array goes idle). `status` gathers the handshake
 signals a testbench polls into one word: stim.ready, monitor.valid, spikes.valid, busy; `attention`
 rises when any transfer can happen, so a testbench can sleep on one edge.
@@ -45,19 +46,28 @@ def packed_stim_layout(spec: ArraySpec, pack: int):
     return data.ArrayLayout(stim_layout(spec), pack)
 
 
+def stim_pack(spec: ArraySpec) -> int:
+    """Stimulus beats per wide transfer: a whole step's worth when the lane depth allows (MAX_PACK at most).
+
+    Stimulus can be sent ahead, so one transfer per step costs the producer least.
+    """
+    return max(k for k in range(1, min(spec.depth, MAX_PACK) + 1) if spec.depth % k == 0)
+
+
 class PackedArray(wiring.Component):
     def __init__(self, spec: ArraySpec, *, inject_bug: str | None = None):
         self.spec = spec
         self.inject_bug = inject_bug
         self.pack = monitor_pack(spec)
-        self._stim = StreamUnpacker(stim_layout(spec), self.pack)
+        self.stim_pack = stim_pack(spec)
+        self._stim = StreamUnpacker(stim_layout(spec), self.stim_pack)
         self._monitor = StreamPacker(monitor_layout(spec), self.pack)
         self._spikes = StreamPacker(aer_layout(spec), SPIKE_PACK)
         super().__init__({
             "run": In(stream.Signature(16)),
             "cfg": In(stream.Signature(cfg_layout(spec))),
             # flat words laid out as packed_*_layout: one signal each in the simulator
-            "stim": In(stream.Signature(packed_stim_layout(spec, self.pack).size)),
+            "stim": In(stream.Signature(packed_stim_layout(spec, self.stim_pack).size)),
             "monitor": Out(stream.Signature(packed_monitor_layout(spec, self.pack).size)),
             "spikes": Out(stream.Signature(packed_aer_layout(spec).size)),
             "status": Out(4),

@@ -30,6 +30,7 @@ from lapicque.hdl.harness import (
     packed_aer_layout,
     packed_monitor_layout,
     packed_stim_layout,
+    stim_pack,
 )
 from lapicque.hdl.layouts import (
     CFG_PARAM,
@@ -118,7 +119,7 @@ class ArrayBench:
 
     def stimulus_words(self) -> list[int]:
         """Wide stimulus transfers in the order the array consumes them (step, local index, lane)."""
-        spec, K = self.spec, self.pack
+        spec, K = self.spec, stim_pack(self.spec)
         layout = packed_stim_layout(spec, K)
         bits_per = spec.widths.ext
         count = K * spec.lanes
