@@ -53,7 +53,7 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         if status is not None:
             status(text)
 
-    out = Path(out)
+    out = Path(out).resolve()  # the simulator runs in its own folder: relative paths would break
     out.mkdir(parents=True, exist_ok=True)
     wall0 = time.perf_counter()
     say(f"building the {sim} model of {spec.neurons} neurons x {spec.lanes} lanes")

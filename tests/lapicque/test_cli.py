@@ -52,6 +52,12 @@ def test_verify_passes_and_writes_the_summary(tmp_path):
     assert summary["passed"] and summary["steps"] == 60 and summary["neurons"] == 16
 
 
+def test_relative_out_folder_from_another_directory(tmp_path):
+    result = run_cli("verify", "--neurons", "16", "--lanes", "2", "--steps", "20", "--out", "rel/run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "rel" / "run" / "summary.json").read_text())["passed"]
+
+
 def test_failing_verification_exits_1_and_names_the_mismatch(tmp_path, capsys):
     out = tmp_path / "bug"
     code = main(["verify", "--neurons", "16", "--lanes", "2", "--steps", "200", "--seed", "6",
