@@ -129,11 +129,11 @@ def run_demo(args, console: Console) -> int:
 
     from .spec import random_spec
 
-    console.print("lapicque demo: a 32-neuron, 2-lane array, its RTL proven equal to the fixed-point and "
-                  "float models, update by update")
-    spec = random_spec(32, 2, seed=1)
+    console.print("lapicque demo: a 64-neuron, 2-lane array, its RTL proven equal to the fixed-point and "
+                  "float models, update by update, for 500 timesteps")
+    spec = random_spec(64, 2, seed=7)
     with console.status("starting") as status:
-        summary = verify(spec, 300, args.out, seed=1, sim=args.sim, status=lambda text: status.update(text))
+        summary = verify(spec, 500, args.out, seed=7, sim=args.sim, status=lambda text: status.update(text))
     print_summary(summary, console)
     console.print(f"results: {args.out / 'summary.json'} (simulation log: {args.out / 'sim.log'})")
     return EXIT_OK if summary["passed"] else EXIT_FAILED
