@@ -15,12 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lapicque.spec import DECAY_ONE, DECAY_SHIFT, ArraySpec, signed_range
-
-#: event flags every update reports, in bit order (the RTL monitor packs them the same way)
-FLAG_NAMES = (
-    "sat_high", "sat_low", "leak_to_rest", "refractory_entry", "refractory_exit", "hysteresis_release",
-)
+from lapicque.spec import DECAY_ONE, DECAY_SHIFT, FLAG_NAMES, ArraySpec, signed_range
 
 
 @dataclass

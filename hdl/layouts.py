@@ -9,8 +9,7 @@ from __future__ import annotations
 from amaranth.hdl import signed, unsigned
 from amaranth.lib import data
 
-from lapicque.golden.neuron import FLAG_NAMES
-from lapicque.spec import DECAY_SHIFT, ArraySpec
+from lapicque.spec import DECAY_SHIFT, FLAG_NAMES, ArraySpec
 
 #: cfg targets: what a configuration write goes to
 CFG_STATE, CFG_PARAM, CFG_WEIGHT = 0, 1, 2

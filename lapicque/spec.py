@@ -47,6 +47,11 @@ PARAM_NAMES = (
     "leak_mode", "reset_mode", "hysteresis",
 )
 
+#: event flags every update reports, in bit order (models, RTL monitor and scoreboard share it)
+FLAG_NAMES = (
+    "sat_high", "sat_low", "leak_to_rest", "refractory_entry", "refractory_exit", "hysteresis_release",
+)
+
 # allowed range of every width, and a sane default
 WIDTH_LIMITS = {
     "v": (4, 32, 16),

@@ -9,7 +9,8 @@ cycles where no stream can move (most of the spike propagation) and wakes on the
 
 Configuration comes from the folder in `LAPICQUE_TB_DIR` (written by `lapicque.sim.verify`):
 `config.json` (spec, options) and `stimulus.npz` (initial state, external input); results go
-back as `results.json` and `traces.npz`.
+back as `results.json` and `traces.npz`. With `LAPICQUE_TB_PROFILE=1` in the environment the
+run phase is profiled with cProfile into `profile.out` in the same folder.
 """
 
 from __future__ import annotations
