@@ -1,11 +1,18 @@
-"""The array with its streams packed wide, for consumers that are slow per beat (testbench, host).
+"""The array with its streams packed wide, for consumers that are slow per transfer (testbench, host).
 
-`monitor` carries `monitor_pack` beats per transfer (half a step when the lane depth allows),
-`stim` takes `stim_pack` stimulus beats per transfer (a whole step when the lane depth allows),
-and `spikes` carries up to `SPIKE_PACK` AER
-events with their count (flushed early when the array goes idle). `status` gathers the handshake
-signals a testbench polls into one word: stim.ready, monitor.valid, spikes.valid, busy; `attention`
-rises when any transfer can happen, so a testbench can sleep on one edge.
+A Python testbench pays tens of microseconds per transfer whatever its width, so the streams are
+packed until a transfer is about `MAX_TRANSFER_BITS` wide (`MAX_BEATS` beats at most), which is
+several timesteps of updates for small arrays:
+
+- `monitor` carries `monitor_pack(spec)` monitor beats per transfer, flushed early when the array
+  goes idle (a partial transfer holds its beats in the top slots, see `StreamPacker`);
+- `stim` takes `stim_pack(spec)` stimulus beats per transfer (beats past the end of a run are
+  never consumed);
+- `spikes` carries up to `SPIKE_PACK` AER events, flushed early when the array goes idle.
+
+`status` gathers the handshake signals a testbench polls into one word: stim.ready, monitor.valid,
+spikes.valid, busy; `attention` rises when any transfer can happen, so a testbench can sleep on
+one edge.
 """
 
 from __future__ import annotations
@@ -20,18 +27,23 @@ from .array import NeuronArray
 from .layouts import aer_layout, cfg_layout, monitor_layout, stats_layout, stim_layout
 from .streams import StreamPacker, StreamUnpacker, packed_layout
 
-SPIKE_PACK = 8
-MAX_PACK = 32
+SPIKE_PACK = 32
+MAX_BEATS = 128
+MAX_TRANSFER_BITS = 32768
+
+
+def _beats_per_transfer(beat_bits: int) -> int:
+    return max(1, min(MAX_BEATS, MAX_TRANSFER_BITS // beat_bits))
 
 
 def monitor_pack(spec: ArraySpec) -> int:
-    """Beats per wide transfer: the largest divisor of the lane depth up to half of it (MAX_PACK at most).
+    """Monitor beats per wide transfer."""
+    return _beats_per_transfer(monitor_layout(spec).size)
 
-    At least two transfers per step, so that a consumer holding the first one back-pressures the
-    array while it is still updating.
-    """
-    limit = max(1, min(spec.depth // 2, MAX_PACK))
-    return max(k for k in range(1, limit + 1) if spec.depth % k == 0)
+
+def stim_pack(spec: ArraySpec) -> int:
+    """Stimulus beats per wide transfer."""
+    return _beats_per_transfer(stim_layout(spec).size)
 
 
 def packed_monitor_layout(spec: ArraySpec, pack: int):
@@ -44,14 +56,6 @@ def packed_aer_layout(spec: ArraySpec):
 
 def packed_stim_layout(spec: ArraySpec, pack: int):
     return data.ArrayLayout(stim_layout(spec), pack)
-
-
-def stim_pack(spec: ArraySpec) -> int:
-    """Stimulus beats per wide transfer: a whole step's worth when the lane depth allows (MAX_PACK at most).
-
-    Stimulus can be sent ahead, so one transfer per step costs the producer least.
-    """
-    return max(k for k in range(1, min(spec.depth, MAX_PACK) + 1) if spec.depth % k == 0)
 
 
 class PackedArray(wiring.Component):

@@ -77,12 +77,14 @@ class StreamPacker(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         item_bits = Shape.cast(self.item_shape).width
-        items = Signal(range(self.count + 1))
-        collected = Signal(item_bits * self.count)
+        # the outgoing word is itself the register (no wide copy into a port every cycle)
+        layout = packed_layout(self.item_shape, self.count)
+        word = self.wide.payload
+        items = word[: layout["items"].width]
+        collected = word[layout["data"].offset:]
         out_valid = Signal()
         m.d.comb += [
             self.wide.valid.eq(out_valid),
-            self.wide.payload.eq(Cat(items, collected)),
             self.narrow.ready.eq(~out_valid),
         ]
         with m.If(out_valid):

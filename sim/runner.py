@@ -78,8 +78,7 @@ def shape_of(spec: ArraySpec) -> dict:
 
 def generate_verilog(spec: ArraySpec, inject_bug: str | None = None) -> Path:
     """Write (or reuse) the Verilog of the array; returns its path."""
-    from amaranth.back import verilog
-
+    from lapicque.hdl import verilog
     from lapicque.hdl.harness import PackedArray
 
     key = json.dumps({"shape": shape_of(spec), "bug": inject_bug, "hdl": _hdl_fingerprint()}, sort_keys=True)

@@ -43,10 +43,13 @@ class Mismatch:
 
 
 class Scoreboard:
-    def __init__(self, spec: ArraySpec, initial: State, steps: int):
+    def __init__(self, spec: ArraySpec, initial: State, steps: int, expected=None):
+        """`expected`, when given, supplies the fixed model's steps (`get(t)`, see sim/expected.py);
+        otherwise the scoreboard steps its own fixed model."""
         self.spec = spec
         self.initial = initial.copy()
-        self.fixed = ArrayModel(spec, fixed=True, state=initial)
+        self.expected = expected
+        self.fixed = None if expected is not None else ArrayModel(spec, fixed=True, state=initial)
         self.bound = quantisation_bound(spec)
         self.rtl = {name: np.zeros((steps, spec.neurons), dtype=np.int64) for name in FIELDS}
         self.steps = 0
@@ -64,8 +67,12 @@ class Scoreboard:
     def check_step(self, rtl: dict[str, np.ndarray], ext: np.ndarray) -> None:
         """Check one timestep of RTL updates (arrays over neurons, in neuron order) bit for bit."""
         t = self.steps
-        r = self.fixed.step(ext)
-        expected = (r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags)
+        if self.expected is not None:
+            step = self.expected.get(t)
+            expected = tuple(step[name] for name in FIELDS)
+        else:
+            r = self.fixed.step(ext)
+            expected = (r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags)
         for name, exp in zip(FIELDS, expected, strict=True):
             got = rtl[name]
             self.rtl[name][t] = got

@@ -48,6 +48,7 @@ from lapicque.hdl.layouts import (
     unpack,
 )
 from lapicque.sim.bits import FieldPlan, bits_to_word, insert, leaves, read_bits
+from lapicque.sim.expected import ExpectedReader
 from lapicque.sim.runner import CLOCK_PERIOD_NS
 from lapicque.sim.scoreboard import FIELDS, Scoreboard
 from lapicque.spec import PARAM_NAMES, ArraySpec
@@ -87,7 +88,8 @@ class ArrayBench:
         self.steps = int(self.ext.shape[0])
         self.rng = np.random.default_rng(self.options["seed"])
         self.pack = monitor_pack(self.spec)
-        self.scoreboard = Scoreboard(self.spec, self.initial, self.steps)
+        helper = ExpectedReader(folder) if self.options.get("model_helper") else None
+        self.scoreboard = Scoreboard(self.spec, self.initial, self.steps, expected=helper)
         self.aer: list[tuple[int, int]] = []
 
     # -- configuration -------------------------------------------------------------------------
@@ -119,13 +121,17 @@ class ArrayBench:
         valid.value = 0
 
     def stimulus_words(self) -> list[int]:
-        """Wide stimulus transfers in the order the array consumes them (step, local index, lane)."""
+        """Wide stimulus transfers in the order the array consumes them (step, local index, lane).
+
+        The last transfer is padded with zero beats that the array never consumes.
+        """
         spec, K = self.spec, stim_pack(self.spec)
         layout = packed_stim_layout(spec, K)
         bits_per = spec.widths.ext
         count = K * spec.lanes
         offsets = np.arange(count) * bits_per
-        flat = self.ext.reshape(-1, count)  # neuron n = k * lanes + lane, so rows are transfer order
+        flat = self.ext.reshape(-1)  # neuron n = k * lanes + lane, so this is consumption order
+        flat = np.concatenate([flat, np.zeros(-len(flat) % count, dtype=np.int64)]).reshape(-1, count)
         words = []
         for row in flat:
             bits = np.zeros(layout.size, dtype=np.uint8)
@@ -154,7 +160,7 @@ class ArrayBench:
         # back-pressure comes in bursts: a burst starts with probability bp when a transfer could
         # happen; output holds last up to a few lanes' depth, long enough to reach back into the array
         burst = {"stim": 0, "mon": 0, "aer": 0}
-        longest = {"stim": 8, "mon": max(8, 4 * D), "aer": max(8, 4 * D)}
+        longest = {"stim": 8, "mon": max(8, 16 * D), "aer": max(8, 16 * D)}
 
         def hold(name):
             if burst[name]:
@@ -173,8 +179,8 @@ class ArrayBench:
                 driven[name] = value
 
         self.progress = {"steps_seen": 0, "words_sent": 0}
-        step_fields = {name: np.zeros(N, dtype=np.int64) for name in FIELDS}
-        beats_in_step = 0
+        received = {name: np.zeros(self.steps * N, dtype=np.int64) for name in FIELDS}
+        beats_seen = 0
         step_seen = 0
         next_word = 0
         presented = False
@@ -210,20 +216,25 @@ class ArrayBench:
                 else:
                     drive("mon_ready", mon_ready, 1)
                     items, steps, index, fields = decoder.decode(read_bits(mon_payload))
-                    for beat in range(K - items, K):
-                        t, k = int(steps[beat]), int(index[beat])
-                        if t != step_seen or k != beats_in_step:
-                            raise AssertionError(
-                                f"monitor out of order: got step {t} index {k}, expected step {step_seen} "
-                                f"index {beats_in_step}")
-                        sl = slice(beat * P, beat * P + P)
-                        for name in FIELDS:
-                            step_fields[name][k * P:(k + 1) * P] = fields[name][sl]
-                        beats_in_step += 1
-                        if beats_in_step == D:
-                            self.scoreboard.check_step(step_fields, self.ext[step_seen])
-                            step_seen += 1
-                            beats_in_step = 0
+                    # beats arrive in (step, local index) order; a partial transfer fills the top slots
+                    first = beats_seen
+                    expected = np.arange(first, first + items)
+                    got_t, got_k = steps[K - items:], index[K - items:]
+                    wrong = np.flatnonzero((got_t != expected // D) | (got_k != expected % D))
+                    if wrong.size:
+                        j = int(wrong[0])
+                        raise AssertionError(
+                            f"monitor out of order: got step {got_t[j]} index {got_k[j]}, expected step "
+                            f"{expected[j] // D} index {expected[j] % D}")
+                    lo, hi = first * P, (first + items) * P
+                    for name in FIELDS:
+                        received[name][lo:hi] = fields[name][(K - items) * P:]
+                    beats_seen += items
+                    while beats_seen >= (step_seen + 1) * D:
+                        row = slice(step_seen * N, (step_seen + 1) * N)
+                        self.scoreboard.check_step({name: received[name][row] for name in FIELDS},
+                                                   self.ext[step_seen])
+                        step_seen += 1
             else:
                 drive("mon_ready", mon_ready, 1)
             # -- spikes (AER), packed
@@ -332,6 +343,7 @@ async def verify_array(dut):
         "aer_events": len(bench.aer),
         "progress": getattr(bench, "progress", {}),
         "check_wall_s": check_wall,
+        "model_wait_s": sb.expected.waited_s if sb.expected is not None else 0.0,
     }
     tmp = folder / "results.json.tmp"
     tmp.write_text(json.dumps(results))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -66,11 +68,20 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
     test_dir.mkdir()
     state = initial_state(spec, seed)
     ext = external_input(spec, steps, seed)
-    config = {"spec": spec.to_dict(), "options": {"seed": seed, "backpressure": backpressure}}
+    config = {"spec": spec.to_dict(), "options": {"seed": seed, "backpressure": backpressure, "model_helper": True}}
     (test_dir / "config.json").write_text(json.dumps(config))
     np.savez(test_dir / "stimulus.npz", ext=ext, v=state.v, i=state.i, ref=state.ref, pulse=state.pulse)
     say(f"simulating {steps} steps with {sim} and checking every update")
-    runner.run_test(build_dir, test_dir, sim, waves=waves, log_file=out / "sim.log")
+    # the bit-exact model steps in a helper process on the other core (see sim/expected.py)
+    with open(test_dir / "expected.log", "w") as log:
+        helper = subprocess.Popen([sys.executable, "-m", "lapicque.sim.expected", str(test_dir)],
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        runner.run_test(build_dir, test_dir, sim, waves=waves, log_file=out / "sim.log")
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+        helper.wait()
     results_path = test_dir / "results.json"
     if not results_path.exists():
         raise RuntimeError(f"the testbench wrote no results; see {out / 'sim.log'}")
