@@ -1,6 +1,6 @@
 """Verification throughput and cycles per timestep, Verilator and Icarus side by side in one run.
 
-    python benchmarks/bench_verify.py            # the configurations below, 3 repeats, medians
+    python benchmarks/bench_verify.py            # the configurations below, 5 repeats, medians
     python benchmarks/bench_verify.py --quick    # one repeat, short runs
 
 Prints, per simulator and array shape: checked neuron updates per second (median over repeats, the
@@ -27,14 +27,18 @@ CONFIGS = [(64, 2, 500), (128, 4, 300), (256, 8, 200), (64, 8, 500)]
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one repeat, a fifth of the steps")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sim", choices=runner.SIMULATORS, action="append",
+                        help="only this simulator (repeatable); default every installed one")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
-    sims = [s for s in runner.SIMULATORS if runner.simulator_missing(s) is None]
-    missing = [f"{s} ({runner.simulator_missing(s)})" for s in runner.SIMULATORS if s not in sims]
+    wanted = args.sim or list(runner.SIMULATORS)
+    sims = [s for s in wanted if runner.simulator_missing(s) is None]
+    missing = [f"{s} ({runner.simulator_missing(s)})" for s in wanted if s not in sims]
     if missing:
         print("skipped:", "; ".join(missing))
-    header = f"{'sim':10} {'neurons':>7} {'lanes':>5} {'steps':>5} {'updates/s':>11} {'cyc/step':>9} " \
+    header = f"{'sim':10} {'neurons':>7} {'lanes':>5} {'steps':>5} {'updates/s':>11} {'(min-max)':>17} " \
+             f"{'cyc/step':>9} " \
              f"{'bound':>8} {'ratio':>6} {'spikes/step':>11}"
     print(header)
     print("-" * len(header))
@@ -55,7 +59,8 @@ def main(argv=None) -> int:
                         return 1
                     rates.append(last["checked_updates_per_s"])
                 ratio = last["cycles_per_step"] / last["cycles_per_step_bound"]
-                print(f"{sim:10} {neurons:7d} {lanes:5d} {steps:5d} {statistics.median(rates):11,.0f} "
+                spread = f"{min(rates):,.0f}-{max(rates):,.0f}"
+                print(f"{sim:10} {neurons:7d} {lanes:5d} {steps:5d} {statistics.median(rates):11,.0f} {spread:>17} "
                       f"{last['cycles_per_step']:9.1f} {last['cycles_per_step_bound']:8.1f} {ratio:6.3f} "
                       f"{last['spikes'] / steps:11.2f}")
                 sys.stdout.flush()

@@ -26,8 +26,7 @@ FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
 PROGRESS = "expected_progress.npy"
 
 
-def _path(folder: Path, field: str) -> Path:
-    return folder / f"expected_{field}.npy"
+EXPECTED = "expected.npy"  # int64 [steps, len(FIELDS), neurons]
 
 
 def write_expected(folder: Path) -> None:
@@ -37,16 +36,14 @@ def write_expected(folder: Path) -> None:
     ext = stim["ext"].astype(np.int64)
     steps = ext.shape[0]
     model = ArrayModel(spec, state=State(*(stim[k].astype(np.int64) for k in ("v", "i", "ref", "pulse"))))
-    out = {f: np.lib.format.open_memmap(_path(folder, f), mode="w+", dtype=np.int64, shape=(steps, spec.neurons))
-           for f in FIELDS}
+    out = np.lib.format.open_memmap(folder / EXPECTED, mode="w+", dtype=np.int64,
+                                    shape=(steps, len(FIELDS), spec.neurons))
     tmp = folder / (PROGRESS + ".tmp")
     progress = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.int64, shape=(1,))
     os.replace(tmp, folder / PROGRESS)  # readers start only once every file exists
     for t in range(steps):
         r = model.step(ext[t])
-        for f, value in zip(FIELDS, (r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags),
-                            strict=True):
-            out[f][t] = value
+        out[t] = (r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags)  # FIELDS order
         progress[0] = t + 1  # after the fields: a reader that sees t + 1 sees step t complete
 
 
@@ -67,9 +64,11 @@ class ExpectedReader:
                 raise RuntimeError(f"the fixed-model helper did not start; see {self.folder / 'expected.log'}")
             time.sleep(0.001)
         self.progress = np.load(self.folder / PROGRESS, mmap_mode="r")
-        self.fields = {f: np.load(_path(self.folder, f), mmap_mode="r") for f in FIELDS}
+        # a plain ndarray view: indexing a memmap object costs more than the comparison itself
+        self.fields = np.load(self.folder / EXPECTED, mmap_mode="r").view(np.ndarray)
 
-    def get(self, t: int) -> dict[str, np.ndarray]:
+    def get(self, t: int) -> np.ndarray:
+        """Step t's fields, [len(FIELDS), neurons] in FIELDS order."""
         start = time.perf_counter()
         if self.progress is None:
             self._open()
@@ -83,7 +82,7 @@ class ExpectedReader:
                                        f"see {self.folder / 'expected.log'}")
                 time.sleep(0.0001)
         self.waited_s += time.perf_counter() - start
-        return {f: self.fields[f][t] for f in FIELDS}
+        return self.fields[t]
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ class Scoreboard:
         self.expected = expected
         self.fixed = None if expected is not None else ArrayModel(spec, fixed=True, state=initial)
         self.bound = quantisation_bound(spec)
-        self.rtl = {name: np.zeros((steps, spec.neurons), dtype=np.int64) for name in FIELDS}
+        self.records = np.zeros((steps, len(FIELDS), spec.neurons), dtype=np.int64)
+        self.rtl = {name: self.records[:, k, :] for k, name in enumerate(FIELDS)}  # views by field
         self.steps = 0
         self.bit_exact_mismatches = 0
         self.first_mismatch: Mismatch | None = None
@@ -64,24 +65,24 @@ class Scoreboard:
     def updates_checked(self) -> int:
         return self.steps * self.spec.neurons
 
-    def check_step(self, rtl: dict[str, np.ndarray], ext: np.ndarray) -> None:
-        """Check one timestep of RTL updates (arrays over neurons, in neuron order) bit for bit."""
+    def check_step(self, rtl, ext: np.ndarray) -> None:
+        """Check one timestep of RTL updates bit for bit: a dict of arrays over neurons (in neuron
+        order), or one [len(FIELDS), neurons] array in FIELDS order."""
         t = self.steps
+        got = rtl if isinstance(rtl, np.ndarray) else np.stack([np.asarray(rtl[f]) for f in FIELDS])
+        self.records[t] = got
         if self.expected is not None:
-            step = self.expected.get(t)
-            expected = tuple(step[name] for name in FIELDS)
+            expected = self.expected.get(t)
         else:
             r = self.fixed.step(ext)
-            expected = (r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags)
-        for name, exp in zip(FIELDS, expected, strict=True):
-            got = rtl[name]
-            self.rtl[name][t] = got
-            bad = np.flatnonzero(got != exp)
-            if bad.size:
-                self.bit_exact_mismatches += int(bad.size)
-                if self.first_mismatch is None:
-                    n = int(bad[0])
-                    self.first_mismatch = Mismatch(t, n, name, int(exp[n]), int(got[n]))
+            expected = np.stack((r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags))
+        bad = got != expected
+        if bad.any():
+            self.bit_exact_mismatches += int(bad.sum())
+            if self.first_mismatch is None:
+                # the lowest neuron first, then the first field in FIELDS order
+                k, n = min(((int(k), int(n)) for k, n in np.argwhere(bad)), key=lambda kn: (kn[1], kn[0]))
+                self.first_mismatch = Mismatch(t, n, FIELDS[k], int(expected[k, n]), int(got[k, n]))
         self.steps += 1
 
     def finish(self, ext: np.ndarray) -> None:

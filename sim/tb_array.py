@@ -179,7 +179,7 @@ class ArrayBench:
                 driven[name] = value
 
         self.progress = {"steps_seen": 0, "words_sent": 0}
-        received = {name: np.zeros(self.steps * N, dtype=np.int64) for name in FIELDS}
+        received = np.zeros((len(FIELDS), self.steps * N), dtype=np.int64)
         beats_seen = 0
         step_seen = 0
         next_word = 0
@@ -227,12 +227,11 @@ class ArrayBench:
                             f"monitor out of order: got step {got_t[j]} index {got_k[j]}, expected step "
                             f"{expected[j] // D} index {expected[j] % D}")
                     lo, hi = first * P, (first + items) * P
-                    for name in FIELDS:
-                        received[name][lo:hi] = fields[name][(K - items) * P:]
+                    for k, name in enumerate(FIELDS):
+                        received[k, lo:hi] = fields[name][(K - items) * P:]
                     beats_seen += items
                     while beats_seen >= (step_seen + 1) * D:
-                        row = slice(step_seen * N, (step_seen + 1) * N)
-                        self.scoreboard.check_step({name: received[name][row] for name in FIELDS},
+                        self.scoreboard.check_step(received[:, step_seen * N:(step_seen + 1) * N],
                                                    self.ext[step_seen])
                         step_seen += 1
             else:

@@ -29,8 +29,8 @@ def test_helper_publishes_the_models_steps(tmp_path):
     reader = ExpectedReader(tmp_path, timeout_s=5)
     for t in (0, 17, 39):
         step = reader.get(t)
-        for f in FIELDS:
-            assert np.array_equal(step[f], np.asarray(trace[f][t], dtype=np.int64)), (t, f)
+        for k, f in enumerate(FIELDS):
+            assert np.array_equal(step[k], np.asarray(trace[f][t], dtype=np.int64)), (t, f)
 
 
 def test_reader_names_a_helper_that_never_started(tmp_path):
@@ -45,6 +45,6 @@ def test_reader_names_the_step_a_helper_stopped_at(tmp_path):
     progress[0] = 4  # as if the helper had died after step 3
     progress.flush()
     reader = ExpectedReader(tmp_path, timeout_s=0.05)
-    assert reader.get(3)["v"].shape == (16,)
+    assert reader.get(3).shape == (len(FIELDS), 16)
     with pytest.raises(RuntimeError, match="stopped at step 4"):
         reader.get(4)
