@@ -126,6 +126,7 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         "stats": stats,
         "free_running": free_running(spec, state, ext, np.load(test_dir / "traces.npz")["spike"]),
         "checked_updates_per_s": res["updates_checked"] / res["check_wall_s"] if res["check_wall_s"] else 0.0,
+        "model_wait_s": res["model_wait_s"],
         "build_cached": cached,
         "build_s": build_s,
         "wall_s": time.perf_counter() - wall0,
