@@ -50,22 +50,8 @@ class FieldPlan:
         return values
 
 
-def word_to_bits(word: int, width: int) -> np.ndarray:
-    raw = np.frombuffer(word.to_bytes((width + 7) // 8, "little"), dtype=np.uint8)
-    return np.unpackbits(raw, bitorder="little")[:width]
-
-
 def bits_to_word(bits: np.ndarray) -> int:
     return int.from_bytes(np.packbits(bits.astype(np.uint8), bitorder="little").tobytes(), "little")
-
-
-def extract(bits: np.ndarray, offsets: np.ndarray, width: int, signed: bool) -> np.ndarray:
-    """Fields of one width at many offsets: returns int64 values, sign-extended when `signed`."""
-    idx = offsets[:, None] + np.arange(width)[None, :]
-    values = bits[idx].astype(np.int64) @ (np.int64(1) << np.arange(width, dtype=np.int64))
-    if signed:
-        values = np.where(values >> (width - 1), values - (np.int64(1) << width), values)
-    return values
 
 
 def insert(bits: np.ndarray, offsets: np.ndarray, width: int, values: np.ndarray) -> None:

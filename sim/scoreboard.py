@@ -33,10 +33,6 @@ class Mismatch:
     expected: int | float
     got: int | float
 
-    def describe(self) -> str:
-        return (f"step {self.step}, neuron {self.neuron}, field {self.field}: "
-                f"expected {self.expected}, got {self.got}")
-
     def to_dict(self) -> dict:
         return {"step": self.step, "neuron": self.neuron, "field": self.field,
                 "expected": self.expected, "got": self.got}
