@@ -49,6 +49,7 @@ from lapicque.hdl.layouts import (
 )
 from lapicque.sim.bits import FieldPlan, bits_to_word, insert, leaves, read_bits
 from lapicque.sim.expected import ExpectedReader
+from lapicque.sim.progress import write_progress
 from lapicque.sim.runner import CLOCK_PERIOD_NS
 from lapicque.sim.scoreboard import FIELDS, Scoreboard
 from lapicque.spec import PARAM_NAMES, ArraySpec
@@ -180,6 +181,7 @@ class ArrayBench:
 
         self.progress = {"steps_seen": 0, "words_sent": 0}
         received = np.zeros((len(FIELDS), self.steps * N), dtype=np.int64)
+        reported, report_every = 0, max(1, self.steps // 200)  # progress for the CLI, ~200 updates a run
         beats_seen = 0
         step_seen = 0
         next_word = 0
@@ -234,6 +236,9 @@ class ArrayBench:
                         self.scoreboard.check_step(received[:, step_seen * N:(step_seen + 1) * N],
                                                    self.ext[step_seen])
                         step_seen += 1
+                    if step_seen - reported >= report_every or step_seen == self.steps:
+                        write_progress(self.folder, step_seen, self.scoreboard.bit_exact_mismatches)
+                        reported = step_seen
             else:
                 drive("mon_ready", mon_ready, 1)
             # -- spikes (AER), packed

@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from lapicque.hdl.array import PIPELINE_LATENCY
 from lapicque.spec import ArraySpec
 
 from . import runner
+from .progress import read_progress
 from .scoreboard import COVERAGE_BINS, free_running
 from .stimulus import external_input, initial_state
 
@@ -35,6 +37,28 @@ def cycles_lower_bound(spec: ArraySpec, spikes_per_step) -> float:
         return float("nan")
     per_step = np.maximum(spec.depth, spikes * spec.neurons / spec.lanes) + PIPELINE_LATENCY
     return float(per_step.mean())
+
+
+def _run_showing_progress(build_dir, test_dir, sim, waves, log_file, steps, say) -> None:
+    """Run the simulation in a thread while the testbench's progress is passed to `say`."""
+    failure = []
+
+    def target():
+        try:
+            runner.run_test(build_dir, test_dir, sim, waves=waves, log_file=log_file)
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="simulator", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.2)
+        progress = read_progress(test_dir)
+        if progress:
+            say(f"simulating with {sim}: step {progress['steps_checked']:,}/{steps:,} checked, "
+                f"{progress['bit_exact_mismatches']} mismatches")
+    if failure:
+        raise failure[0]
 
 
 def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = "verilator",
@@ -77,7 +101,7 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         helper = subprocess.Popen([sys.executable, "-m", "lapicque.sim.expected", str(test_dir)],
                                   stdout=log, stderr=subprocess.STDOUT)
     try:
-        runner.run_test(build_dir, test_dir, sim, waves=waves, log_file=out / "sim.log")
+        _run_showing_progress(build_dir, test_dir, sim, waves, out / "sim.log", steps, say)
     finally:
         if helper.poll() is None:
             helper.kill()

@@ -7,6 +7,7 @@ import pytest
 
 from lapicque.golden import ArrayModel
 from lapicque.sim import runner
+from lapicque.sim.progress import read_progress
 from lapicque.sim.scoreboard import COVERAGE_BINS
 from lapicque.sim.stimulus import external_input, initial_state
 from lapicque.sim.verify import verify
@@ -61,8 +62,12 @@ def test_issue_configuration_passes_with_coverage_and_cycle_bound(out):
 
 def test_rtl_spikes_are_the_fixed_models_spikes(out):
     spec = random_spec(16, 2, seed=5)
-    s = verify(spec, 100, out, seed=5)
+    said = []
+    s = verify(spec, 100, out, seed=5, status=said.append)
     assert_passed(s)
+    # the testbench published its progress, ending at the last step
+    assert read_progress(out / "sim") == {"steps_checked": 100, "bit_exact_mismatches": 0}
+    assert said[0].startswith("building") and any(text.startswith("simulating") for text in said)
     rtl = np.load(out / "sim" / "traces.npz")
     model = ArrayModel(spec, state=initial_state(spec, 5)).run(external_input(spec, 100, 5))
     assert np.array_equal(rtl["spike"].astype(bool), model["spike"])
