@@ -19,6 +19,10 @@ the monitor FIFO; a spike reaches the propagation engine 1-2 cycles after its up
 step are max(D + 2, t_first_spike + spikes * D + 3) + 1 without back-pressure; the lower bound
 the benchmark quotes is max(D, spikes * D) + `PIPELINE_LATENCY`.
 
+After reset the array clears its accumulators, one address per cycle (D cycles); `cfg` and `run`
+are not ready until then. Memories are otherwise loaded through `cfg` (state, parameters and every
+weight), so nothing depends on power-up contents.
+
 Stalls come only from registered FIFO levels, never combinationally from a consumer's `ready`:
 `stim.ready` does not depend on `monitor.ready` or `spikes.ready` in the same cycle.
 """

@@ -334,7 +334,6 @@ def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | No
     rng = np.random.default_rng(seed)
     widths = widths or Widths()
     n = neurons
-    v_lo, v_hi = signed_range(widths.v)
     scale = 1 << (widths.v - 6)  # thresholds sit well inside the range, saturation stays reachable
     hyst = (rng.random(n) < 0.2).astype(np.int64)
     theta_hi = rng.integers(scale // 2, scale * 4, n)
@@ -355,5 +354,4 @@ def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | No
     )
     w_lo, w_hi = signed_range(widths.w)
     weights = random_weights(n, density=min(1.0, 8.0 / n), low=w_lo, high=w_hi, seed=seed + 1)
-    del v_lo, v_hi
     return ArraySpec(neurons, lanes, widths, params, weights)
