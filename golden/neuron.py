@@ -34,6 +34,10 @@ class State:
         return State(self.v.astype(np.float64), self.i.astype(np.float64), self.ref.copy(), self.pulse.copy())
 
 
+#: what every update reports, in the order models, testbench and scoreboard exchange them
+UPDATE_FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
+
+
 @dataclass
 class StepResult:
     state: State
@@ -42,6 +46,10 @@ class StepResult:
     v_pre: np.ndarray  # membrane after integration, before threshold and reset
     fired: np.ndarray  # bool: threshold crossed (normal) or pulse started (hysteresis)
     released: np.ndarray  # bool: hysteresis pulse ended
+
+    def fields(self) -> tuple:
+        """The update's fields in UPDATE_FIELDS order."""
+        return self.state.v, self.state.i, self.state.ref, self.state.pulse, self.spike, self.flags
 
 
 def zero_state(n: int) -> State:
@@ -153,12 +161,9 @@ class ArrayModel:
 
     def run(self, ext_steps: np.ndarray) -> dict[str, np.ndarray]:
         """Run len(ext_steps) steps; returns traces [steps, neurons] of v, i, ref, pulse, spike, flags."""
-        names = ("v", "i", "ref", "pulse", "spike", "flags")
-        out = {k: [] for k in names}
+        out = {k: [] for k in UPDATE_FIELDS}
         for ext in ext_steps:
-            r = self.step(ext)
-            for k, x in zip(names, (r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags),
-                            strict=True):
+            for k, x in zip(UPDATE_FIELDS, self.step(ext).fields(), strict=True):
                 out[k].append(x)
         return {k: np.array(v) for k, v in out.items()}
 

@@ -19,21 +19,21 @@ from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
 
-def _check_divisor(divisor: int) -> None:
-    if not isinstance(divisor, int) or divisor < 4:
-        raise ValueError(f"divisor must be a whole number of clock cycles per bit, at least 4, not {divisor!r}")
+class _UART(wiring.Component):
+    """What both directions share: the bit period, checked."""
+
+    def __init__(self, divisor: int):
+        if not isinstance(divisor, int) or divisor < 4:
+            raise ValueError(f"divisor must be a whole number of clock cycles per bit, at least 4, not {divisor!r}")
+        self.divisor = divisor
+        super().__init__()
 
 
-class UARTTransmitter(wiring.Component):
+class UARTTransmitter(_UART):
     """`bytes` In stream -> `tx` line (idle high)."""
 
     bytes: In(stream.Signature(8))
     tx: Out(1, init=1)
-
-    def __init__(self, divisor: int):
-        _check_divisor(divisor)
-        self.divisor = divisor
-        super().__init__()
 
     def elaborate(self, platform):
         m = Module()
@@ -57,18 +57,13 @@ class UARTTransmitter(wiring.Component):
         return m
 
 
-class UARTReceiver(wiring.Component):
+class UARTReceiver(_UART):
     """`rx` line -> `bytes` Out stream; `framing_errors` and `overruns` count dropped bytes."""
 
     rx: In(1, init=1)
     bytes: Out(stream.Signature(8))
     framing_errors: Out(16)
     overruns: Out(16)
-
-    def __init__(self, divisor: int):
-        _check_divisor(divisor)
-        self.divisor = divisor
-        super().__init__()
 
     def elaborate(self, platform):
         m = Module()

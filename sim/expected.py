@@ -19,13 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lapicque.golden.neuron import ArrayModel, State
+from lapicque.golden.neuron import UPDATE_FIELDS, ArrayModel, State
 from lapicque.spec import ArraySpec
 
-FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
+FIELDS = UPDATE_FIELDS
 PROGRESS = "expected_progress.npy"
-
-
 EXPECTED = "expected.npy"  # int64 [steps, len(FIELDS), neurons]
 
 
@@ -43,7 +41,7 @@ def write_expected(folder: Path) -> None:
     os.replace(tmp, folder / PROGRESS)  # readers start only once every file exists
     for t in range(steps):
         r = model.step(ext[t])
-        out[t] = (r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags)  # FIELDS order
+        out[t] = r.fields()
         progress[0] = t + 1  # after the fields: a reader that sees t + 1 sees step t complete
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lapicque.golden.neuron import FLAG_NAMES, ArrayModel, State, array_step, quantisation_bound
+from lapicque.golden.neuron import FLAG_NAMES, UPDATE_FIELDS, ArrayModel, State, array_step, quantisation_bound
 from lapicque.spec import ArraySpec
 
-FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
+FIELDS = UPDATE_FIELDS
 STREAM_BINS = ("backpressure_stim", "backpressure_spikes", "backpressure_monitor", "queue_full")
 COVERAGE_BINS = ("spike",) + FLAG_NAMES + STREAM_BINS
 
@@ -71,13 +71,13 @@ class Scoreboard:
             expected = self.expected.get(t)
         else:
             r = self.fixed.step(ext)
-            expected = np.stack((r.state.v, r.state.i, r.state.ref, r.state.pulse, r.spike, r.flags))
+            expected = np.stack(r.fields())
         bad = got != expected
         if bad.any():
             self.bit_exact_mismatches += int(bad.sum())
             if self.first_mismatch is None:
                 # the lowest neuron first, then the first field in FIELDS order
-                k, n = min(((int(k), int(n)) for k, n in np.argwhere(bad)), key=lambda kn: (kn[1], kn[0]))
+                n, k = (int(x) for x in np.argwhere(bad.T)[0])
                 self.first_mismatch = Mismatch(t, n, FIELDS[k], int(expected[k, n]), int(got[k, n]))
         self.steps += 1
 
