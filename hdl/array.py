@@ -14,10 +14,9 @@ Timestep t: the update pipeline reads and clears accumulator bank t % 2 while th
 engine adds the weights of step t's spikes into bank (t + 1) % 2, overlapping the update. The step
 ends when both are done; the next starts the cycle after.
 
-Latency and throughput: an update leaves the datapath 1 cycle after its read is issued and enters
-the monitor FIFO; a spike reaches the propagation engine 1-2 cycles after its update. Cycles per
-step are max(D + 2, t_first_spike + spikes * D + 3) + 1 without back-pressure; the lower bound
-the benchmark quotes is max(D, spikes * D) + `PIPELINE_LATENCY`.
+Latency and throughput: an update leaves the datapath 1 + `DATAPATH_LATENCY` cycles after its read
+is issued and enters the monitor FIFO; a spike reaches the propagation engine 1-2 cycles after its
+update. The lower bound the benchmark quotes for a step is max(D, spikes * D) + `PIPELINE_LATENCY`.
 
 After reset the array clears its accumulators, one address per cycle (D cycles); `cfg` and `run`
 are not ready until then. Memories are otherwise loaded through `cfg` (state, parameters and every
@@ -37,7 +36,7 @@ from amaranth.lib.wiring import In, Out
 
 from lapicque.spec import ArraySpec
 
-from .datapath import NeuronDatapath
+from .datapath import MAX_LATENCY, NeuronDatapath
 from .layouts import (
     CFG_PARAM,
     CFG_STATE,
@@ -57,9 +56,12 @@ from .layouts import (
 SPIKE_QUEUE_DEPTH = 8
 MONITOR_FIFO_DEPTH = 4
 AER_FIFO_DEPTH = 4
-#: cycles a step needs beyond max(D, spikes * D): spike queue and weight read (2), accumulate (1),
-#: step turnaround (1)
-PIPELINE_LATENCY = 4
+#: register stages inside the neuron datapath (see `NeuronDatapath`): what lets the FPGA clock reach
+#: 32 MHz on an iCE40 UP5K and 100 MHz on an ECP5
+DATAPATH_LATENCY = MAX_LATENCY
+#: cycles a step needs beyond max(D, spikes * D): spike queue and weight read (2), weight register
+#: (1), accumulate (1), step turnaround (2: the registered quiet test), and the datapath's stages
+PIPELINE_LATENCY = 6 + DATAPATH_LATENCY
 
 
 class NeuronArray(wiring.Component):
@@ -74,9 +76,22 @@ class NeuronArray(wiring.Component):
       busy, timestep, stats   status outputs.
     """
 
-    def __init__(self, spec: ArraySpec, *, inject_bug: str | None = None):
+    def __init__(self, spec: ArraySpec, *, inject_bug: str | None = None, weight_ram_style: str | None = None,
+                 weight_bit_slices: bool = False, acc_ram_style: str | None = None):
+        """Synthesis options (the behaviour is the same with any of them):
+
+        - `weight_ram_style`: hint for the weight memories (`"huge"`: the iCE40 UP5K's SPRAM);
+        - `weight_bit_slices`: store each weight bit in its own memory, so that a deep weight
+          memory is tiled in depth by 1-bit-wide RAMs (a 4:1 read multiplexer where 9-bit-wide ones
+          need 32:1: what lets an ECP5 run propagation at 100 MHz);
+        - `acc_ram_style`: hint for the accumulators (`"distributed"`: ECP5 LUT RAM, whose read
+          is fast enough for the read-modify-write of propagation at 100 MHz).
+        """
         self.spec = spec
         self.inject_bug = inject_bug
+        self.weight_ram_style = weight_ram_style
+        self.weight_bit_slices = weight_bit_slices
+        self.acc_ram_style = acc_ram_style
         members = {
             "run": In(stream.Signature(unsigned(16))),
             "cfg": In(stream.Signature(cfg_layout(spec))),
@@ -95,10 +110,13 @@ class NeuronArray(wiring.Component):
         spec = self.spec
         lanes, depth = spec.lanes, spec.depth
         index_bits = bits_for(depth)
-        cfg = self.cfg.payload
 
         # -- step control ------------------------------------------------------------------------
         remaining = Signal(16)
+        # registered tests of `remaining` (!= 0, == 1): a 16-bit compare in the step logic was the
+        # slowest path on an iCE40
+        running = Signal()
+        last_step = Signal()
         parity = Signal()  # accumulator bank the update side reads this step
         issuing = Signal()
         k = Signal(index_bits, name="issue_index")
@@ -111,10 +129,21 @@ class NeuronArray(wiring.Component):
             with m.If(clear_index == depth - 1):
                 m.d.sync += clearing.eq(0)
         idle = Signal()
-        m.d.comb += idle.eq((remaining == 0) & ~clearing)
-        m.d.comb += [self.busy.eq(remaining != 0), self.run.ready.eq(idle), self.cfg.ready.eq(idle)]
-        cfg_write = Signal()
-        m.d.comb += cfg_write.eq(self.cfg.valid & self.cfg.ready)
+        m.d.comb += idle.eq(~running & ~clearing)
+        # a configuration write is registered, then done the next cycle: memory addresses and
+        # enables then come from registers, not from whoever drives the cfg stream
+        cfg = Signal.like(self.cfg.payload, name="cfg_held")
+        cfg_write = Signal()  # the held write happens this cycle
+        m.d.sync += cfg_write.eq(self.cfg.valid & self.cfg.ready)
+        with m.If(self.cfg.valid & self.cfg.ready):
+            m.d.sync += cfg.eq(self.cfg.payload)
+        m.d.comb += [
+            self.busy.eq(running),
+            # a run accepted with a write still held is fine: the write lands as the run is taken,
+            # a cycle before the run's first read
+            self.run.ready.eq(idle),
+            self.cfg.ready.eq(idle),
+        ]
 
         # -- spike queues, monitor and AER FIFOs -------------------------------------------------
         queues = []
@@ -152,19 +181,31 @@ class NeuronArray(wiring.Component):
         ext1 = Signal.like(self.stim.payload)
         with m.If(~stall):
             m.d.sync += [valid1.eq(issue), index1.eq(k), ext1.eq(self.stim.payload)]
+        # the datapath's own stages follow S1; valid and index travel alongside to write-back
+        valids, indices = [valid1], [index1]
+        for stage in range(2, DATAPATH_LATENCY + 2):
+            valids.append(Signal(name=f"valid{stage}"))
+            indices.append(Signal(index_bits, name=f"index{stage}"))
+            with m.If(~stall):
+                m.d.sync += [valids[-1].eq(valids[-2]), indices[-1].eq(indices[-2])]
+        in_flight = Signal()
+        m.d.comb += in_flight.eq(Cat(*valids).any())
+        valid_wb, index_wb = valids[-1], indices[-1]
         with m.If(issue):
             m.d.sync += k.eq(k + 1)
             with m.If(k == depth - 1):
                 m.d.sync += [issuing.eq(0), k.eq(0)]
         write_back = Signal()
-        m.d.comb += write_back.eq(valid1 & ~stall)
+        m.d.comb += write_back.eq(valid_wb & ~stall)
 
         # -- propagation engine ------------------------------------------------------------------
         prop_busy = Signal()
         src = Signal(bits_for(spec.neurons))
         j = Signal(index_bits, name="target_index")
-        prop_valid1 = Signal()
-        prop_j1 = Signal(index_bits)
+        # propagation pipeline: weight read issued (stage 0), weight data registered and the
+        # accumulator read issued (stage 1), accumulator + weight written back (stage 2)
+        prop_valid1, prop_valid2 = Signal(), Signal()
+        prop_j1, prop_j2 = Signal(index_bits), Signal(index_bits)
         can_pop = Signal()
         m.d.comb += can_pop.eq((~prop_busy | (j == depth - 1)) & (aer_fifo.level < AER_FIFO_DEPTH - 1))
         pop_any = Signal()
@@ -177,7 +218,7 @@ class NeuronArray(wiring.Component):
             for lane in range(lanes):
                 earlier = Cat(*[queues[x].r_rdy for x in range(lane)]).any() if lane else Const(0)
                 m.d.comb += queues[lane].r_en.eq(queues[lane].r_rdy & ~earlier)
-        m.d.sync += [prop_valid1.eq(prop_busy), prop_j1.eq(j)]
+        m.d.sync += [prop_valid1.eq(prop_busy), prop_j1.eq(j), prop_valid2.eq(prop_valid1), prop_j2.eq(prop_j1)]
         with m.If(prop_busy):
             m.d.sync += j.eq(j + 1)
         with m.If(pop_any):
@@ -188,8 +229,10 @@ class NeuronArray(wiring.Component):
             aer_fifo.w_en.eq(pop_any),
             aer_fifo.w_data.eq(Cat(self.timestep, pop_neuron)),
         ]
+        # one address for the weight memories' read and write ports: writes (cfg, idle) and reads
+        # (propagation, running) never coincide, and a single-port memory maps to SPRAM on the UP5K
         weight_addr = Signal(bits_for(spec.neurons * depth))
-        m.d.comb += weight_addr.eq(src * depth + j)
+        m.d.comb += weight_addr.eq(Mux(cfg_write, cfg.addr, src * depth + j))
 
         # -- per-lane memories and datapaths ------------------------------------------------------
         mon_lanes = []
@@ -197,26 +240,39 @@ class NeuronArray(wiring.Component):
             cfg_here = cfg_write & (cfg.lane == lane)
             state_mem = Memory(shape=state_layout(spec), depth=depth, init=[])
             param_mem = Memory(shape=param_layout(spec), depth=depth, init=[])
-            weight_mem = Memory(shape=signed(spec.widths.w), depth=spec.neurons * depth, init=[])
             m.submodules[f"state_mem{lane}"] = state_mem
             m.submodules[f"param_mem{lane}"] = param_mem
-            m.submodules[f"weight_mem{lane}"] = weight_mem
-
             state_w = state_mem.write_port()
             state_r = state_mem.read_port()
             param_w = param_mem.write_port()
             param_r = param_mem.read_port()
-            weight_w = weight_mem.write_port()
-            weight_r = weight_mem.read_port()
             m.d.comb += [
                 state_r.addr.eq(k), state_r.en.eq(~stall),
                 param_r.addr.eq(k), param_r.en.eq(~stall),
-                weight_r.addr.eq(weight_addr), weight_r.en.eq(1),
                 param_w.addr.eq(cfg.addr), param_w.data.eq(cfg.data),
                 param_w.en.eq(cfg_here & (cfg.target == CFG_PARAM)),
-                weight_w.addr.eq(cfg.addr), weight_w.data.eq(cfg.data),
-                weight_w.en.eq(cfg_here & (cfg.target == CFG_WEIGHT)),
             ]
+
+            # weights: one memory, or one per bit; either way a single address port (see above)
+            weight_attrs = {"ram_style": self.weight_ram_style} if self.weight_ram_style else None
+            slices = ([(bit, unsigned(1)) for bit in range(spec.widths.w)] if self.weight_bit_slices
+                      else [(None, signed(spec.widths.w))])
+            weight_read = []
+            for bit, shape in slices:
+                name = f"weight_mem{lane}" + ("" if bit is None else f"_bit{bit}")
+                mem = Memory(shape=shape, depth=spec.neurons * depth, init=[], attrs=weight_attrs)
+                m.submodules[name] = mem
+                wp, rp = mem.write_port(), mem.read_port()
+                data = cfg.data[:spec.widths.w] if bit is None else cfg.data[bit]
+                m.d.comb += [
+                    # no read while writing: the read data holds, as single-port RAMs (SPRAM) do
+                    rp.addr.eq(weight_addr), rp.en.eq(~cfg_write),
+                    wp.addr.eq(weight_addr), wp.data.eq(data),
+                    wp.en.eq(cfg_here & (cfg.target == CFG_WEIGHT)),
+                ]
+                weight_read.append(rp.data)
+            weight = Signal(signed(spec.widths.w), name=f"weight{lane}")  # registered: stage 1
+            m.d.sync += weight.eq(Cat(*weight_read))
 
             # double-buffered accumulators: bank `parity` is read and cleared by the update side,
             # the other receives this step's spikes (read-modify-write, transparent read)
@@ -224,7 +280,8 @@ class NeuronArray(wiring.Component):
             acc_for_update = Signal(signed(spec.acc_bits), name=f"acc_in{lane}")
             acc_for_prop = Signal(signed(spec.acc_bits), name=f"acc_old{lane}")
             for bank in range(2):
-                mem = Memory(shape=signed(spec.acc_bits), depth=depth, init=[])
+                acc_attrs = {"ram_style": self.acc_ram_style} if self.acc_ram_style else None
+                mem = Memory(shape=signed(spec.acc_bits), depth=depth, init=[], attrs=acc_attrs)
                 m.submodules[f"acc_mem{lane}_{bank}"] = mem
                 wp = mem.write_port()
                 rp = mem.read_port(transparent_for=(wp,))
@@ -234,12 +291,12 @@ class NeuronArray(wiring.Component):
                 with m.Elif(updating):
                     m.d.comb += [
                         rp.addr.eq(k), rp.en.eq(~stall),
-                        wp.addr.eq(index1), wp.data.eq(0), wp.en.eq(write_back),
+                        wp.addr.eq(index_wb), wp.data.eq(0), wp.en.eq(write_back),
                     ]
                 with m.Else():
                     m.d.comb += [
-                        rp.addr.eq(j), rp.en.eq(1),
-                        wp.addr.eq(prop_j1), wp.data.eq(acc_for_prop + weight_r.data), wp.en.eq(prop_valid1),
+                        rp.addr.eq(prop_j1), rp.en.eq(1),
+                        wp.addr.eq(prop_j2), wp.data.eq(acc_for_prop + weight), wp.en.eq(prop_valid2),
                     ]
                 acc_r_data.append(rp.data)
             m.d.comb += [
@@ -247,9 +304,10 @@ class NeuronArray(wiring.Component):
                 acc_for_prop.eq(Mux(parity, acc_r_data[0], acc_r_data[1])),
             ]
 
-            dp = NeuronDatapath(spec, inject_bug=self.inject_bug)
+            dp = NeuronDatapath(spec, latency=DATAPATH_LATENCY, inject_bug=self.inject_bug)
             m.submodules[f"datapath{lane}"] = dp
             m.d.comb += [
+                dp.en.eq(~stall),
                 dp.state.eq(state_r.data),
                 dp.params.eq(param_r.data),
                 dp.acc.eq(acc_for_update),
@@ -261,9 +319,9 @@ class NeuronArray(wiring.Component):
                     state_w.en.eq(cfg_here & (cfg.target == CFG_STATE)),
                 ]
             with m.Else():
-                m.d.comb += [state_w.addr.eq(index1), state_w.data.eq(dp.update.state), state_w.en.eq(write_back)]
+                m.d.comb += [state_w.addr.eq(index_wb), state_w.data.eq(dp.update.state), state_w.en.eq(write_back)]
             queue = queues[lane]
-            m.d.comb += [queue.w_en.eq(write_back & dp.update.spike), queue.w_data.eq(index1)]
+            m.d.comb += [queue.w_en.eq(write_back & dp.update.spike), queue.w_data.eq(index_wb)]
             mon_lanes.append(dp.update)
 
         cycle = Signal(32)
@@ -271,30 +329,39 @@ class NeuronArray(wiring.Component):
         if spec.monitor:
             m.d.comb += [
                 mon_fifo.w_en.eq(write_back),
-                mon_fifo.w_data.eq(Cat(cycle, self.timestep, index1, *mon_lanes)),
+                mon_fifo.w_data.eq(Cat(cycle, self.timestep, index_wb, *mon_lanes)),
             ]
 
         # -- step sequencing -----------------------------------------------------------------------
+        # "everything is quiet" is registered (it gathers the FIFO levels and every stage's valid,
+        # too slow to feed the step counters directly); a step or a run that starts in a cycle
+        # makes the next cycle's registered value stale, so `fresh` masks it
+        quiet = Signal()
+        fresh = Signal()
+        m.d.sync += quiet.eq(~issuing & ~in_flight & ~prop_busy & ~prop_valid1 & ~prop_valid2
+                             & Cat(*[q.level == 0 for q in queues]).all())
         step_done = Signal()
-        m.d.comb += step_done.eq(
-            (remaining != 0) & ~issuing & ~valid1 & ~prop_busy & ~prop_valid1
-            & Cat(*[q.level == 0 for q in queues]).all()
-        )
+        m.d.comb += step_done.eq(running & quiet & ~fresh)
+        m.d.sync += fresh.eq(step_done | (self.run.valid & self.run.ready))
         with m.If(self.run.valid & self.run.ready & (self.run.payload != 0)):
-            m.d.sync += [remaining.eq(self.run.payload), issuing.eq(1), k.eq(0)]
+            m.d.sync += [remaining.eq(self.run.payload), issuing.eq(1), k.eq(0), running.eq(1),
+                         last_step.eq(self.run.payload == 1)]
         with m.If(step_done):
-            m.d.sync += [self.timestep.eq(self.timestep + 1), parity.eq(~parity), remaining.eq(remaining - 1)]
-            with m.If(remaining != 1):
+            m.d.sync += [self.timestep.eq(self.timestep + 1), parity.eq(~parity), remaining.eq(remaining - 1),
+                         last_step.eq(remaining == 2)]
+            with m.If(last_step):
+                m.d.sync += running.eq(0)
+            with m.Else():
                 m.d.sync += [issuing.eq(1), k.eq(0)]
 
         # -- performance counters ----------------------------------------------------------------
         events = {
             "cycles": Const(1),
             "busy_cycles": self.busy,
-            "update_cycles": issuing | valid1,
+            "update_cycles": issuing | in_flight,
             "propagate_cycles": prop_busy,
-            "stall_queue_full": (issuing | valid1) & queue_full,
-            "stall_monitor_full": (issuing | valid1) & monitor_full,
+            "stall_queue_full": (issuing | in_flight) & queue_full,
+            "stall_monitor_full": (issuing | in_flight) & monitor_full,
             "stim_starved": issuing & ~stall & ~self.stim.valid,
             "spike_backpressure": self.spikes.valid & ~self.spikes.ready,
             "monitor_backpressure": (self.monitor.valid & ~self.monitor.ready) if spec.monitor else Const(0),

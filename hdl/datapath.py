@@ -8,7 +8,13 @@ Update equations (codes; see `lapicque.spec` for the full contract)::
                  normal:     spike = v_pre >= theta_hi; v' = v_reset | sat_v(v_pre - theta_hi)
                  hysteresis: pulse starts at v_pre >= theta_hi, ends at v_pre <= theta_lo
 
-Latency 0 (combinational); the array registers around it, giving one update per cycle per lane.
+Latency: `latency` cycles (0 to `MAX_LATENCY`), one update in per cycle while `en` is high; the
+whole pipeline holds when `en` is low. Registers are cut, in order, at the inputs (the memories'
+read data), after the two multiplies (so that DSP blocks can absorb them), after the synaptic
+current and leak, after the membrane sum, and after the threshold decision (the result); latency
+0 is purely combinational. The result does not depend on the latency, only its timing (the tests
+run every latency against the same cases).
+
 `inject_bug` is for the verification tests only: it makes a known-wrong datapath that the
 scoreboard must catch.
 """
@@ -24,6 +30,7 @@ from lapicque.spec import DECAY_SHIFT, ArraySpec, signed_range
 from .layouts import lane_update_layout, param_layout, state_layout
 
 BUGS = ("refractory_off_by_one", "threshold_strict")
+MAX_LATENCY = 5
 
 
 def _saturate(m: Module, value, bits: int, name: str):
@@ -41,44 +48,86 @@ def _saturate(m: Module, value, bits: int, name: str):
 
 
 class NeuronDatapath(wiring.Component):
-    """One neuron update (combinational). Ports: `state`, `params`, `acc`, `ext` in; `update` out."""
+    """One neuron update, pipelined `latency` cycles deep.
 
-    def __init__(self, spec: ArraySpec, *, inject_bug: str | None = None):
+    Ports: `state`, `params`, `acc`, `ext` in; `update` out `latency` cycles later; `en` advances
+    the pipeline (tie high when it never stalls).
+    """
+
+    def __init__(self, spec: ArraySpec, *, latency: int = 0, inject_bug: str | None = None):
         if inject_bug is not None and inject_bug not in BUGS:
             raise ValueError(f"inject_bug must be one of {', '.join(BUGS)}, not {inject_bug!r}")
+        if not isinstance(latency, int) or not 0 <= latency <= MAX_LATENCY:
+            raise ValueError(f"latency must be an integer 0..{MAX_LATENCY}, not {latency!r}")
         self.spec = spec
+        self.latency = latency
         self.inject_bug = inject_bug
         super().__init__({
             "state": In(state_layout(spec)),
             "params": In(param_layout(spec)),
             "acc": In(signed(spec.acc_bits)),
             "ext": In(signed(spec.widths.ext)),
+            "en": In(1, init=1),
             "update": Out(lane_update_layout(spec)),
         })
 
     def elaborate(self, platform):
         m = Module()
         w = self.spec.widths
-        s, p, out = self.state, self.params, self.update
+        out = Signal(lane_update_layout(self.spec), name="result")
+        cut_number = 0
 
-        def decay(x, d):
-            return x - ((x * d) >> DECAY_SHIFT)
+        def cut(**values):
+            """Register `values` at the next pipeline cut (if this latency has it); returns them."""
+            nonlocal cut_number
+            cut_number += 1
+            if cut_number > self.latency:
+                return values
+            staged = {}
+            for name, value in values.items():
+                reg = Signal(value.shape(), name=f"s{cut_number}_{name}")
+                with m.If(self.en):
+                    m.d.sync += reg.eq(value)
+                staged[name] = reg
+            return staged
+
+        # the memories' read data, registered: an ECP5 EBR's output is slow (about 6 ns), too slow
+        # to feed a multiplier in the same cycle at 100 MHz
+        x = cut(s=self.state, p=self.params, acc=self.acc, ext=self.ext)
+        s, p = x["s"], x["p"]
+
+        # 0. the two multiplies, alone in their stage
+        prod_i = Signal(signed(w.i + DECAY_SHIFT + 2), name="prod_i")
+        prod_v = Signal(signed(w.v + self.spec.leak_bits + 1), name="prod_v")
+        m.d.comb += [prod_i.eq(s.i * p.decay), prod_v.eq(s.v * p.leak)]
+        x = cut(s=s, p=p, acc=x["acc"], ext=x["ext"], prod_i=prod_i, prod_v=prod_v)
+        s, p = x["s"], x["p"]
 
         # 1. synaptic current
-        i_new, i_high, i_low = _saturate(m, decay(s.i, p.decay) + self.acc + self.ext, w.i, "i_new")
+        i_new, i_high, i_low = _saturate(
+            m, s.i - (x["prod_i"] >> DECAY_SHIFT) + x["acc"] + x["ext"], w.i, "i_new")
 
         # 2. membrane
-        refractory = Signal(name="refractory")
-        m.d.comb += refractory.eq(s.ref != 0)
         leaked = Signal(signed(w.v + 1), name="leaked")
         with m.If(p.leak_mode == 0):
-            m.d.comb += leaked.eq(decay(s.v, p.leak))
+            m.d.comb += leaked.eq(s.v - (x["prod_v"] >> DECAY_SHIFT))
         with m.Elif(s.v > 0):
             m.d.comb += leaked.eq(Mux(s.v > p.leak, s.v - p.leak, 0))
         with m.Else():
             m.d.comb += leaked.eq(Mux(-s.v > p.leak, s.v + p.leak, 0))
+        to_rest = Signal(name="leak_to_rest_raw")
+        m.d.comb += to_rest.eq((s.v != 0) & (leaked == 0))
+        x = cut(s=s, p=p, i_new=i_new, i_high=i_high, i_low=i_low, leaked=leaked, to_rest=to_rest)
+        s, p, i_new, i_high, i_low = x["s"], x["p"], x["i_new"], x["i_high"], x["i_low"]
+
         pull = Mux(p.hysteresis & s.pulse, p.reset_current, 0)
-        v_pre, v_high, v_low = _saturate(m, leaked + i_new + p.bias - pull, w.v, "v_pre")
+        v_pre, v_high, v_low = _saturate(m, x["leaked"] + i_new + p.bias - pull, w.v, "v_pre")
+        x = cut(s=s, p=p, i_new=i_new, i_high=i_high, i_low=i_low, to_rest=x["to_rest"],
+                v_pre=v_pre, v_high=v_high, v_low=v_low)
+        s, p, i_new, i_high, i_low = x["s"], x["p"], x["i_new"], x["i_high"], x["i_low"]
+        v_pre, v_high, v_low = x["v_pre"], x["v_high"], x["v_low"]
+        refractory = Signal(name="refractory")
+        m.d.comb += refractory.eq(s.ref != 0)
 
         # 3./4. threshold, reset, hysteresis pulse
         active = ~refractory
@@ -108,13 +157,15 @@ class NeuronDatapath(wiring.Component):
             out.flags.eq(Cat(
                 i_high | (active & v_high) | (subtract & sub_high),
                 i_low | (active & v_low) | (subtract & sub_low),
-                active & (s.v != 0) & (leaked == 0),
+                active & x["to_rest"],
                 (fired | released) & (p.refractory != 0),
                 refractory & (s.ref == 1),
                 released,
             )),
         ]
+        # 4. the result itself, so that write-back and the spike queue start from a register
+        m.d.comb += self.update.eq(cut(result=out)["result"])
         return m
 
 
-__all__ = ["BUGS", "NeuronDatapath"]
+__all__ = ["BUGS", "MAX_LATENCY", "NeuronDatapath"]

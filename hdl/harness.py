@@ -24,6 +24,7 @@ from amaranth.lib.wiring import In, Out
 from lapicque.spec import ArraySpec
 
 from .array import NeuronArray
+from .bridge import BridgedArray
 from .layouts import aer_layout, cfg_layout, monitor_layout, stats_layout, stim_layout
 from .streams import StreamPacker, StreamUnpacker, packed_layout
 
@@ -105,5 +106,40 @@ class PackedArray(wiring.Component):
             self.status.eq(Cat(self.stim.ready, self.monitor.valid, self.spikes.valid, array.busy)),
             # rises when a transfer can happen: what a sleeping testbench waits for
             self.attention.eq(self.monitor.valid | self.spikes.valid | (self.stim.valid & self.stim.ready)),
+        ]
+        return m
+
+
+class BoardProbe(wiring.Component):
+    """The board's bridged array (UART lines in and out) with its monitor tapped and packed wide,
+    for the co-simulation testbench: the host's bytes go in on `rx`, its records come out on `tx`,
+    and every update the array makes comes out on `monitor` for the scoreboard."""
+
+    def __init__(self, spec: ArraySpec, *, divisor: int, inject_bug: str | None = None, **memory_options):
+        self.spec = spec
+        self.pack = monitor_pack(spec)
+        self._core = BridgedArray(spec, divisor=divisor, blink_cycles=16, tap=True, inject_bug=inject_bug,
+                                  **memory_options)
+        self._monitor = StreamPacker(monitor_layout(spec), self.pack)
+        super().__init__({
+            "rx": In(1, init=1),
+            "tx": Out(1, init=1),
+            "activity": Out(2),
+            "monitor": Out(stream.Signature(packed_monitor_layout(spec, self.pack).size)),
+            "busy": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.core = core = self._core
+        m.submodules.monitor_packer = self._monitor
+        wiring.connect(m, core.probe, self._monitor.narrow)
+        wiring.connect(m, self._monitor.wide, wiring.flipped(self.monitor))
+        m.d.comb += [
+            core.rx.eq(self.rx),
+            self.tx.eq(core.tx),
+            self.activity.eq(core.activity),
+            self.busy.eq(core.busy),
+            self._monitor.flush.eq(~core.busy),
         ]
         return m

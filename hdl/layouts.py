@@ -9,7 +9,7 @@ from __future__ import annotations
 from amaranth.hdl import signed, unsigned
 from amaranth.lib import data
 
-from lapicque.spec import DECAY_SHIFT, FLAG_NAMES, ArraySpec
+from lapicque.spec import DECAY_SHIFT, FLAG_NAMES, PARAM_NAMES, ArraySpec
 
 #: cfg targets: what a configuration write goes to
 CFG_STATE, CFG_PARAM, CFG_WEIGHT = 0, 1, 2
@@ -93,6 +93,40 @@ STAT_NAMES = (
 def stats_layout() -> data.StructLayout:
     """Performance counters, each 32-bit, counting cycles since reset."""
     return data.StructLayout({name: unsigned(32) for name in STAT_NAMES})
+
+
+# -- configuration writes (testbench and host driver load the array the same way) ---------------
+
+
+def neuron_writes(spec: ArraySpec, state) -> list[tuple[int, int, int, int]]:
+    """(target, lane, addr, data) writes of every neuron's parameters and its state.
+
+    `state` has arrays `v`, `i`, `ref`, `pulse` (a `lapicque.golden.State` or alike).
+    """
+    p_layout, s_layout = param_layout(spec), state_layout(spec)
+    writes = []
+    for n in range(spec.neurons):
+        lane, local = n % spec.lanes, n // spec.lanes
+        params = {name: int(spec.params[name][n]) for name in PARAM_NAMES}
+        values = {"v": int(state.v[n]), "i": int(state.i[n]), "ref": int(state.ref[n]), "pulse": int(state.pulse[n])}
+        writes.append((CFG_PARAM, lane, local, pack(p_layout, params)))
+        writes.append((CFG_STATE, lane, local, pack(s_layout, values)))
+    return writes
+
+
+def weight_writes(spec: ArraySpec) -> list[tuple[int, int, int, int]]:
+    """(target, lane, addr, data) writes of every weight, zeros too: memories start unknown."""
+    mask = (1 << spec.widths.w) - 1
+    depth, lanes = spec.depth, spec.lanes
+    return [
+        (CFG_WEIGHT, dst % lanes, src * depth + dst // lanes, int(spec.weights[src, dst]) & mask)
+        for src in range(spec.neurons) for dst in range(spec.neurons)
+    ]
+
+
+def cfg_word(spec: ArraySpec, write: tuple[int, int, int, int]) -> int:
+    target, lane, addr, data = write
+    return pack(cfg_layout(spec), {"target": target, "lane": lane, "addr": addr, "data": data})
 
 
 # -- packing to and from Python ints (testbench, host driver) ------------------------------------

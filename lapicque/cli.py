@@ -42,6 +42,31 @@ def build_parser() -> argparse.ArgumentParser:
                                         "every state update against the bit-exact and float models.")
     _verify_options(verify)
 
+    build = sub.add_parser("build", help="synthesise the array for an FPGA board (bitstream and report.json)",
+                           description="Build the array with its UART host bridge for a board, with the YoWASP "
+                                       "tools from PyPI; writes OUT/report.json (resources, Fmax, throughput) and "
+                                       "the bitstream. Exit 1 when timing fails, 2 when the array cannot fit.")
+    build.add_argument("--list-boards", action="store_true", help="list the boards and exit")
+    build.add_argument("--board", help="board name (see --list-boards)")
+    _shape_options(build)
+    build.add_argument("--clock", type=float, help="clock in MHz (default: the board's)")
+    build.add_argument("--baud", type=_positive, default=115200, help="UART baud rate (default 115200)")
+    build.add_argument("--out", type=Path, help="output folder (default build/BOARD)")
+
+    run = sub.add_parser("run", help="load an array onto a programmed board, run it, check it against the model",
+                         description="Speak the UART protocol (docs/protocol.md) to a board programmed by "
+                                     "lapicque build: load parameters, state and weights, run, and compare the "
+                                     "spikes and watched states with the bit-exact model.")
+    run.add_argument("--board", required=True, help="board name (see lapicque build --list-boards)")
+    run.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB1")
+    run.add_argument("--spec", type=Path, help="array description (TOML); default: a random array")
+    _shape_options(run)
+    run.add_argument("--seed", type=int, default=0, help="seed of the random array and initial state (default 0)")
+    run.add_argument("--steps", type=_positive, default=100, help="timesteps to run (default 100)")
+    run.add_argument("--watch", default="", help="neurons whose states stream back, e.g. 0,5,9")
+    run.add_argument("--baud", type=_positive, default=115200, help="UART baud rate (default 115200)")
+    run.add_argument("--out", type=Path, default=Path("runs/board"), help="results folder (default runs/board)")
+
     demo = sub.add_parser("demo", help="the end-to-end demo: a small verification run, results in runs/demo")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
     demo.add_argument("--sim", default="verilator", help="simulator: verilator (default) or icarus")
@@ -61,6 +86,119 @@ def _verify_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/verify"), help="results folder (default runs/verify)")
     # test-only: build a deliberately wrong datapath to show that the harness catches it
     p.add_argument("--inject-bug", help=argparse.SUPPRESS)
+
+
+def _shape_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--neurons", type=_positive, help="neurons (default: the board's)")
+    p.add_argument("--lanes", type=_positive, help="parallel lanes (default: the board's)")
+    p.add_argument("--weight-bits", type=_positive, default=8, help="weight width in bits (default 8)")
+    p.add_argument("--no-watch", action="store_true",
+                   help="leave out the state monitor (saves logic; the board then streams spikes only)")
+
+
+def _board_spec(args, board):
+    from .spec import ArraySpec, Widths
+
+    return ArraySpec(args.neurons or board.default_neurons, lanes=args.lanes or board.default_lanes,
+                     widths=Widths(w=args.weight_bits), monitor=not args.no_watch)
+
+
+def list_boards(console: Console) -> int:
+    from lapicque.boards.board import all_boards
+
+    table = Table(title="boards (lapicque build --board NAME)")
+    for column in ("board", "device", "default array", "default clock", "notes"):
+        table.add_column(column)
+    for b in all_boards():
+        table.add_row(b.name, b.device, f"{b.default_neurons} neurons x {b.default_lanes} lane(s)",
+                      f"{b.default_clock_mhz:g} MHz", b.notes)
+    console.print(table)
+    return EXIT_OK
+
+
+def run_build(args, console: Console) -> int:
+    if args.list_boards:
+        return list_boards(console)
+    if not args.board:
+        raise LapicqueError("--board is required (see lapicque build --list-boards)")
+    from lapicque.boards.board import get_board
+    from lapicque.boards.flow import build
+
+    board = get_board(args.board)
+    spec = _board_spec(args, board)
+    out = args.out or Path("build") / board.name
+    result = build(board, spec, out, clock_mhz=args.clock, baud=args.baud, console=console)
+    print_build_report(result.report, console)
+    console.print(f"report: {out / 'report.json'}  bitstream: {result.report['bitstream']}")
+    if not result.timing_met:
+        r = result.report
+        console.print(f"[red]timing failed[/]: {r['clock_mhz']:g} MHz not met, Fmax {r['fmax_mhz']:g} MHz "
+                      f"(slack {r['slack_ns']:g} ns); try --clock {int(r['fmax_mhz'])}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def print_build_report(r: dict, console: Console) -> None:
+    verdict = "[bold green]timing met[/]" if r["timing_met"] else "[bold red]timing FAILED[/]"
+    table = Table(title=f"build: {r['board']} ({r['device']}), {r['neurons']} neurons x {r['lanes']} lane(s), "
+                        f"{r['weight_bits']}-bit weights: {verdict}")
+    table.add_column("resource")
+    table.add_column("used", justify="right")
+    table.add_column("available", justify="right")
+    table.add_column("%", justify="right")
+    for name, use in r["resources"].items():
+        pct = 100 * use["used"] / use["available"] if use["available"] else 0
+        table.add_row(name, f"{use['used']:,}", f"{use['available']:,}", f"{pct:.0f}")
+    table.add_section()
+    table.add_row("clock (MHz)", f"{r['clock_mhz']:g}", f"Fmax {r['fmax_mhz']:g}",
+                  f"slack {r['slack_ns']:g} ns" if r["slack_ns"] is not None else "")
+    table.add_row("neuron updates/s", f"{r['neuron_updates_per_s']:,}", "", "")
+    table.add_row("synaptic events/s (peak)", f"{r['synaptic_events_per_s']:,}", "", "")
+    console.print(table)
+    placed = ", ".join(f"{k}: {v}" for k, v in r["memories"].items() if k.startswith(("weight", "state", "param")))
+    console.print(f"memories: {placed}")
+
+
+def run_board(args, console: Console) -> int:
+    import json
+
+    import numpy as np
+
+    from lapicque.boards.board import get_board
+    from lapicque.boards.host import ArrayLink, compare_runs, model_run
+    from lapicque.sim.stimulus import initial_state
+
+    from .spec import load_spec, random_spec
+
+    board = get_board(args.board)
+    if args.spec is not None:
+        spec = load_spec(args.spec)
+    else:
+        spec = random_spec(args.neurons or board.default_neurons, args.lanes or board.default_lanes, seed=args.seed)
+    try:
+        watch = [int(x) for x in args.watch.split(",") if x.strip()]
+    except ValueError:
+        raise LapicqueError(f"--watch takes neuron numbers separated by commas, not {args.watch!r}") from None
+    bad = [n for n in watch if not 0 <= n < spec.neurons]
+    if bad:
+        raise LapicqueError(f"--watch neuron {bad[0]} is out of range; the array has {spec.neurons} neurons")
+    state = initial_state(spec, args.seed)
+    link = ArrayLink.open(args.port, spec, baud=args.baud)
+    with console.status("loading parameters, state and weights"):
+        link.load(state)
+        link.watch(watch)
+    with console.status(f"running {args.steps} timesteps"):
+        got = link.run(args.steps)
+    problems = compare_runs(got, model_run(spec, state, args.steps, watch))
+    args.out.mkdir(parents=True, exist_ok=True)
+    np.save(args.out / "spikes.npy", got.spikes)
+    summary = {"board": board.name, "port": args.port, "neurons": spec.neurons, "steps": args.steps,
+               "spikes": int(len(got.spikes)), "watched": watch, "matches_model": not problems,
+               "problems": problems, "busy_cycles": got.busy_cycles}
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    console.print(f"{len(got.spikes)} spikes; " + ("[green]bit-exact with the model[/]" if not problems
+                                                   else "[red]differs from the model[/]: " + "; ".join(problems)))
+    return EXIT_OK if not problems else EXIT_FAILED
 
 
 def _spec_from_args(args):
@@ -147,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_verify(args, console)
         if args.command == "demo":
             return run_demo(args, console)
+        if args.command == "build":
+            return run_build(args, console)
+        if args.command == "run":
+            return run_board(args, console)
     except LapicqueError as exc:
         print(f"lapicque: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -76,17 +76,34 @@ def shape_of(spec: ArraySpec) -> dict:
             "monitor": spec.monitor}
 
 
-def generate_verilog(spec: ArraySpec, inject_bug: str | None = None) -> Path:
-    """Write (or reuse) the Verilog of the array; returns its path."""
-    from lapicque.hdl import verilog
-    from lapicque.hdl.harness import PackedArray
+def _design(spec: ArraySpec, design: str, inject_bug: str | None, options: dict):
+    from lapicque.hdl.harness import BoardProbe, PackedArray
 
-    key = json.dumps({"shape": shape_of(spec), "bug": inject_bug, "hdl": _hdl_fingerprint()}, sort_keys=True)
+    if design == "array":
+        return PackedArray(spec, inject_bug=inject_bug)
+    if design == "board":
+        return BoardProbe(spec, inject_bug=inject_bug, **options)
+    raise ValueError(f"design must be 'array' or 'board', not {design!r}")
+
+
+def generate_verilog(spec: ArraySpec, inject_bug: str | None = None, *, design: str = "array",
+                     options: dict | None = None) -> Path:
+    """Write (or reuse) the Verilog of the testbench's design; returns its path.
+
+    `design` "array" is the array with wide streams (`PackedArray`); "board" the board's bridged
+    array on UART lines with its monitor tapped (`BoardProbe`, whose `options` are the UART divisor
+    and the board's memory options).
+    """
+    from lapicque.hdl import verilog
+
+    options = options or {}
+    key = json.dumps({"shape": shape_of(spec), "bug": inject_bug, "hdl": _hdl_fingerprint(), "design": design,
+                      "options": options}, sort_keys=True)
     folder = cache_root() / "verilog"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{DESIGN}_{hashlib.sha256(key.encode()).hexdigest()[:16]}.v"
     if not path.exists():
-        text = verilog.convert(PackedArray(spec, inject_bug=inject_bug), name=DESIGN)
+        text = verilog.convert(_design(spec, design, inject_bug, options), name=DESIGN)
         tmp = path.with_suffix(".v.tmp")
         tmp.write_text(text)
         tmp.replace(path)
@@ -138,14 +155,14 @@ def _get_runner(sim: str):
 
 
 def build(spec: ArraySpec, sim: str = "verilator", *, inject_bug: str | None = None, waves: bool = False,
-          log_file: Path | None = None) -> tuple[Path, bool]:
+          log_file: Path | None = None, design: str = "array", options: dict | None = None) -> tuple[Path, bool]:
     """Build the simulator model; returns (build folder, whether it was already built)."""
     reason = simulator_missing(sim)
     if reason:
         raise LapicqueError(reason)
     _prepare_path()
-    design = generate_verilog(spec, inject_bug).read_text()
-    text = design + testbench_top(design)
+    verilog_text = generate_verilog(spec, inject_bug, design=design, options=options).read_text()
+    text = verilog_text + testbench_top(verilog_text)
     args = BUILD_ARGS.get(sim, [])
     key = hashlib.sha256(f"{text}{sim}:{waves}:{args}".encode()).hexdigest()[:16]
     build_dir = cache_root() / "builds" / f"{sim}_{key}"
@@ -172,13 +189,13 @@ def build(spec: ArraySpec, sim: str = "verilator", *, inject_bug: str | None = N
 
 
 def run_test(build_dir: Path, test_dir: Path, sim: str = "verilator", *, waves: bool = False,
-             log_file: Path | None = None) -> Path:
+             log_file: Path | None = None, test_module: str = "lapicque.sim.tb_array") -> Path:
     """Run the testbench in `test_dir` (which holds its config); returns the results.xml path."""
     _prepare_path()
     runner = _get_runner(sim)
     kwargs = {"timescale": ("1ns", "1ps")} if sim == "icarus" else {}
     return runner.test(
-        test_module="lapicque.sim.tb_array",
+        test_module=test_module,
         hdl_toplevel=TOPLEVEL,
         hdl_toplevel_lang="verilog",
         build_dir=build_dir,

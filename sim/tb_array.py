@@ -34,25 +34,21 @@ from lapicque.hdl.harness import (
     stim_pack,
 )
 from lapicque.hdl.layouts import (
-    CFG_PARAM,
-    CFG_STATE,
-    CFG_WEIGHT,
     STAT_NAMES,
-    cfg_layout,
+    cfg_word,
     lane_update_layout,
     monitor_layout,
-    pack,
-    param_layout,
-    state_layout,
+    neuron_writes,
     stats_layout,
     unpack,
+    weight_writes,
 )
 from lapicque.sim.bits import FieldPlan, bits_to_word, insert, leaves, read_bits
 from lapicque.sim.expected import ExpectedReader
 from lapicque.sim.progress import write_progress
 from lapicque.sim.runner import CLOCK_PERIOD_NS
 from lapicque.sim.scoreboard import FIELDS, Scoreboard
-from lapicque.spec import PARAM_NAMES, ArraySpec
+from lapicque.spec import ArraySpec
 
 CLOCK_NS = CLOCK_PERIOD_NS  # the clock is made in Verilog by the testbench top
 
@@ -76,6 +72,40 @@ class MonitorDecoder:
         return int(self.items(bits)[0]), self.timestep(bits), self.index(bits), fields
 
 
+class MonitorConsumer:
+    """Takes wide monitor transfers, checks that beats come in (step, local index) order, and
+    hands each completed step to the scoreboard."""
+
+    def __init__(self, spec: ArraySpec, steps: int, scoreboard: Scoreboard, ext: np.ndarray, pack: int):
+        self.spec, self.scoreboard, self.ext, self.pack = spec, scoreboard, ext, pack
+        self.decoder = MonitorDecoder(spec, pack)
+        self.received = np.zeros((len(FIELDS), steps * spec.neurons), dtype=np.int64)
+        self.beats_seen = 0
+        self.steps_seen = 0
+
+    def take(self, bits: np.ndarray) -> None:
+        D, P, N, K = self.spec.depth, self.spec.lanes, self.spec.neurons, self.pack
+        items, steps, index, fields = self.decoder.decode(bits)
+        # a partial transfer fills the top slots
+        first = self.beats_seen
+        expected = np.arange(first, first + items)
+        got_t, got_k = steps[K - items:], index[K - items:]
+        wrong = np.flatnonzero((got_t != expected // D) | (got_k != expected % D))
+        if wrong.size:
+            j = int(wrong[0])
+            raise AssertionError(
+                f"monitor out of order: got step {got_t[j]} index {got_k[j]}, expected step "
+                f"{expected[j] // D} index {expected[j] % D}")
+        lo, hi = first * P, (first + items) * P
+        for k, name in enumerate(FIELDS):
+            self.received[k, lo:hi] = fields[name][(K - items) * P:]
+        self.beats_seen += items
+        while self.beats_seen >= (self.steps_seen + 1) * D:
+            t = self.steps_seen
+            self.scoreboard.check_step(self.received[:, t * N:(t + 1) * N], self.ext[t])
+            self.steps_seen += 1
+
+
 class ArrayBench:
     def __init__(self, dut, folder: Path):
         self.dut = dut
@@ -96,27 +126,12 @@ class ArrayBench:
     # -- configuration -------------------------------------------------------------------------
     async def configure(self):
         dut, spec = self.dut, self.spec
-        layout = cfg_layout(spec)
-        p_layout, s_layout = param_layout(spec), state_layout(spec)
-        P, D = spec.lanes, spec.depth
-        writes = []
-        for n in range(spec.neurons):
-            lane, local = n % P, n // P
-            params = {name: int(spec.params[name][n]) for name in PARAM_NAMES}
-            state = {"v": int(self.initial.v[n]), "i": int(self.initial.i[n]),
-                     "ref": int(self.initial.ref[n]), "pulse": int(self.initial.pulse[n])}
-            writes.append((CFG_PARAM, lane, local, pack(p_layout, params)))
-            writes.append((CFG_STATE, lane, local, pack(s_layout, state)))
-        w_mask = (1 << spec.widths.w) - 1
-        # every weight is written, zeros too: memories start unknown in a simulator and in silicon
-        for src, dst in np.ndindex(spec.neurons, spec.neurons):
-            lane, local = int(dst) % P, int(dst) // P
-            writes.append((CFG_WEIGHT, lane, int(src) * D + local, int(spec.weights[src, dst]) & w_mask))
+        writes = neuron_writes(spec, self.initial) + weight_writes(spec)
         payload, valid, ready = dut.cfg__payload, dut.cfg__valid, dut.cfg__ready
         while not ready.value:  # the array clears its accumulators after reset
             await FallingEdge(dut.clk)
-        for target, lane, addr, data in writes:
-            payload.value = pack(layout, {"target": target, "lane": lane, "addr": addr, "data": data})
+        for write in writes:
+            payload.value = cfg_word(spec, write)
             valid.value = 1
             await FallingEdge(dut.clk)
         valid.value = 0
@@ -143,10 +158,10 @@ class ArrayBench:
     # -- the run -------------------------------------------------------------------------------
     async def run(self):
         dut, spec, opts = self.dut, self.spec, self.options
-        P, D, N, K = spec.lanes, spec.depth, spec.neurons, self.pack
+        D = spec.depth
         rng = self.rng
         bp = float(opts["backpressure"])
-        decoder = MonitorDecoder(spec, K)
+        consumer = MonitorConsumer(spec, self.steps, self.scoreboard, self.ext, self.pack)
         aer_fields = {path: (off, width) for path, off, width, _ in leaves(packed_aer_layout(spec))}
         items_off, items_w = aer_fields[("items",)]
         aer_plan = [(aer_fields[("data", k, "timestep")], aer_fields[("data", k, "neuron")])
@@ -180,9 +195,7 @@ class ArrayBench:
                 driven[name] = value
 
         self.progress = {"steps_seen": 0, "words_sent": 0}
-        received = np.zeros((len(FIELDS), self.steps * N), dtype=np.int64)
         reported, report_every = 0, max(1, self.steps // 200)  # progress for the CLI, ~200 updates a run
-        beats_seen = 0
         step_seen = 0
         next_word = 0
         presented = False
@@ -217,25 +230,8 @@ class ArrayBench:
                     drive("mon_ready", mon_ready, 0)
                 else:
                     drive("mon_ready", mon_ready, 1)
-                    items, steps, index, fields = decoder.decode(read_bits(mon_payload))
-                    # beats arrive in (step, local index) order; a partial transfer fills the top slots
-                    first = beats_seen
-                    expected = np.arange(first, first + items)
-                    got_t, got_k = steps[K - items:], index[K - items:]
-                    wrong = np.flatnonzero((got_t != expected // D) | (got_k != expected % D))
-                    if wrong.size:
-                        j = int(wrong[0])
-                        raise AssertionError(
-                            f"monitor out of order: got step {got_t[j]} index {got_k[j]}, expected step "
-                            f"{expected[j] // D} index {expected[j] % D}")
-                    lo, hi = first * P, (first + items) * P
-                    for k, name in enumerate(FIELDS):
-                        received[k, lo:hi] = fields[name][(K - items) * P:]
-                    beats_seen += items
-                    while beats_seen >= (step_seen + 1) * D:
-                        self.scoreboard.check_step(received[:, step_seen * N:(step_seen + 1) * N],
-                                                   self.ext[step_seen])
-                        step_seen += 1
+                    consumer.take(read_bits(mon_payload))
+                    step_seen = consumer.steps_seen
                     if step_seen - reported >= report_every or step_seen == self.steps:
                         write_progress(self.folder, step_seen, self.scoreboard.bit_exact_mismatches)
                         reported = step_seen

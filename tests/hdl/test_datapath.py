@@ -14,25 +14,52 @@ from ..golden.cases import DIRECTED
 FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
 
 
-def run_datapath(spec: ArraySpec, cases, inject_bug=None):
-    """Drive (params, state, acc, ext) cases through the combinational datapath; returns its outputs."""
-    dp = NeuronDatapath(spec, inject_bug=inject_bug)
+def run_datapath(spec: ArraySpec, cases, inject_bug=None, latency=0, stall_seed=None):
+    """Drive (params, state, acc, ext) cases through the datapath; returns its outputs in case order.
+
+    With `latency` > 0 one case enters per clock; with `stall_seed`, `en` drops at random cycles
+    (the inputs then change under a held pipeline, which must not disturb it).
+    """
+    dp = NeuronDatapath(spec, latency=latency, inject_bug=inject_bug)
+    rng = np.random.default_rng(stall_seed)
     results = []
 
-    async def testbench(ctx):
-        for params, state, acc, ext in cases:
-            for name in PARAM_NAMES:
-                ctx.set(getattr(dp.params, name), int(params[name]))
-            for name in ("v", "i", "ref", "pulse"):
-                ctx.set(getattr(dp.state, name), int(state[name]))
-            ctx.set(dp.acc, int(acc))
-            ctx.set(dp.ext, int(ext))
-            u = dp.update
-            results.append({"v": ctx.get(u.state.v), "i": ctx.get(u.state.i), "ref": ctx.get(u.state.ref),
-                            "pulse": ctx.get(u.state.pulse), "spike": ctx.get(u.spike), "flags": ctx.get(u.flags)})
+    def apply(ctx, case):
+        params, state, acc, ext = case
+        for name in PARAM_NAMES:
+            ctx.set(getattr(dp.params, name), int(params[name]))
+        for name in ("v", "i", "ref", "pulse"):
+            ctx.set(getattr(dp.state, name), int(state[name]))
+        ctx.set(dp.acc, int(acc))
+        ctx.set(dp.ext, int(ext))
+
+    def read(ctx):
+        u = dp.update
+        results.append({"v": ctx.get(u.state.v), "i": ctx.get(u.state.i), "ref": ctx.get(u.state.ref),
+                        "pulse": ctx.get(u.state.pulse), "spike": ctx.get(u.spike), "flags": ctx.get(u.flags)})
+
+    async def combinational(ctx):
+        for case in cases:
+            apply(ctx, case)
+            read(ctx)
+
+    async def pipelined(ctx):
+        entered = 0  # cases accepted by the first stage; the output holds case entered - latency
+        while len(results) < len(cases):
+            stall = stall_seed is not None and rng.random() < 0.3
+            ctx.set(dp.en, 0 if stall else 1)
+            case = cases[entered] if entered < len(cases) else cases[-1]
+            apply(ctx, case if not stall else cases[int(rng.integers(len(cases)))])
+            await ctx.tick()
+            if not stall:
+                entered += 1
+                if entered >= latency:
+                    read(ctx)
 
     sim = Simulator(dp)
-    sim.add_testbench(testbench)
+    if latency:
+        sim.add_clock(1e-6)
+    sim.add_testbench(pipelined if latency else combinational)
     sim.run()
     return results
 
@@ -74,6 +101,29 @@ def test_random_cases_match_the_model(seed):
         lo, hi = -(1 << (spec.acc_bits - 1)), (1 << (spec.acc_bits - 1)) - 1
         cases.append((params, state, int(rng.integers(lo, hi + 1)), int(rng.integers(-128, 128))))
     assert run_datapath(spec, cases) == golden(spec, cases)
+
+
+@pytest.mark.parametrize("latency", [1, 2, 3, 4, 5])
+def test_every_latency_gives_the_same_updates(latency):
+    spec = random_spec(64, 1, seed=5)
+    rng = np.random.default_rng(5)
+    cases = []
+    for _ in range(120):
+        n = int(rng.integers(spec.neurons))
+        params = {name: int(spec.params[name][n]) for name in PARAM_NAMES}
+        pulse = int(params["hysteresis"] and rng.random() < 0.5)
+        state = {"v": int(rng.integers(-32768, 32768)), "i": int(rng.integers(-32768, 32768)),
+                 "ref": 0 if pulse else int(rng.integers(0, 3)), "pulse": pulse}
+        cases.append((params, state, int(rng.integers(-2000, 2000)), int(rng.integers(-128, 128))))
+    cases += directed_cases()
+    want = golden(spec, cases)
+    assert run_datapath(spec, cases, latency=latency) == want
+    assert run_datapath(spec, cases, latency=latency, stall_seed=latency) == want
+
+
+def test_latency_out_of_range_is_refused():
+    with pytest.raises(ValueError, match=r"latency must be an integer 0..5, not 6"):
+        NeuronDatapath(ArraySpec(4), latency=6)
 
 
 def test_narrow_widths_match_the_model():

@@ -1,0 +1,137 @@
+# amaranth: UnusedElaboratable=no
+"""The host bridge, byte for byte in amaranth's simulator: commands in, records out, runs that
+match the bit-exact model (the UART around it is tested in test_uart.py, the whole board top in
+tests/boards/test_cosim.py)."""
+
+import numpy as np
+import pytest
+from amaranth.hdl import Elaboratable, Module
+from amaranth.lib import wiring
+from amaranth.sim import Simulator
+
+from lapicque.boards.host import (
+    RecordParser,
+    RunResult,
+    compare_runs,
+    ident_command,
+    load_commands,
+    model_run,
+    run_command,
+    sync_command,
+    watch_commands,
+)
+from lapicque.hdl.array import NeuronArray
+from lapicque.hdl.bridge import WATCH_SLOTS, HostBridge
+from lapicque.sim.stimulus import initial_state
+from lapicque.spec import ArraySpec, random_spec
+
+
+class BridgeUnderTest(Elaboratable):
+    """The bridge wired to an array; the testbench drives the bridge's byte streams directly."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.bridge = HostBridge(spec)
+        self.array = NeuronArray(spec)
+        self.rx, self.tx = self.bridge.rx, self.bridge.tx
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.bridge, m.submodules.array = self.bridge, self.array
+        b, a = self.bridge, self.array
+        wiring.connect(m, b.run, a.run)
+        wiring.connect(m, b.cfg, a.cfg)
+        wiring.connect(m, b.stim, a.stim)
+        wiring.connect(m, a.spikes, b.spikes)
+        if self.spec.monitor:
+            wiring.connect(m, a.monitor, b.monitor)
+        m.d.comb += [b.busy.eq(a.busy), b.busy_cycles.eq(a.stats.busy_cycles), b.timestep.eq(a.timestep)]
+        return m
+
+
+def exchange(spec, commands: bytes, until_records: int, tx_ready_seed=None, max_cycles=200_000):
+    """Send `commands`, collect records until `until_records` arrived; returns them."""
+    dut = BridgeUnderTest(spec)
+    parser = RecordParser(spec)
+    records = []
+    rng = np.random.default_rng(tx_ready_seed)
+
+    async def host(ctx):
+        for byte in commands:
+            ctx.set(dut.rx.payload, byte)
+            ctx.set(dut.rx.valid, 1)
+            await ctx.tick().until(dut.rx.ready)
+        ctx.set(dut.rx.valid, 0)
+
+    async def listener(ctx):
+        cycles = 0
+        while len(records) < until_records:
+            ready = 1 if tx_ready_seed is None else int(rng.random() < 0.5)
+            ctx.set(dut.tx.ready, ready)
+            valid, payload = ctx.get(dut.tx.valid), ctx.get(dut.tx.payload)
+            await ctx.tick()
+            if valid and ready:
+                records.extend(parser.feed(bytes([payload])))
+            cycles += 1
+            assert cycles < max_cycles, f"no reply after {cycles} cycles; got {records}"
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(host, background=True)
+    sim.add_testbench(listener)
+    sim.run()
+    return records
+
+
+def test_identify_reports_the_spec():
+    spec = ArraySpec(12, lanes=3)
+    (record,) = exchange(spec, ident_command(), 1)
+    assert record.tag == "ident"
+    assert record.fields["magic"] == b"LPQ" and record.fields["neurons"] == 12 and record.fields["lanes"] == 3
+    assert record.fields["widths"] == {"v": 16, "i": 16, "w": 8, "bias": 16, "ext": 8, "refractory": 4}
+    assert record.fields["watch_slots"] == WATCH_SLOTS
+
+
+def test_sync_echoes_its_token_and_unknown_bytes_are_reported():
+    spec = ArraySpec(4, lanes=2)
+    records = exchange(spec, sync_command(0xA5) + b"?" + sync_command(7), 3)
+    assert [(r.tag, r.fields) for r in records] == [
+        ("sync", {"token": 0xA5}), ("error", {"byte": ord("?")}), ("sync", {"token": 7})]
+
+
+@pytest.mark.parametrize("lanes, seed, slow_host", [(2, 1, False), (1, 2, True), (4, 3, False)])
+def test_a_run_matches_the_bit_exact_model(lanes, seed, slow_host):
+    spec = random_spec(8, lanes, seed=seed)
+    state = initial_state(spec, seed)
+    steps, watched = 10, [1, 6]
+    commands = load_commands(spec, state) + watch_commands(watched) + run_command(steps)
+    want = model_run(spec, state, steps, watched)
+    assert len(want.spikes) > 0, "the case must spike to test anything"
+    expected_records = len(want.spikes) + len(want.states) + 1
+    records = exchange(spec, commands, expected_records, tx_ready_seed=seed if slow_host else None)
+    got = RunResult(np.array([(r.fields["timestep"], r.fields["neuron"]) for r in records if r.tag == "spike"]
+                             ).reshape(-1, 2),
+                    [r.fields for r in records if r.tag == "state"],
+                    timestep=records[-1].fields["timestep"])
+    assert records[-1].tag == "done"
+    assert compare_runs(got, want) == []
+
+
+def test_a_wrong_weight_is_caught_by_the_comparison():
+    base = random_spec(8, 2, seed=1)
+    state = initial_state(base, 1)
+
+    def with_row(value):
+        weights = base.weights.copy()
+        weights[2, :] = value  # neuron 2 fires in the first step
+        return ArraySpec(8, lanes=2, widths=base.widths, params=base.params, weights=weights)
+
+    model_spec, board_spec = with_row(127), with_row(0)
+    want = model_run(model_spec, state, 10)
+    board_want = model_run(board_spec, state, 10)
+    assert compare_runs(board_want, want), "precondition: the two weight rows give different runs"
+    records = exchange(board_spec, load_commands(board_spec, state) + run_command(10), 1 + len(board_want.spikes))
+    got = RunResult(np.array([(r.fields["timestep"], r.fields["neuron"]) for r in records if r.tag == "spike"]
+                             ).reshape(-1, 2), timestep=records[-1].fields["timestep"])
+    assert compare_runs(got, board_want) == []
+    assert compare_runs(got, want)[0].startswith("spikes differ")
