@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lapicque.errors import LapicqueError
-from lapicque.hdl.array import PIPELINE_LATENCY
+from lapicque.hdl.array import pipeline_latency
 from lapicque.spec import ArraySpec
 
 from .board import Board
 from .estimate import check_fits
-from .top import BoardTop
+from .top import BoardTop, memory_options
 
 NAME = "lapicque"
 TOOLS = {
@@ -194,7 +194,9 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
     clock = top.pll.output_mhz
     timing_met = results["fmax_mhz"] >= clock
     achieved = clock if timing_met else results["fmax_mhz"]
-    steps_per_s = achieved * 1e6 / (spec.depth + PIPELINE_LATENCY)
+    latency = pipeline_latency(memory_options(board, spec.neurons, spec.lanes).get("weight_tile_depth"),
+                               spec.neurons, spec.lanes)
+    steps_per_s = achieved * 1e6 / (spec.depth + latency)
     suffix = BITSTREAM_SUFFIX[board.family]
     bitstream = out / f"{NAME}{suffix}"
     _write_atomic(bitstream, (work / f"{NAME}{suffix}").read_bytes())

@@ -4,6 +4,7 @@ board's UART, activity on its LEDs (LED 0: running, LED 1: spikes)."""
 from __future__ import annotations
 
 from amaranth.hdl import ClockDomain, Elaboratable, Instance, Module, Signal
+from amaranth.lib import io
 from amaranth.lib.cdc import ResetSynchronizer
 
 from lapicque.errors import LapicqueError
@@ -32,6 +33,7 @@ def uart_divisor(clock_hz: float, baud: int) -> int:
 
 #: an ECP5 EBR holds 2048 9-bit words: deeper weight memories are bit-sliced (see `NeuronArray`)
 EBR_WORDS = 2048
+EBR_BITS = 16384  # an EBR as 16384 x 1: one tile of a bit-sliced weight memory
 #: accumulators up to this depth go to ECP5 LUT RAM (two banks of `acc_bits` each per lane)
 LUTRAM_MAX_DEPTH = 256
 
@@ -44,7 +46,8 @@ def memory_options(board: Board, neurons: int, lanes: int) -> dict:
         return {"weight_ram_style": "huge"}
     if board.family == "ecp5":
         depth = neurons // lanes
-        options = {"weight_bit_slices": neurons * depth > EBR_WORDS}
+        deep = neurons * depth > EBR_WORDS
+        options = {"weight_bit_slices": deep, "weight_tile_depth": EBR_BITS if deep else None}
         if depth <= LUTRAM_MAX_DEPTH:
             options["acc_ram_style"] = "distributed"
         return options
@@ -72,10 +75,10 @@ class BoardTop(Elaboratable):
                 "SB_PLL40_PAD", **self.pll.params,
                 i_RESETB=1, i_BYPASS=0, io_PACKAGEPIN=clk_in.io, o_PLLOUTGLOBAL=sync.clk, o_LOCK=locked)
         else:
-            clk_in = platform.request(board.clock_resource)
+            m.submodules.clk_buf = clk_buf = io.Buffer("i", platform.request(board.clock_resource, dir="-"))
             m.submodules.pll = Instance(
                 "EHXPLLL", **self.pll.params,
-                i_CLKI=clk_in.i, i_CLKFB=sync.clk, o_CLKOP=sync.clk, o_LOCK=locked,
+                i_CLKI=clk_buf.i, i_CLKFB=sync.clk, o_CLKOP=sync.clk, o_LOCK=locked,
                 i_RST=0, i_STDBY=0, i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1, i_PHASESTEP=1,
                 i_PHASELOADREG=1, i_PLLWAKESYNC=0, i_ENCLKOP=0)
         m.submodules.reset = ResetSynchronizer(~locked, domain="sync")
@@ -85,8 +88,11 @@ class BoardTop(Elaboratable):
         core = BridgedArray(self.spec, divisor=self.divisor, blink_cycles=int(self.clock_hz // 20),
                             **memory_options(board, self.spec.neurons, self.spec.lanes))
         m.submodules.core = core
-        uart = platform.request("uart", 0)
-        m.d.comb += [core.rx.eq(uart.rx.i), uart.tx.o.eq(core.tx)]
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx_buf = rx_buf = io.Buffer("i", uart.rx)
+        m.submodules.tx_buf = tx_buf = io.Buffer("o", uart.tx)
+        m.d.comb += [core.rx.eq(rx_buf.i), tx_buf.o.eq(core.tx)]
         for k in range(min(2, board.leds)):
-            m.d.comb += platform.request("led", k).o.eq(core.activity[k])
+            m.submodules[f"led{k}"] = led = io.Buffer("o", platform.request("led", k, dir="-"))
+            m.d.comb += led.o.eq(core.activity[k])
         return m

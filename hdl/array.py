@@ -64,6 +64,13 @@ DATAPATH_LATENCY = MAX_LATENCY
 PIPELINE_LATENCY = 6 + DATAPATH_LATENCY
 
 
+def pipeline_latency(weight_tile_depth: int | None = None, neurons: int = 0, lanes: int = 1) -> int:
+    """`PIPELINE_LATENCY` of an array built with `weight_tile_depth`: tiled weights (more than one
+    tile per lane) add two register stages to propagation."""
+    tiled = weight_tile_depth is not None and neurons * (neurons // lanes) > weight_tile_depth
+    return PIPELINE_LATENCY + 2 * int(tiled)
+
+
 class NeuronArray(wiring.Component):
     """An array of `spec.neurons` neurons in `spec.lanes` lanes.
 
@@ -77,13 +84,19 @@ class NeuronArray(wiring.Component):
     """
 
     def __init__(self, spec: ArraySpec, *, inject_bug: str | None = None, weight_ram_style: str | None = None,
-                 weight_bit_slices: bool = False, acc_ram_style: str | None = None):
+                 weight_bit_slices: bool = False, weight_tile_depth: int | None = None,
+                 acc_ram_style: str | None = None):
         """Synthesis options (the behaviour is the same with any of them):
 
         - `weight_ram_style`: hint for the weight memories (`"huge"`: the iCE40 UP5K's SPRAM);
         - `weight_bit_slices`: store each weight bit in its own memory, so that a deep weight
           memory is tiled in depth by 1-bit-wide RAMs (a 4:1 read multiplexer where 9-bit-wide ones
           need 32:1: what lets an ECP5 run propagation at 100 MHz);
+        - `weight_tile_depth`: split deep weight memories into tiles of this many words (a power
+          of two: one block RAM each), each read registered next to its RAM before the tiles are
+          multiplexed, and the address registered per lane in front of them; two more cycles of
+          propagation latency, and no long routes into or out of the RAMs (what an ECP5 at
+          100 MHz needs for 64K-deep weights);
         - `acc_ram_style`: hint for the accumulators (`"distributed"`: ECP5 LUT RAM, whose read
           is fast enough for the read-modify-write of propagation at 100 MHz).
         """
@@ -91,6 +104,9 @@ class NeuronArray(wiring.Component):
         self.inject_bug = inject_bug
         self.weight_ram_style = weight_ram_style
         self.weight_bit_slices = weight_bit_slices
+        if weight_tile_depth is not None and (weight_tile_depth < 2 or weight_tile_depth & (weight_tile_depth - 1)):
+            raise ValueError(f"weight_tile_depth must be a power of two, not {weight_tile_depth}")
+        self.weight_tile_depth = weight_tile_depth
         self.acc_ram_style = acc_ram_style
         members = {
             "run": In(stream.Signature(unsigned(16))),
@@ -204,8 +220,16 @@ class NeuronArray(wiring.Component):
         j = Signal(index_bits, name="target_index")
         # propagation pipeline: weight read issued (stage 0), weight data registered and the
         # accumulator read issued (stage 1), accumulator + weight written back (stage 2)
-        prop_valid1, prop_valid2 = Signal(), Signal()
-        prop_j1, prop_j2 = Signal(index_bits), Signal(index_bits)
+        weight_depth = spec.neurons * depth
+        tile_depth = min(self.weight_tile_depth or weight_depth, weight_depth)
+        tiles = -(-weight_depth // tile_depth)
+        # with tiles, the weight arrives two cycles later (the address is registered in front of
+        # the RAMs, their reads behind them): the accumulate stages move back by two
+        weight_stage = 3 if tiles > 1 else 1
+        prop_valids = [Signal(name=f"prop_valid{s}") for s in range(1, weight_stage + 2)]
+        prop_js = [Signal(index_bits, name=f"prop_j{s}") for s in range(1, weight_stage + 2)]
+        acc_read_j = prop_js[weight_stage - 1]
+        acc_write_valid, acc_write_j = prop_valids[weight_stage], prop_js[weight_stage]
         can_pop = Signal()
         m.d.comb += can_pop.eq((~prop_busy | (j == depth - 1)) & (aer_fifo.level < AER_FIFO_DEPTH - 1))
         pop_any = Signal()
@@ -218,7 +242,9 @@ class NeuronArray(wiring.Component):
             for lane in range(lanes):
                 earlier = Cat(*[queues[x].r_rdy for x in range(lane)]).any() if lane else Const(0)
                 m.d.comb += queues[lane].r_en.eq(queues[lane].r_rdy & ~earlier)
-        m.d.sync += [prop_valid1.eq(prop_busy), prop_j1.eq(j), prop_valid2.eq(prop_valid1), prop_j2.eq(prop_j1)]
+        m.d.sync += [prop_valids[0].eq(prop_busy), prop_js[0].eq(j)]
+        for stage in range(1, len(prop_valids)):
+            m.d.sync += [prop_valids[stage].eq(prop_valids[stage - 1]), prop_js[stage].eq(prop_js[stage - 1])]
         with m.If(prop_busy):
             m.d.sync += j.eq(j + 1)
         with m.If(pop_any):
@@ -231,7 +257,7 @@ class NeuronArray(wiring.Component):
         ]
         # one address for the weight memories' read and write ports: writes (cfg, idle) and reads
         # (propagation, running) never coincide, and a single-port memory maps to SPRAM on the UP5K
-        weight_addr = Signal(bits_for(spec.neurons * depth))
+        weight_addr = Signal(bits_for(weight_depth))
         m.d.comb += weight_addr.eq(Mux(cfg_write, cfg.addr, src * depth + j))
 
         # -- per-lane memories and datapaths ------------------------------------------------------
@@ -258,20 +284,54 @@ class NeuronArray(wiring.Component):
             slices = ([(bit, unsigned(1)) for bit in range(spec.widths.w)] if self.weight_bit_slices
                       else [(None, signed(spec.widths.w))])
             weight_read = []
+            tile_bits = bits_for(tile_depth)
+            weight_we = Signal(name=f"weight_we{lane}")
+            m.d.comb += weight_we.eq(cfg_here & (cfg.target == CFG_WEIGHT))
+            address, write, write_data = weight_addr, weight_we, cfg.data[:spec.widths.w]
+            if tiles > 1:
+                # registered per lane in front of the tiles: no net from one register to every RAM
+                address = Signal.like(weight_addr, name=f"weight_addr{lane}")
+                write = Signal(name=f"weight_we{lane}_q")
+                write_data = Signal(spec.widths.w, name=f"weight_data{lane}")
+                m.d.sync += [address.eq(weight_addr), write.eq(weight_we), write_data.eq(cfg.data[:spec.widths.w])]
+            tile_of_read = Signal(range(tiles), name=f"weight_tile{lane}")  # the tile whose data is in
+            m.d.sync += tile_of_read.eq(address >> tile_bits if tiles > 1 else 0)
             for bit, shape in slices:
-                name = f"weight_mem{lane}" + ("" if bit is None else f"_bit{bit}")
-                mem = Memory(shape=shape, depth=spec.neurons * depth, init=[], attrs=weight_attrs)
-                m.submodules[name] = mem
-                wp, rp = mem.write_port(), mem.read_port()
-                data = cfg.data[:spec.widths.w] if bit is None else cfg.data[bit]
-                m.d.comb += [
-                    # no read while writing: the read data holds, as single-port RAMs (SPRAM) do
-                    rp.addr.eq(weight_addr), rp.en.eq(~cfg_write),
-                    wp.addr.eq(weight_addr), wp.data.eq(data),
-                    wp.en.eq(cfg_here & (cfg.target == CFG_WEIGHT)),
-                ]
-                weight_read.append(rp.data)
-            weight = Signal(signed(spec.widths.w), name=f"weight{lane}")  # registered: stage 1
+                tile_data = []
+                for tile in range(tiles):
+                    name = (f"weight_mem{lane}" + ("" if bit is None else f"_bit{bit}")
+                            + (f"_t{tile}" if tiles > 1 else ""))
+                    mem = Memory(shape=shape, depth=min(tile_depth, weight_depth - tile * tile_depth), init=[],
+                                 attrs=weight_attrs)
+                    m.submodules[name] = mem
+                    wp, rp = mem.write_port(), mem.read_port()
+                    here = (address >> tile_bits) == tile if tiles > 1 else Const(1)
+                    m.d.comb += [
+                        rp.addr.eq(address), wp.addr.eq(address),
+                        wp.data.eq(write_data if bit is None else write_data[bit]),
+                        wp.en.eq(write & here),
+                    ]
+                    if self.weight_ram_style == "huge":
+                        # no read while writing: the read data holds, as a single-port SPRAM's does
+                        m.d.comb += rp.en.eq(~cfg_write)
+                    if tiles > 1:
+                        held = Signal(shape, name=f"{name}_q")  # next to its RAM
+                        m.d.sync += held.eq(rp.data)
+                        tile_data.append(held)
+                    else:
+                        tile_data.append(rp.data)
+                if tiles > 1:
+                    tile_held = Signal.like(tile_of_read, name=f"{name}_sel")
+                    m.d.sync += tile_held.eq(tile_of_read)
+                    chosen = Signal(shape, name=f"weight{lane}_{'w' if bit is None else bit}")
+                    with m.Switch(tile_held):
+                        for tile, value in enumerate(tile_data):
+                            with m.Case(tile):
+                                m.d.comb += chosen.eq(value)
+                    weight_read.append(chosen)
+                else:
+                    weight_read.append(tile_data[0])
+            weight = Signal(signed(spec.widths.w), name=f"weight{lane}")  # registered
             m.d.sync += weight.eq(Cat(*weight_read))
 
             # double-buffered accumulators: bank `parity` is read and cleared by the update side,
@@ -295,8 +355,8 @@ class NeuronArray(wiring.Component):
                     ]
                 with m.Else():
                     m.d.comb += [
-                        rp.addr.eq(prop_j1), rp.en.eq(1),
-                        wp.addr.eq(prop_j2), wp.data.eq(acc_for_prop + weight), wp.en.eq(prop_valid2),
+                        rp.addr.eq(acc_read_j), rp.en.eq(1),
+                        wp.addr.eq(acc_write_j), wp.data.eq(acc_for_prop + weight), wp.en.eq(acc_write_valid),
                     ]
                 acc_r_data.append(rp.data)
             m.d.comb += [
@@ -338,7 +398,7 @@ class NeuronArray(wiring.Component):
         # makes the next cycle's registered value stale, so `fresh` masks it
         quiet = Signal()
         fresh = Signal()
-        m.d.sync += quiet.eq(~issuing & ~in_flight & ~prop_busy & ~prop_valid1 & ~prop_valid2
+        m.d.sync += quiet.eq(~issuing & ~in_flight & ~prop_busy & ~Cat(*prop_valids).any()
                              & Cat(*[q.level == 0 for q in queues]).all())
         step_done = Signal()
         m.d.comb += step_done.eq(running & quiet & ~fresh)

@@ -155,8 +155,22 @@ def print_build_report(r: dict, console: Console) -> None:
     table.add_row("neuron updates/s", f"{r['neuron_updates_per_s']:,}", "", "")
     table.add_row("synaptic events/s (peak)", f"{r['synaptic_events_per_s']:,}", "", "")
     console.print(table)
-    placed = ", ".join(f"{k}: {v}" for k, v in r["memories"].items() if k.startswith(("weight", "state", "param")))
-    console.print(f"memories: {placed}")
+    console.print("memories: " + "; ".join(
+        f"{kind}: " + ", ".join(f"{n} in {prim}" for prim, n in sorted(counts.items()))
+        for kind, counts in memory_kinds(r["memories"]).items()))
+
+
+def memory_kinds(memories: dict[str, str]) -> dict[str, dict[str, int]]:
+    """{"weight_mem0_bit3_t1": "EBR", ...} -> {"weight": {"EBR": n}, ...}: what each memory became."""
+    import re
+
+    kinds: dict[str, dict[str, int]] = {}
+    for name, primitive in memories.items():
+        match = re.match(r"(weight|state|param|acc)_mem", name)
+        if match:
+            counts = kinds.setdefault(match.group(1), {})
+            counts[primitive] = counts.get(primitive, 0) + 1
+    return kinds
 
 
 def run_board(args, console: Console) -> int:

@@ -41,8 +41,9 @@ SYNC_TOKEN = 0x5A
 
 def cosimulate(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, watch=(), sim: str = "verilator",
                divisor: int = SIM_DIVISOR, backpressure: float = 0.02, inject_bug: str | None = None,
-               weight_bit_slices: bool = False) -> dict:
-    """`weight_bit_slices` simulates the ECP5 boards' memory arrangement (see `NeuronArray`)."""
+               memory: dict | None = None) -> dict:
+    """`memory` holds `NeuronArray`'s memory options, to simulate a board's arrangement (see
+    `lapicque.boards.top.memory_options`)."""
     if not spec.monitor:
         raise LapicqueError("co-simulation checks the array through its monitor; build the spec with monitor=True")
     if not 1 <= steps <= 65535:
@@ -50,7 +51,7 @@ def cosimulate(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, watch=(
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     wall0 = time.perf_counter()
-    options = {"divisor": divisor, "weight_bit_slices": weight_bit_slices}
+    options = {"divisor": divisor, **(memory or {})}
     build_dir, cached = runner.build(spec, sim, design="board", options=options, inject_bug=inject_bug,
                                      log_file=out / "build.log")
 

@@ -7,11 +7,18 @@ import pytest
 from lapicque.sim.board import cosimulate
 from lapicque.spec import random_spec
 
+MEMORY = {
+    "word-weights (iCE40)": {"weight_ram_style": "huge"},
+    # the ECP5 arrangement, with tiles small enough that 16 neurons span two of them
+    "bit-sliced-tiled-weights (ECP5)": {"weight_bit_slices": True, "weight_tile_depth": 64,
+                                        "acc_ram_style": "distributed"},
+}
 
-@pytest.mark.parametrize("bit_slices", [False, True], ids=["word-weights", "bit-sliced-weights (ECP5)"])
-def test_round_trip_matches_the_models(out, bit_slices):
+
+@pytest.mark.parametrize("memory", MEMORY.values(), ids=MEMORY.keys())
+def test_round_trip_matches_the_models(out, memory):
     spec = random_spec(16, 2, seed=4)
-    summary = cosimulate(spec, 40, out, seed=4, watch=[1, 6, 15], weight_bit_slices=bit_slices)
+    summary = cosimulate(spec, 40, out, seed=4, watch=[1, 6, 15], memory=memory)
     assert summary["problems"] == []
     assert summary["passed"]
     assert summary["spikes"] == summary["spikes_expected"] > 0
