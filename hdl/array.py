@@ -54,7 +54,7 @@ from .layouts import (
 )
 
 SPIKE_QUEUE_DEPTH = 8
-MONITOR_FIFO_DEPTH = 4
+MONITOR_FIFO_DEPTH = 5
 AER_FIFO_DEPTH = 4
 #: register stages inside the neuron datapath (see `NeuronDatapath`): what lets the FPGA clock reach
 #: 32 MHz on an iCE40 UP5K and 100 MHz on an ECP5
@@ -168,13 +168,15 @@ class NeuronArray(wiring.Component):
             m.submodules[f"spike_queue{lane}"] = q
             queues.append(q)
         queue_full = Signal()
-        m.d.comb += queue_full.eq(Cat(*[q.level >= SPIKE_QUEUE_DEPTH - 1 for q in queues]).any())
+        # registered (the FIFO levels feed every pipeline enable: too far to go in one cycle), so it
+        # acts a cycle late; one more free entry than a same-cycle test keeps the FIFOs from overflowing
+        m.d.sync += queue_full.eq(Cat(*[q.level >= SPIKE_QUEUE_DEPTH - 2 for q in queues]).any())
         monitor_full = Signal()
         if spec.monitor:
             mon_fifo = SyncFIFOBuffered(width=monitor_layout(spec).size, depth=MONITOR_FIFO_DEPTH)
             m.submodules.monitor_fifo = mon_fifo
+            m.d.sync += monitor_full.eq(mon_fifo.level >= MONITOR_FIFO_DEPTH - 2)  # registered, as above
             m.d.comb += [
-                monitor_full.eq(mon_fifo.level >= MONITOR_FIFO_DEPTH - 1),
                 self.monitor.payload.eq(mon_fifo.r_data),
                 self.monitor.valid.eq(mon_fifo.r_rdy),
                 mon_fifo.r_en.eq(self.monitor.ready),

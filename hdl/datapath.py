@@ -9,11 +9,13 @@ Update equations (codes; see `lapicque.spec` for the full contract)::
                  hysteresis: pulse starts at v_pre >= theta_hi, ends at v_pre <= theta_lo
 
 Latency: `latency` cycles (0 to `MAX_LATENCY`), one update in per cycle while `en` is high; the
-whole pipeline holds when `en` is low. Registers are cut, in order, at the inputs (the memories'
-read data), after the two multiplies (so that DSP blocks can absorb them), after the synaptic
-current and leak, after the membrane sum, and after the threshold decision (the result); latency
-0 is purely combinational. The result does not depend on the latency, only its timing (the tests
-run every latency against the same cases).
+whole pipeline holds when `en` is low. Registers are cut, in order: at the inputs (the memories'
+read data); after the two multiplies (so that DSP blocks can absorb them); after the unsaturated
+current, the leak and the drive (bias minus reset current); after the current's saturation and
+leak + drive; after the membrane's sum and saturation; after the threshold comparisons; after the
+result. Each stage is then one adder or one saturation deep (100 MHz on an ECP5). Latency 0 is
+purely combinational. The result does not depend on the latency, only its timing (the tests run
+every latency against the same cases).
 
 `inject_bug` is for the verification tests only: it makes a known-wrong datapath that the
 scoreboard must catch.
@@ -30,7 +32,7 @@ from lapicque.spec import DECAY_SHIFT, ArraySpec, signed_range
 from .layouts import lane_update_layout, param_layout, state_layout
 
 BUGS = ("refractory_off_by_one", "threshold_strict")
-MAX_LATENCY = 5
+MAX_LATENCY = 7
 
 
 def _saturate(m: Module, value, bits: int, name: str):
@@ -96,18 +98,16 @@ class NeuronDatapath(wiring.Component):
         x = cut(s=self.state, p=self.params, acc=self.acc, ext=self.ext)
         s, p = x["s"], x["p"]
 
-        # 0. the two multiplies, alone in their stage
+        # the two multiplies, alone in their stage
         prod_i = Signal(signed(w.i + DECAY_SHIFT + 2), name="prod_i")
         prod_v = Signal(signed(w.v + self.spec.leak_bits + 1), name="prod_v")
         m.d.comb += [prod_i.eq(s.i * p.decay), prod_v.eq(s.v * p.leak)]
         x = cut(s=s, p=p, acc=x["acc"], ext=x["ext"], prod_i=prod_i, prod_v=prod_v)
         s, p = x["s"], x["p"]
 
-        # 1. synaptic current
-        i_new, i_high, i_low = _saturate(
-            m, s.i - (x["prod_i"] >> DECAY_SHIFT) + x["acc"] + x["ext"], w.i, "i_new")
-
-        # 2. membrane
+        # 1. synaptic current, unsaturated; 2. the leak, and what the membrane adds besides i
+        i_raw = Signal(signed(max(w.i, self.spec.acc_bits, w.ext) + 3), name="i_raw")
+        m.d.comb += i_raw.eq(s.i - (x["prod_i"] >> DECAY_SHIFT) + x["acc"] + x["ext"])
         leaked = Signal(signed(w.v + 1), name="leaked")
         with m.If(p.leak_mode == 0):
             m.d.comb += leaked.eq(s.v - (x["prod_v"] >> DECAY_SHIFT))
@@ -117,48 +117,69 @@ class NeuronDatapath(wiring.Component):
             m.d.comb += leaked.eq(Mux(-s.v > p.leak, s.v + p.leak, 0))
         to_rest = Signal(name="leak_to_rest_raw")
         m.d.comb += to_rest.eq((s.v != 0) & (leaked == 0))
-        x = cut(s=s, p=p, i_new=i_new, i_high=i_high, i_low=i_low, leaked=leaked, to_rest=to_rest)
-        s, p, i_new, i_high, i_low = x["s"], x["p"], x["i_new"], x["i_high"], x["i_low"]
+        drive = Signal(signed(max(w.bias, w.v) + 2), name="drive")  # bias minus the reset current
+        m.d.comb += drive.eq(p.bias - Mux(p.hysteresis & s.pulse, p.reset_current, 0))
+        # from here on only the threshold stage's parameters travel
+        late = {name: getattr(p, name) for name in
+                ("theta_hi", "theta_lo", "refractory", "v_reset", "reset_mode", "hysteresis")}
+        x = cut(s=s, i_raw=i_raw, leaked=leaked, to_rest=to_rest, drive=drive, **late)
 
-        pull = Mux(p.hysteresis & s.pulse, p.reset_current, 0)
-        v_pre, v_high, v_low = _saturate(m, x["leaked"] + i_new + p.bias - pull, w.v, "v_pre")
-        x = cut(s=s, p=p, i_new=i_new, i_high=i_high, i_low=i_low, to_rest=x["to_rest"],
-                v_pre=v_pre, v_high=v_high, v_low=v_low)
-        s, p, i_new, i_high, i_low = x["s"], x["p"], x["i_new"], x["i_high"], x["i_low"]
-        v_pre, v_high, v_low = x["v_pre"], x["v_high"], x["v_low"]
+        i_new, i_high, i_low = _saturate(m, x["i_raw"], w.i, "i_new")
+        v_part = Signal(signed(max(w.bias, w.v) + 3), name="v_part")
+        m.d.comb += v_part.eq(x["leaked"] + x["drive"])
+        late = {name: x[name] for name in late}
+        x = cut(s=x["s"], i_new=i_new, i_high=i_high, i_low=i_low, v_part=v_part, to_rest=x["to_rest"], **late)
+
+        v_pre, v_high, v_low = _saturate(m, x["v_part"] + x["i_new"], w.v, "v_pre")
+        x = cut(s=x["s"], i_new=x["i_new"], i_high=x["i_high"], i_low=x["i_low"], to_rest=x["to_rest"],
+                v_pre=v_pre, v_high=v_high, v_low=v_low, **{name: x[name] for name in late})
+        s = x["s"]
+        v_pre = x["v_pre"]
+
+        # 3./4. threshold, reset, hysteresis pulse: the comparisons and the subtraction first
+        crossed = Signal(name="crossed")
+        below = Signal(name="below_theta_lo")
+        v_diff = Signal(signed(w.v + 1), name="v_diff")
+        m.d.comb += [
+            crossed.eq((v_pre > x["theta_hi"]) if self.inject_bug == "threshold_strict" else (v_pre >= x["theta_hi"])),
+            below.eq(v_pre <= x["theta_lo"]),
+            v_diff.eq(v_pre - x["theta_hi"]),
+        ]
+        x = cut(s=s, i_new=x["i_new"], i_high=x["i_high"], i_low=x["i_low"], to_rest=x["to_rest"], v_pre=v_pre,
+                v_high=x["v_high"], v_low=x["v_low"], crossed=crossed, below=below, v_diff=v_diff,
+                **{name: x[name] for name in ("refractory", "v_reset", "reset_mode", "hysteresis")})
+        s, v_pre, i_new = x["s"], x["v_pre"], x["i_new"]
+        hysteresis, reset_mode = x["hysteresis"], x["reset_mode"]
         refractory = Signal(name="refractory")
         m.d.comb += refractory.eq(s.ref != 0)
-
-        # 3./4. threshold, reset, hysteresis pulse
         active = ~refractory
-        crossed = (v_pre > p.theta_hi) if self.inject_bug == "threshold_strict" else (v_pre >= p.theta_hi)
         fired = Signal(name="fired")
         started = Signal(name="started")
         released = Signal(name="released")
         m.d.comb += [
-            fired.eq(active & ~p.hysteresis & crossed),
-            started.eq(active & p.hysteresis & ~s.pulse & crossed),
-            released.eq(active & p.hysteresis & s.pulse & (v_pre <= p.theta_lo)),
+            fired.eq(active & ~hysteresis & x["crossed"]),
+            started.eq(active & hysteresis & ~s.pulse & x["crossed"]),
+            released.eq(active & hysteresis & s.pulse & x["below"]),
         ]
-        v_sub, sub_high, sub_low = _saturate(m, v_pre - p.theta_hi, w.v, "v_sub")
-        pulse_new = p.hysteresis & ((s.pulse & ~released) | started)
-        ref_load = p.refractory + 1 if self.inject_bug == "refractory_off_by_one" else p.refractory
+        v_sub, sub_high, sub_low = _saturate(m, x["v_diff"], w.v, "v_sub")
+        pulse_new = hysteresis & ((s.pulse & ~released) | started)
+        ref_load = x["refractory"] + 1 if self.inject_bug == "refractory_off_by_one" else x["refractory"]
 
         with m.If(refractory):
             m.d.comb += [out.state.v.eq(s.v), out.state.ref.eq(s.ref - 1)]
         with m.Else():
-            m.d.comb += out.state.v.eq(Mux(fired, Mux(p.reset_mode, v_sub, p.v_reset), v_pre))
+            m.d.comb += out.state.v.eq(Mux(fired, Mux(reset_mode, v_sub, x["v_reset"]), v_pre))
             m.d.comb += out.state.ref.eq(Mux(fired | released, ref_load, 0))
-        subtract = fired & p.reset_mode
+        subtract = fired & reset_mode
         m.d.comb += [
             out.state.i.eq(i_new),
             out.state.pulse.eq(pulse_new),
             out.spike.eq(fired | pulse_new),
             out.flags.eq(Cat(
-                i_high | (active & v_high) | (subtract & sub_high),
-                i_low | (active & v_low) | (subtract & sub_low),
+                x["i_high"] | (active & x["v_high"]) | (subtract & sub_high),
+                x["i_low"] | (active & x["v_low"]) | (subtract & sub_low),
                 active & x["to_rest"],
-                (fired | released) & (p.refractory != 0),
+                (fired | released) & (x["refractory"] != 0),
                 refractory & (s.ref == 1),
                 released,
             )),
