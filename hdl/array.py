@@ -338,7 +338,10 @@ class NeuronArray(wiring.Component):
 
             # double-buffered accumulators: bank `parity` is read and cleared by the update side,
             # the other receives this step's spikes (read-modify-write, transparent read)
-            acc_r_data = []
+            # With LUT RAM (asynchronous reads, cheap to copy) each bank has a read port per side at
+            # a fixed address, so no address multiplexer stands between a register and the RAM.
+            separate_reads = self.acc_ram_style == "distributed"
+            acc_r_update, acc_r_prop = [], []
             acc_for_update = Signal(signed(spec.acc_bits), name=f"acc_in{lane}")
             acc_for_prop = Signal(signed(spec.acc_bits), name=f"acc_old{lane}")
             for bank in range(2):
@@ -346,27 +349,40 @@ class NeuronArray(wiring.Component):
                 mem = Memory(shape=signed(spec.acc_bits), depth=depth, init=[], attrs=acc_attrs)
                 m.submodules[f"acc_mem{lane}_{bank}"] = mem
                 wp = mem.write_port()
-                rp = mem.read_port(transparent_for=(wp,))
+                # read-modify-write of the same address in consecutive cycles (one neuron per lane)
+                # needs the new value: forwarded here from a register, not by a transparent port,
+                # so that the RAM's read data is registered right at the RAM whatever the RAM
+                rp = mem.read_port()
+                forward = Signal(name=f"acc_fwd{lane}_{bank}")
+                forward_data = Signal(signed(spec.acc_bits), name=f"acc_fwd_data{lane}_{bank}")
+                with m.If(rp.en):  # held with the read data when the read is not enabled
+                    m.d.sync += [forward.eq(wp.en & (wp.addr == rp.addr)), forward_data.eq(wp.data)]
+                rp_update = mem.read_port() if separate_reads else rp
+                if separate_reads:
+                    m.d.comb += [rp_update.addr.eq(k), rp_update.en.eq(~stall), rp.addr.eq(acc_read_j)]
                 updating = parity == bank
                 with m.If(clearing):
                     m.d.comb += [wp.addr.eq(clear_index), wp.data.eq(0), wp.en.eq(1)]
                 with m.Elif(updating):
-                    m.d.comb += [
-                        rp.addr.eq(k), rp.en.eq(~stall),
-                        wp.addr.eq(index_wb), wp.data.eq(0), wp.en.eq(write_back),
-                    ]
+                    m.d.comb += [wp.addr.eq(index_wb), wp.data.eq(0), wp.en.eq(write_back)]
+                    if not separate_reads:
+                        m.d.comb += [rp.addr.eq(k), rp.en.eq(~stall)]
                 with m.Else():
-                    m.d.comb += [
-                        rp.addr.eq(acc_read_j), rp.en.eq(1),
-                        wp.addr.eq(acc_write_j), wp.data.eq(acc_for_prop + weight), wp.en.eq(acc_write_valid),
-                    ]
-                acc_r_data.append(rp.data)
+                    m.d.comb += [wp.addr.eq(acc_write_j), wp.data.eq(acc_for_prop + weight),
+                                 wp.en.eq(acc_write_valid)]
+                    if not separate_reads:
+                        m.d.comb += [rp.addr.eq(acc_read_j), rp.en.eq(1)]
+                read = Signal(signed(spec.acc_bits), name=f"acc_read{lane}_{bank}")
+                m.d.comb += read.eq(Mux(forward, forward_data, rp.data))
+                acc_r_update.append(read if rp_update is rp else rp_update.data)
+                acc_r_prop.append(read)
             m.d.comb += [
-                acc_for_update.eq(Mux(parity, acc_r_data[1], acc_r_data[0])),
-                acc_for_prop.eq(Mux(parity, acc_r_data[0], acc_r_data[1])),
+                acc_for_update.eq(Mux(parity, acc_r_update[1], acc_r_update[0])),
+                acc_for_prop.eq(Mux(parity, acc_r_prop[0], acc_r_prop[1])),
             ]
 
-            dp = NeuronDatapath(spec, latency=DATAPATH_LATENCY, inject_bug=self.inject_bug)
+            # its inputs hold during a stall: the RAM reads and ext1 are disabled by the same stall
+            dp = NeuronDatapath(spec, latency=DATAPATH_LATENCY, inputs_hold=True, inject_bug=self.inject_bug)
             m.submodules[f"datapath{lane}"] = dp
             m.d.comb += [
                 dp.en.eq(~stall),

@@ -27,6 +27,16 @@ def test_round_trip_matches_the_models(out, memory):
     assert (out / "summary.json").exists()
 
 
+def test_one_neuron_per_lane_with_tiny_tiles(out):
+    # D = 1: every spike's row is one weight per lane, so back-to-back spikes read-modify-write the
+    # same accumulator in consecutive cycles; tiles of 2 words put the 4 weights per lane in 2 tiles
+    spec = random_spec(4, 4, seed=3)
+    memory = {"weight_bit_slices": True, "weight_tile_depth": 2, "acc_ram_style": "distributed"}
+    summary = cosimulate(spec, 40, out, seed=3, watch=[0, 3], memory=memory)
+    assert summary["passed"], summary["problems"]
+    assert summary["spikes"] > 0
+
+
 def test_one_lane_round_trip_without_watching(out):
     spec = random_spec(8, 1, seed=5)
     summary = cosimulate(spec, 30, out, seed=5)
