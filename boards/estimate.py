@@ -26,8 +26,9 @@ ECP5_BRAM = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 SPRAM_WORDS, SPRAM_WIDTH = 16384, 16
 
 #: logic per array: fixed part (bridge, UART, step control) + per lane (datapath, pipeline, queue),
-#: in logic cells (iCE40) or LUT4s (ECP5); fitted to builds at 16-bit state widths, scaled by width
-LOGIC_MODEL = {"ice40": (700, 1500), "ecp5": (900, 1700)}
+#: in logic cells (iCE40, flip-flops included) or LUT4s (ECP5); fitted to the issue builds (256 x 1
+#: on the UP5K: 4354 cells; 512 x 4 on the 85F: 11085 LUTs) at 16-bit widths, scaled by width
+LOGIC_MODEL = {"ice40": (1100, 3250), "ecp5": (1500, 2400)}
 LOGIC_MARGIN = 0.9  # use at most 90 % of the logic
 MAX_NEURONS = 65536  # the spec's limit
 

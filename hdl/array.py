@@ -381,8 +381,7 @@ class NeuronArray(wiring.Component):
                 acc_for_prop.eq(Mux(parity, acc_r_prop[0], acc_r_prop[1])),
             ]
 
-            # its inputs hold during a stall: the RAM reads and ext1 are disabled by the same stall
-            dp = NeuronDatapath(spec, latency=DATAPATH_LATENCY, inputs_hold=True, inject_bug=self.inject_bug)
+            dp = NeuronDatapath(spec, latency=DATAPATH_LATENCY, inject_bug=self.inject_bug)
             m.submodules[f"datapath{lane}"] = dp
             m.d.comb += [
                 dp.en.eq(~stall),

@@ -56,17 +56,13 @@ class NeuronDatapath(wiring.Component):
     the pipeline (tie high when it never stalls).
     """
 
-    def __init__(self, spec: ArraySpec, *, latency: int = 0, inputs_hold: bool = False, inject_bug: str | None = None):
+    def __init__(self, spec: ArraySpec, *, latency: int = 0, inject_bug: str | None = None):
         if inject_bug is not None and inject_bug not in BUGS:
             raise ValueError(f"inject_bug must be one of {', '.join(BUGS)}, not {inject_bug!r}")
         if not isinstance(latency, int) or not 0 <= latency <= MAX_LATENCY:
             raise ValueError(f"latency must be an integer 0..{MAX_LATENCY}, not {latency!r}")
         self.spec = spec
         self.latency = latency
-        #: the caller promises that the inputs hold while `en` is low (they come from RAM read ports
-        #: disabled by the same stall), so the input registers need no enable: a RAM's output then
-        #: goes straight into a flip-flop, with no enable multiplexer between them
-        self.inputs_hold = inputs_hold
         self.inject_bug = inject_bug
         super().__init__({
             "state": In(state_layout(spec)),
@@ -92,11 +88,8 @@ class NeuronDatapath(wiring.Component):
             staged = {}
             for name, value in values.items():
                 reg = Signal(value.shape(), name=f"s{cut_number}_{name}")
-                if cut_number == 1 and self.inputs_hold:
+                with m.If(self.en):
                     m.d.sync += reg.eq(value)
-                else:
-                    with m.If(self.en):
-                        m.d.sync += reg.eq(value)
                 staged[name] = reg
             return staged
 
