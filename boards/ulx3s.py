@@ -31,7 +31,7 @@ ULX3S = {
         capacity=ECP5_CAPACITY[size],
         default_neurons=DEFAULTS[size][0],
         default_lanes=DEFAULTS[size][1],
-        default_clock_mhz=100.0,
+        default_clock_mhz=90.0,
         leds=8,
         notes="weights in EBR",
     ))
