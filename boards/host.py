@@ -162,6 +162,14 @@ class RunResult:
     busy_cycles: int = 0
 
 
+def run_result(records: list[Record]) -> RunResult:
+    """A run's spikes, watched states and last done record, gathered from its records."""
+    spikes = [(r.fields["timestep"], r.fields["neuron"]) for r in records if r.tag == "spike"]
+    done = [r.fields for r in records if r.tag == "done"]
+    return RunResult(np.array(spikes, dtype=np.int64).reshape(-1, 2),
+                     [r.fields for r in records if r.tag == "state"], **(done[-1] if done else {}))
+
+
 def check_ident(spec: ArraySpec, ident: dict) -> None:
     """Refuse a board whose bitstream was built for another array."""
     if ident["magic"] != MAGIC:
@@ -235,25 +243,20 @@ class ArrayLink:
         self.transport.write(watch_commands(neurons))
 
     def run(self, steps: int) -> RunResult:
-        spikes, states = [], []
-        done = {"timestep": 0, "busy_cycles": 0}
+        records = []
         left = steps
         while left > 0:
             chunk = min(left, MAX_STEPS_PER_COMMAND)
             self.transport.write(run_command(chunk))
             while True:
                 record = self._next()
-                if record.tag == "spike":
-                    spikes.append((record.fields["timestep"], record.fields["neuron"]))
-                elif record.tag == "state":
-                    states.append(record.fields)
-                elif record.tag == "done":
-                    done = record.fields
-                    break
-                else:
+                if record.tag not in ("spike", "state", "done"):
                     raise ProtocolError(f"unexpected {record.tag} record during a run")
+                records.append(record)
+                if record.tag == "done":
+                    break
             left -= chunk
-        return RunResult(np.array(spikes, dtype=np.int64).reshape(-1, 2), states, **done)
+        return run_result(records)
 
 
 def model_run(spec: ArraySpec, state, steps: int, watch=()) -> RunResult:

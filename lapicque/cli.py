@@ -174,7 +174,7 @@ def memory_kinds(memories: dict[str, str]) -> dict[str, dict[str, int]]:
 
 
 def run_board(args, console: Console) -> int:
-    import json
+    import io
 
     import numpy as np
 
@@ -182,6 +182,7 @@ def run_board(args, console: Console) -> int:
     from lapicque.boards.host import ArrayLink, compare_runs, model_run
     from lapicque.sim.stimulus import initial_state
 
+    from .files import write_atomic, write_json
     from .spec import load_spec, random_spec
 
     board = get_board(args.board)
@@ -205,11 +206,13 @@ def run_board(args, console: Console) -> int:
         got = link.run(args.steps)
     problems = compare_runs(got, model_run(spec, state, args.steps, watch))
     args.out.mkdir(parents=True, exist_ok=True)
-    np.save(args.out / "spikes.npy", got.spikes)
-    summary = {"board": board.name, "port": args.port, "neurons": spec.neurons, "steps": args.steps,
-               "spikes": int(len(got.spikes)), "watched": watch, "matches_model": not problems,
-               "problems": problems, "busy_cycles": got.busy_cycles}
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    spikes = io.BytesIO()
+    np.save(spikes, got.spikes)
+    write_atomic(args.out / "spikes.npy", spikes.getvalue())
+    write_json(args.out / "summary.json", {
+        "board": board.name, "port": args.port, "neurons": spec.neurons, "steps": args.steps,
+        "spikes": int(len(got.spikes)), "watched": watch, "matches_model": not problems, "problems": problems,
+        "busy_cycles": got.busy_cycles})
     console.print(f"{len(got.spikes)} spikes; " + ("[green]bit-exact with the model[/]" if not problems
                                                    else "[red]differs from the model[/]: " + "; ".join(problems)))
     return EXIT_OK if not problems else EXIT_FAILED

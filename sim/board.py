@@ -14,21 +14,20 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
-
 from lapicque.boards.host import (
     RecordParser,
-    RunResult,
     check_ident,
     compare_runs,
     ident_command,
     load_commands,
     model_run,
     run_command,
+    run_result,
     sync_command,
     watch_commands,
 )
 from lapicque.errors import LapicqueError
+from lapicque.files import write_json
 from lapicque.spec import ArraySpec
 
 from . import runner
@@ -88,11 +87,7 @@ def cosimulate(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, watch=(
             problems.append(str(exc))
     if "sync" not in tags or records[tags.index("sync")].fields["token"] != SYNC_TOKEN:
         problems.append("no sync reply after loading")
-    done = [r for r in records if r.tag == "done"]
-    got = RunResult(np.array([(r.fields["timestep"], r.fields["neuron"]) for r in records if r.tag == "spike"],
-                             dtype=np.int64).reshape(-1, 2),
-                    [r.fields for r in records if r.tag == "state"],
-                    **(done[-1].fields if done else {}))
+    got = run_result(records)
     want = model_run(spec, state, steps, watch)
     problems += compare_runs(got, want)
     if res["framing_errors"]:
@@ -124,7 +119,5 @@ def cosimulate(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, watch=(
         "build_cached": cached,
         "wall_s": round(time.perf_counter() - wall0, 2),
     }
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    tmp.replace(out / "summary.json")
+    write_json(out / "summary.json", summary)
     return summary

@@ -17,6 +17,7 @@ from pathlib import Path
 import amaranth
 
 from lapicque.errors import LapicqueError
+from lapicque.files import write_atomic
 from lapicque.spec import ArraySpec
 
 SIMULATORS = ("verilator", "icarus")
@@ -104,9 +105,7 @@ def generate_verilog(spec: ArraySpec, inject_bug: str | None = None, *, design: 
     path = folder / f"{DESIGN}_{hashlib.sha256(key.encode()).hexdigest()[:16]}.v"
     if not path.exists():
         text = verilog.convert(_design(spec, design, inject_bug, options), name=DESIGN)
-        tmp = path.with_suffix(".v.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        write_atomic(path, text)
     return path
 
 

@@ -24,6 +24,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
 
+from lapicque.files import write_atomic
 from lapicque.golden.neuron import State
 from lapicque.hdl.harness import (
     SPIKE_PACK,
@@ -345,6 +346,4 @@ async def verify_array(dut):
         "check_wall_s": check_wall,
         "model_wait_s": sb.expected.waited_s if sb.expected is not None else 0.0,
     }
-    tmp = folder / "results.json.tmp"
-    tmp.write_text(json.dumps(results))
-    tmp.replace(folder / "results.json")
+    write_atomic(folder / "results.json", json.dumps(results))  # compact: per-step lists

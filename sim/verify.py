@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from lapicque.errors import LapicqueError
+from lapicque.files import write_json
 from lapicque.hdl.array import PIPELINE_LATENCY
 from lapicque.spec import ArraySpec
 
@@ -159,7 +160,5 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         "inject_bug": inject_bug,
         "waves": str(waves_file) if waves_file else None,
     }
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2))
-    tmp.replace(out / "summary.json")
+    write_json(out / "summary.json", summary)
     return summary

@@ -11,12 +11,12 @@ from amaranth.sim import Simulator
 
 from lapicque.boards.host import (
     RecordParser,
-    RunResult,
     compare_runs,
     ident_command,
     load_commands,
     model_run,
     run_command,
+    run_result,
     sync_command,
     watch_commands,
 )
@@ -109,11 +109,8 @@ def test_a_run_matches_the_bit_exact_model(lanes, seed, slow_host):
     assert len(want.spikes) > 0, "the case must spike to test anything"
     expected_records = len(want.spikes) + len(want.states) + 1
     records = exchange(spec, commands, expected_records, tx_ready_seed=seed if slow_host else None)
-    got = RunResult(np.array([(r.fields["timestep"], r.fields["neuron"]) for r in records if r.tag == "spike"]
-                             ).reshape(-1, 2),
-                    [r.fields for r in records if r.tag == "state"],
-                    timestep=records[-1].fields["timestep"])
     assert records[-1].tag == "done"
+    got = run_result(records)
     assert compare_runs(got, want) == []
 
 
@@ -131,7 +128,6 @@ def test_a_wrong_weight_is_caught_by_the_comparison():
     board_want = model_run(board_spec, state, 10)
     assert compare_runs(board_want, want), "precondition: the two weight rows give different runs"
     records = exchange(board_spec, load_commands(board_spec, state) + run_command(10), 1 + len(board_want.spikes))
-    got = RunResult(np.array([(r.fields["timestep"], r.fields["neuron"]) for r in records if r.tag == "spike"]
-                             ).reshape(-1, 2), timestep=records[-1].fields["timestep"])
+    got = run_result(records)
     assert compare_runs(got, board_want) == []
     assert compare_runs(got, want)[0].startswith("spikes differ")

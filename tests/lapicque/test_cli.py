@@ -25,9 +25,14 @@ def run_cli(*args, cwd=None):
     (["verify", "--spec", "examples/hysteresis.toml", "--neurons", "8"], "give either --spec or --neurons, not both"),
     (["verify", "--inject-bug", "nonsense"], "--inject-bug must be one of refractory_off_by_one, threshold_strict"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["run", "--board", "icebreaker", "--port", "/dev/lapicque-none"], "cannot open /dev/lapicque-none"),
+    (["run", "--board", "icebreaker", "--port", "x", "--watch", "1,a"], "--watch takes neuron numbers"),
+    (["run", "--board", "icebreaker", "--port", "x", "--watch", "300"],
+     "--watch neuron 300 is out of range; the array has 256 neurons"),
+    (["run", "--board", "nope", "--port", "x"], "unknown board 'nope'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
-    result = run_cli(*args, "--out", str(tmp_path / "o")) if args[0] == "verify" else run_cli(*args)
+    result = run_cli(*args, "--out", str(tmp_path / "o")) if args[0] in ("verify", "run") else run_cli(*args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lapicque: error: ")

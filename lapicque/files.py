@@ -1,0 +1,23 @@
+"""Files written whole or not at all: a reader never sees half a summary, report or bitstream."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write `data` to a temporary name beside `path`, then rename it into place."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if isinstance(data, str):
+        tmp.write_text(data)
+    else:
+        tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, value) -> None:
+    """`value` as indented JSON, atomically."""
+    write_atomic(path, json.dumps(value, indent=2) + "\n")
