@@ -135,12 +135,15 @@ def synaptic_input(spec: ArraySpec, spikes: np.ndarray) -> np.ndarray:
 class ArrayModel:
     """A model of the whole array that keeps its own state and the pending synaptic input.
 
-    `fixed=True` is the bit-exact contract; `fixed=False` the float64 model of the same equations.
+    `fixed=True` is the bit-exact contract; `fixed=False` the float64 model of the same equations,
+    which may run unquantised `params` and `weights` (the values the codes were rounded from).
     """
 
-    def __init__(self, spec: ArraySpec, fixed: bool = True, state: State | None = None, params=None):
-        if fixed and params is not None:
-            raise ValueError("the fixed model runs the spec's codes; params overrides are for the float model")
+    def __init__(self, spec: ArraySpec, fixed: bool = True, state: State | None = None, params=None,
+                 weights=None):
+        if fixed and (params is not None or weights is not None):
+            raise ValueError("the fixed model runs the spec's codes; params and weights overrides are for the "
+                             "float model")
         self.spec = spec
         self.fixed = fixed
         self.params = None if params is None else {
@@ -148,14 +151,15 @@ class ArrayModel:
                                           else np.int64), (spec.neurons,)) for k, v in params.items()}
         state = state if state is not None else zero_state(spec.neurons)
         self.state = state.copy() if fixed else state.as_float()
-        self.acc = np.zeros(spec.neurons, dtype=np.int64)
+        self.weights = spec.weights if weights is None else np.asarray(weights, dtype=np.float64)
+        self.acc = np.zeros(spec.neurons, dtype=self.weights.dtype)
         self.timestep = 0
 
     def step(self, ext) -> StepResult:
         result = array_step(self.spec, self.state, self.acc, np.asarray(ext, dtype=np.int64), self.fixed,
                             self.params)
         self.state = result.state
-        self.acc = synaptic_input(self.spec, result.spike)
+        self.acc = np.asarray(result.spike, dtype=self.weights.dtype) @ self.weights
         self.timestep += 1
         return result
 

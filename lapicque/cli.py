@@ -67,6 +67,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--baud", type=_positive, default=115200, help="UART baud rate (default 115200)")
     run.add_argument("--out", type=Path, default=Path("runs/board"), help="results folder (default runs/board)")
 
+    lca = sub.add_parser("lca", help="solve a LASSO problem by spiking LCA (float, fixed or RTL) and score it",
+                         description="Sparse approximation, min 0.5||y - Phi a||^2 + lam ||a||_1, by the spiking "
+                                     "Locally Competitive Algorithm on the float model, the bit-exact model or the "
+                                     "RTL array (verified bit-exact while it solves), scored against the optimum "
+                                     "(FISTA). Writes OUT/summary.json, coefficients.npy, optimum.npy, curves.npz.")
+    lca.add_argument("--problem", default="random",
+                     help="identity, zero, competition, excitation, bars, random (default) or patches")
+    lca.add_argument("--dictionary", type=Path, help="your own dictionary, dim x atoms, unit-norm columns (.npy)")
+    lca.add_argument("--signal", type=Path, help="your own signal, length dim (.npy); needs --dictionary")
+    lca.add_argument("--atoms", type=_positive, default=128, help="dictionary atoms (default 128)")
+    lca.add_argument("--dim", type=_positive, default=64, help="signal length of the random problem (default 64)")
+    lca.add_argument("--sparsity", type=_positive, default=8, help="planted nonzeros of the random problem (default 8)")
+    lca.add_argument("--lam", type=float, default=0.1, help="the L1 weight lambda (default 0.1)")
+    lca.add_argument("--nonnegative", action="store_true",
+                     help="solve the nonnegative LASSO (one neuron per atom); default signed (a neuron pair per atom)")
+    lca.add_argument("--seed", type=int, default=0, help="seed of the problem (default 0)")
+    lca.add_argument("--backend", default="fixed", help="float, fixed (default) or rtl")
+    lca.add_argument("--steps", type=_positive, default=2000, help="timesteps (default 2000)")
+    lca.add_argument("--weight-bits", type=_positive, default=8, help="weight width in bits (default 8)")
+    lca.add_argument("--rate", type=float, default=0.25,
+                     help="spikes per step of the strongest drive (default 0.25; at most 0.5)")
+    lca.add_argument("--lanes", type=_positive, default=1, help="parallel lanes of the RTL array (default 1)")
+    lca.add_argument("--sim", default="verilator", help="simulator for --backend rtl: verilator (default) or icarus")
+    lca.add_argument("--out", type=Path, default=Path("runs/lca"), help="results folder (default runs/lca)")
+
     demo = sub.add_parser("demo", help="the end-to-end demo: a small verification run, results in runs/demo")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
     demo.add_argument("--sim", default="verilator", help="simulator: verilator (default) or icarus")
@@ -279,6 +304,45 @@ def print_summary(s: dict, console: Console) -> None:
         console.print(f"waveform: {s['waves']}")
 
 
+def run_lca(args, console: Console) -> int:
+    from lapicque.sim.lca import make_problem, solve
+
+    problem = make_problem(args.problem, atoms=args.atoms, dim=args.dim, sparsity=args.sparsity, lam=args.lam,
+                           seed=args.seed, nonnegative=args.nonnegative, dictionary=args.dictionary,
+                           signal=args.signal)
+    with console.status("starting") as status:
+        summary = solve(problem, args.backend, args.steps, args.out, weight_bits=args.weight_bits, rate=args.rate,
+                        lanes=args.lanes, sim=args.sim, seed=args.seed, status=lambda text: status.update(text))
+    print_lca_summary(summary, console)
+    console.print(f"results: {args.out / 'summary.json'}")
+    return EXIT_OK if summary.get("verified", True) else EXIT_FAILED
+
+
+def print_lca_summary(s: dict, console: Console) -> None:
+    verdict = ""
+    if "verified" in s:
+        verdict = ": [bold green]RTL VERIFIED[/]" if s["verified"] else ": [bold red]RTL MISMATCH[/]"
+    table = Table(title=f"lca {s['problem']}: {s['atoms']} atoms, dim {s['dim']}, lam {s['lam']:g}, "
+                        f"{s['timesteps']} steps on {s['neurons']} neurons{verdict}")
+    table.add_column("run")
+    for column in ("objective", "relative gap", "recon error", "support P/R", "steps to 1 % gap", "spikes"):
+        table.add_column(column, justify="right")
+    for name, r in s["runs"].items():
+        steps = r["steps_to_1pct_gap"]
+        table.add_row(name, f"{r['objective']:.6g}", f"{r['rel_gap']:.2e}", f"{r['rel_recon_error']:.3f}",
+                      f"{r['support_precision']:.2f}/{r['support_recall']:.2f}", "never" if steps is None else str(steps),
+                      str(r.get("spikes", "")))
+    table.add_row("optimum (FISTA)", f"{s['objective_opt']:.6g}", "0", "", "", "", "")
+    console.print(table)
+    if "verified" in s:
+        console.print(f"RTL: {s['updates_checked']:,} updates checked, {s['bit_exact_mismatches']} bit-exact "
+                      f"mismatches, spikes equal to the fixed model: {s['rtl_spikes_equal_fixed']}, "
+                      f"{s['cycles']:,} cycles ({s['cycles_per_step']:.1f} per step, bound "
+                      f"{s['cycles_per_step_bound']:.1f})")
+    if s.get("rate_warning"):
+        console.print(f"[yellow]warning[/]: {s['rate_warning']}")
+
+
 def run_demo(args, console: Console) -> int:
     from lapicque.sim.verify import verify
 
@@ -306,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_build(args, console)
         if args.command == "run":
             return run_board(args, console)
+        if args.command == "lca":
+            return run_lca(args, console)
     except LapicqueError as exc:
         print(f"lapicque: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

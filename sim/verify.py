@@ -17,6 +17,7 @@ import numpy as np
 
 from lapicque.errors import LapicqueError
 from lapicque.files import write_json
+from lapicque.golden.neuron import State
 from lapicque.hdl.array import PIPELINE_LATENCY
 from lapicque.spec import ArraySpec
 
@@ -64,8 +65,13 @@ def _run_showing_progress(build_dir, test_dir, sim, waves, log_file, steps, say)
 
 def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = "verilator",
            waves: bool = False, backpressure: float = DEFAULT_BACKPRESSURE, inject_bug: str | None = None,
-           status=None) -> dict:
-    """Verify the RTL of `spec` against the models for `steps` timesteps; returns the summary."""
+           status=None, state: State | None = None, ext: np.ndarray | None = None) -> dict:
+    """Verify the RTL of `spec` against the models for `steps` timesteps; returns the summary.
+
+    The initial `state` and the external input `ext` [steps, neurons] default to the seeded
+    verification stimulus (directed edge states, constrained-random input); a workload such as the
+    spiking LCA gives its own (rest, no input).
+    """
     if not 1 <= steps <= 65535:
         raise LapicqueError(f"--steps = {steps} is out of range; allowed 1..65535")
     if not 0.0 <= backpressure < 1.0:
@@ -91,8 +97,10 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
     if test_dir.exists():
         shutil.rmtree(test_dir)
     test_dir.mkdir()
-    state = initial_state(spec, seed)
-    ext = external_input(spec, steps, seed)
+    state = initial_state(spec, seed) if state is None else state
+    ext = external_input(spec, steps, seed) if ext is None else np.asarray(ext, dtype=np.int64)
+    if ext.shape != (steps, spec.neurons):
+        raise ValueError(f"ext has shape {ext.shape}; expected ({steps}, {spec.neurons})")
     config = {"spec": spec.to_dict(), "options": {"seed": seed, "backpressure": backpressure, "model_helper": True}}
     (test_dir / "config.json").write_text(json.dumps(config))
     np.savez(test_dir / "stimulus.npz", ext=ext, v=state.v, i=state.i, ref=state.ref, pulse=state.pulse)
