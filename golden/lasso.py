@@ -210,7 +210,7 @@ def competition_problem(lam: float = 0.1, cosine: float = 0.6, nonnegative: bool
     (two_atom_optimum) has one active atom, a* = (b_0 - lam, 0), although b_1 > lam on its own.
     """
     phi = _two_atoms(cosine)
-    y = 1.0 * phi[:, 0] + 0.05 * np.array([0.0, 1.0])
+    y = 1.0 * phi[:, 0] + 0.02 * np.array([0.0, 1.0])
     return Problem("competition", phi, y, lam, nonnegative, closed_form=two_atom_optimum(phi, y, lam, nonnegative))
 
 

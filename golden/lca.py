@@ -93,7 +93,7 @@ class CompiledLCA:
         return a
 
 
-def compile_problem(problem: Problem, weight_bits: int = 12, rate: float = DEFAULT_RATE, lanes: int = 1,
+def compile_problem(problem: Problem, weight_bits: int = 8, rate: float = DEFAULT_RATE, lanes: int = 1,
                     signed: bool | None = None) -> CompiledLCA:
     """Compile (Phi, y, lam) into an `ArraySpec` for the spiking LCA (see the module docstring).
 
@@ -116,7 +116,8 @@ def compile_problem(problem: Problem, weight_bits: int = 12, rate: float = DEFAU
     w_max = (1 << (weight_bits - 1)) - 1
     g_max = float(np.max(np.abs(g))) if n > 1 else 0.0
     theta_limit = 1 << (weight_bits + 8)  # orthogonal atoms have no weights to bound theta: keep widths sane
-    theta = float(min(theta_limit, np.floor(w_max / g_max) if g_max > 0 else theta_limit))
+    # (1 + 1e-9): unit-norm atoms make |G| = 1 between pair partners only up to rounding
+    theta = float(min(theta_limit, np.floor(w_max / g_max * (1 + 1e-9)) if g_max > 0 else theta_limit))
     if theta < 4:
         raise LapicqueError(f"--weight-bits = {weight_bits} leaves a threshold of {theta:.0f} codes; "
                             "use more weight bits")

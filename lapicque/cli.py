@@ -329,9 +329,9 @@ def print_lca_summary(s: dict, console: Console) -> None:
         table.add_column(column, justify="right")
     for name, r in s["runs"].items():
         steps = r["steps_to_1pct_gap"]
-        table.add_row(name, f"{r['objective']:.6g}", f"{r['rel_gap']:.2e}", f"{r['rel_recon_error']:.3f}",
-                      f"{r['support_precision']:.2f}/{r['support_recall']:.2f}", "never" if steps is None else str(steps),
-                      str(r.get("spikes", "")))
+        support = f"{r['support_precision']:.2f}/{r['support_recall']:.2f}"
+        table.add_row(name, f"{r['objective']:.6g}", f"{r['rel_gap']:.2e}", f"{r['rel_recon_error']:.3f}", support,
+                      "never" if steps is None else str(steps), str(r.get("spikes", "")))
     table.add_row("optimum (FISTA)", f"{s['objective_opt']:.6g}", "0", "", "", "", "")
     console.print(table)
     if "verified" in s:

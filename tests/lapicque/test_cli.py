@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from lapicque.cli import main
@@ -30,15 +31,53 @@ def run_cli(*args, cwd=None):
     (["run", "--board", "icebreaker", "--port", "x", "--watch", "300"],
      "--watch neuron 300 is out of range; the array has 256 neurons"),
     (["run", "--board", "nope", "--port", "x"], "unknown board 'nope'"),
+    (["lca", "--lam", "-0.5"], "--lam = -0.5 must be a finite number >= 0"),
+    (["lca", "--lam", "nan"], "--lam = nan must be a finite number >= 0"),
+    (["lca", "--backend", "gpu"], "unknown backend 'gpu'; choose one of float, fixed, rtl"),
+    (["lca", "--problem", "spirals"], "unknown problem 'spirals'"),
+    (["lca", "--weight-bits", "3"], "--weight-bits = 3 leaves a threshold of 3 codes; use more weight bits"),
+    (["lca", "--weight-bits", "20"], "--weight-bits = 20 is out of range; allowed 2..16"),
+    (["lca", "--dictionary", "missing.npy", "--signal", "missing.npy"], "--dictionary missing.npy: no such file"),
+    (["lca", "--dictionary", "missing.npy"], "give both --dictionary D.npy and --signal y.npy"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
-    result = run_cli(*args, "--out", str(tmp_path / "o")) if args[0] in ("verify", "run") else run_cli(*args)
+    result = run_cli(*args, "--out", str(tmp_path / "o")) if args[0] in ("verify", "run", "lca") else run_cli(*args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lapicque: error: ")
     assert message in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "o" / "summary.json").exists()
+
+
+@pytest.mark.parametrize(("dictionary", "signal", "message"), [
+    (np.eye(4), np.ones(3), "dictionary has 4 rows but the signal has 3 samples"),
+    (np.eye(4), np.array([1.0, np.inf, 0.0, 0.0]), "the signal holds non-finite or non-numeric values"),
+    (np.eye(4) * 3, np.ones(4), "dictionary column 0 has norm 3, not 1; normalise the atoms first"),
+    (np.eye(4), "not an array", "--signal"),
+])
+def test_bad_user_problem_is_one_line_and_exit_2(dictionary, signal, message, tmp_path):
+    np.save(tmp_path / "D.npy", dictionary)
+    if isinstance(signal, str):
+        (tmp_path / "y.npy").write_text(signal)
+    else:
+        np.save(tmp_path / "y.npy", signal)
+    result = run_cli("lca", "--dictionary", str(tmp_path / "D.npy"), "--signal", str(tmp_path / "y.npy"),
+                     "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_lca_cli_writes_the_summary(tmp_path):
+    out = tmp_path / "lca"
+    result = run_cli("lca", "--problem", "random", "--atoms", "32", "--dim", "16", "--sparsity", "2", "--seed", "3",
+                     "--steps", "500", "--backend", "fixed", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["backend"] == "fixed" and summary["timesteps"] == 500
+    assert f"{summary['rel_gap']:.2e}" in result.stdout
 
 
 def test_bad_spec_file_gives_one_line(tmp_path):
