@@ -67,7 +67,8 @@ def bench_size(dim, atoms, k, seeds, weight_bits, steps, with_rtl, repeats):
         ref = lasso.fista(problem)
         compiled = compile_problem(problem, weight_bits=weight_bits)
         for name, fixed in (("float", False), ("fixed", True)):
-            curve = relative_gaps(problem, ref.objective, codes_over_time(compiled, spiking_lca(compiled, steps, fixed)))
+            codes = codes_over_time(compiled, spiking_lca(compiled, steps, fixed))
+            curve = relative_gaps(problem, ref.objective, codes)
             gaps[name].append(curve)
             to_1pct[name].append(steps_to_gap(curve))
         problems.append((problem, compiled))

@@ -29,6 +29,7 @@ from pathlib import Path
 from lapicque.errors import LapicqueError
 from lapicque.files import write_atomic, write_json
 from lapicque.hdl.array import pipeline_latency
+from lapicque.provenance import provenance
 from lapicque.spec import ArraySpec
 
 from .board import Board
@@ -223,6 +224,7 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
         "bitstream": str(bitstream),
         "tool_versions": tool_versions(board, yosys_version),
         "python": sys.version.split()[0],
+        "provenance": provenance(),
     }
     write_json(out / "report.json", report)
     return BuildResult(report, timing_met)

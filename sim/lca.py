@@ -39,6 +39,7 @@ from lapicque.golden.lca import (
     steps_to_gap,
 )
 from lapicque.golden.neuron import zero_state
+from lapicque.provenance import provenance
 
 BACKENDS = ("float", "fixed", "rtl")
 ANALOG_DT = 0.1
@@ -192,7 +193,9 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
         "quantisation": compiled.quantisation,
         "runs": runs,
         **extra,
+        "patch_shape": list(problem.patch_shape) if problem.patch_shape else None,
         "wall_s": time.perf_counter() - wall0,
+        "provenance": provenance(),
     }
     final_code = curves[f"code_{main}"]
     _write_npy(out / "coefficients.npy", final_code)

@@ -86,21 +86,10 @@ class Scoreboard:
         T = self.steps
         if T == 0:
             return
-        spec, p = self.spec, self.spec.params
         rtl = {k: v[:T] for k, v in self.rtl.items()}
-        prev = State(*(np.concatenate([getattr(self.initial, k)[None], rtl[k][:-1]]).astype(np.float64)
-                       if k in ("v", "i") else np.concatenate([getattr(self.initial, k)[None], rtl[k][:-1]])
-                       for k in ("v", "i", "ref", "pulse")))
-        prev_spikes = np.concatenate([np.zeros((1, spec.neurons), dtype=np.int64), rtl["spike"][:-1]])
-        flt = array_step(spec, prev, prev_spikes @ spec.weights, ext[:T], fixed=False)
+        one = float_one_step(self.spec, self.initial, rtl, ext[:T])
         b_i, b_v = self.bound["i"], self.bound["v"]
-        d_i = rtl["i"] - flt.state.i
-        decided_alike = (rtl["spike"] == flt.spike) & (rtl["pulse"] == flt.state.pulse) & (rtl["ref"] == flt.state.ref)
-        # fixed >= float, so a straddle has the float just below theta_hi, or at most b_v below theta_lo
-        near_hi = (flt.v_pre < p["theta_hi"]) & (flt.v_pre > p["theta_hi"] - b_v)
-        near_lo = (flt.v_pre <= p["theta_lo"]) & (flt.v_pre > p["theta_lo"] - b_v)
-        straddle = ~decided_alike & (near_hi | near_lo)
-        d_v = np.where(decided_alike, rtl["v"] - flt.state.v, 0.0)
+        flt, d_i, d_v, decided_alike, straddle = one.model, one.d_i, one.d_v, one.decided_alike, one.straddle
 
         def outside(d, bound):
             return (d < 0) | (d > bound) | ((d == bound) & (bound > 0))
@@ -130,6 +119,36 @@ class Scoreboard:
     @property
     def float_bound_lsb(self) -> int:
         return int(max(self.bound["i"].max(initial=0), self.bound["v"].max(initial=0)))
+
+
+@dataclass
+class OneStep:
+    """The float one-step check's raw material, per [step, neuron]."""
+
+    model: object  # the float model's StepResult from the RTL's previous states
+    d_i: np.ndarray  # rtl - float, current
+    d_v: np.ndarray  # rtl - float, membrane (0 where the two decided a spike differently)
+    decided_alike: np.ndarray
+    straddle: np.ndarray  # decided differently, the float just below a threshold: quantisation, not a fault
+
+
+def float_one_step(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> OneStep:
+    """Step the float model once from each of the RTL's states (all steps at once) and compare."""
+    p = spec.params
+    prev = State(*(np.concatenate([getattr(initial, k)[None], rtl[k][:-1]]).astype(np.float64)
+                   if k in ("v", "i") else np.concatenate([getattr(initial, k)[None], rtl[k][:-1]])
+                   for k in ("v", "i", "ref", "pulse")))
+    prev_spikes = np.concatenate([np.zeros((1, spec.neurons), dtype=np.int64), rtl["spike"][:-1]])
+    flt = array_step(spec, prev, prev_spikes @ spec.weights, ext, fixed=False)
+    b_v = quantisation_bound(spec)["v"]
+    d_i = rtl["i"] - flt.state.i
+    decided_alike = (rtl["spike"] == flt.spike) & (rtl["pulse"] == flt.state.pulse) & (rtl["ref"] == flt.state.ref)
+    # fixed >= float, so a straddle has the float just below theta_hi, or at most b_v below theta_lo
+    near_hi = (flt.v_pre < p["theta_hi"]) & (flt.v_pre > p["theta_hi"] - b_v)
+    near_lo = (flt.v_pre <= p["theta_lo"]) & (flt.v_pre > p["theta_lo"] - b_v)
+    straddle = ~decided_alike & (near_hi | near_lo)
+    d_v = np.where(decided_alike, rtl["v"] - flt.state.v, 0.0)
+    return OneStep(flt, d_i, d_v, decided_alike, straddle)
 
 
 def free_running(spec: ArraySpec, initial: State, ext: np.ndarray, rtl_spikes: np.ndarray) -> dict:

@@ -67,6 +67,7 @@ class MonitorDecoder:
         self.fields = [(path[-1], FieldPlan(lane_base + off, width, sgn)) for path, off, width, sgn in leaves(upd)]
         self.timestep = FieldPlan(beat_base + mon["timestep"].offset, mon["timestep"].width, False)
         self.index = FieldPlan(beat_base + mon["index"].offset, mon["index"].width, False)
+        self.cycle = FieldPlan(beat_base + mon["cycle"].offset, mon["cycle"].width, False)
 
     def decode(self, bits: np.ndarray):
         fields = {name: plan(bits) for name, plan in self.fields}
@@ -81,6 +82,7 @@ class MonitorConsumer:
         self.spec, self.scoreboard, self.ext, self.pack = spec, scoreboard, ext, pack
         self.decoder = MonitorDecoder(spec, pack)
         self.received = np.zeros((len(FIELDS), steps * spec.neurons), dtype=np.int64)
+        self.beat_cycle = np.zeros(steps * spec.depth, dtype=np.int64)  # the cycle each beat was written back
         self.beats_seen = 0
         self.steps_seen = 0
 
@@ -100,6 +102,7 @@ class MonitorConsumer:
         lo, hi = first * P, (first + items) * P
         for k, name in enumerate(FIELDS):
             self.received[k, lo:hi] = fields[name][(K - items) * P:]
+        self.beat_cycle[first:first + items] = self.decoder.cycle(bits)[K - items:]
         self.beats_seen += items
         while self.beats_seen >= (self.steps_seen + 1) * D:
             t = self.steps_seen
@@ -123,6 +126,7 @@ class ArrayBench:
         helper = ExpectedReader(folder) if self.options.get("model_helper") else None
         self.scoreboard = Scoreboard(self.spec, self.initial, self.steps, expected=helper)
         self.aer: list[tuple[int, int]] = []
+        self.monitor: MonitorConsumer | None = None
 
     # -- configuration -------------------------------------------------------------------------
     async def configure(self):
@@ -162,7 +166,7 @@ class ArrayBench:
         D = spec.depth
         rng = self.rng
         bp = float(opts["backpressure"])
-        consumer = MonitorConsumer(spec, self.steps, self.scoreboard, self.ext, self.pack)
+        consumer = self.monitor = MonitorConsumer(spec, self.steps, self.scoreboard, self.ext, self.pack)
         aer_fields = {path: (off, width) for path, off, width, _ in leaves(packed_aer_layout(spec))}
         items_off, items_w = aer_fields[("items",)]
         aer_plan = [(aer_fields[("data", k, "timestep")], aer_fields[("data", k, "neuron")])
@@ -320,7 +324,11 @@ async def verify_array(dut):
                         "got": int(bool(extra))}
     check_wall = time.perf_counter() - wall0
 
-    np.savez_compressed(folder / "traces.npz", **{k: v[: sb.steps] for k, v in sb.rtl.items()})
+    # the cycle of each step's last write-back: its differences are the cycles each step took
+    step_end_cycle = (bench.monitor.beat_cycle[spec.depth - 1::spec.depth][: sb.steps] if bench.monitor
+                      else np.zeros(0, dtype=np.int64))
+    np.savez_compressed(folder / "traces.npz", step_end_cycle=step_end_cycle,
+                        **{k: v[: sb.steps] for k, v in sb.rtl.items()})
     coverage = sb.coverage()
     coverage["backpressure_stim"] = stats["stim_starved"]
     coverage["backpressure_spikes"] = stats["spike_backpressure"]

@@ -19,6 +19,7 @@ from lapicque.errors import LapicqueError
 from lapicque.files import write_json
 from lapicque.golden.neuron import State
 from lapicque.hdl.array import PIPELINE_LATENCY
+from lapicque.provenance import provenance
 from lapicque.spec import ArraySpec
 
 from . import runner
@@ -167,6 +168,7 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         "backpressure": backpressure,
         "inject_bug": inject_bug,
         "waves": str(waves_file) if waves_file else None,
+        "provenance": provenance(),
     }
     write_json(out / "summary.json", summary)
     return summary
