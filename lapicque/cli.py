@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--clock", type=float, help="clock in MHz (default: the board's)")
     build.add_argument("--baud", type=_positive, default=115200, help="UART baud rate (default 115200)")
     build.add_argument("--out", type=Path, help="output folder (default build/BOARD)")
+    _report_option(build)
 
     run = sub.add_parser("run", help="load an array onto a programmed board, run it, check it against the model",
                          description="Speak the UART protocol (docs/protocol.md) to a board programmed by "
@@ -91,10 +92,21 @@ def build_parser() -> argparse.ArgumentParser:
     lca.add_argument("--lanes", type=_positive, default=1, help="parallel lanes of the RTL array (default 1)")
     lca.add_argument("--sim", default="verilator", help="simulator for --backend rtl: verilator (default) or icarus")
     lca.add_argument("--out", type=Path, default=Path("runs/lca"), help="results folder (default runs/lca)")
+    _report_option(lca)
 
-    demo = sub.add_parser("demo", help="the end-to-end demo: a small verification run, results in runs/demo")
+    report = sub.add_parser("report", help="one HTML page of one run, or of several runs side by side",
+                            description="Write the verification report (self-contained HTML) of run folders "
+                                        "written by verify, lca or build; several runs of one kind go side by "
+                                        "side with their differences called out.")
+    report.add_argument("runs", nargs="+", type=Path, help="run folders")
+    report.add_argument("--out", type=Path, help="the HTML file (default RUN/report.html for one run, "
+                                                 "else report.html)")
+
+    demo = sub.add_parser("demo", help="the whole story in one run: LCA on float, fixed and RTL (verified), an "
+                                       "iCEBreaker build, one report (runs/demo/report.html)")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
     demo.add_argument("--sim", default="verilator", help="simulator: verilator (default) or icarus")
+    demo.add_argument("--no-build", action="store_true", help="leave out the iCEBreaker build")
     return parser
 
 
@@ -109,8 +121,36 @@ def _verify_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backpressure", type=float, default=None,
                    help="probability per cycle that a back-pressure burst starts on each stream (default 0.02)")
     p.add_argument("--out", type=Path, default=Path("runs/verify"), help="results folder (default runs/verify)")
+    _report_option(p)
     # test-only: build a deliberately wrong datapath to show that the harness catches it
     p.add_argument("--inject-bug", help=argparse.SUPPRESS)
+
+
+def _report_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--report", action="store_true", help="also write OUT/report.html (see lapicque report)")
+
+
+def _write_report(folders, out: Path, console: Console) -> Path:
+    from .report import write_report
+
+    with console.status(f"writing the report {out}"):
+        path = write_report(folders, out)
+    console.print(f"report: {path}")
+    return path
+
+
+def run_report(args, console: Console) -> int:
+    from .report import load_run
+
+    out = args.out or (args.runs[0] / "report.html" if len(args.runs) == 1 else Path("report.html"))
+    _write_report(args.runs, out, console)
+    return EXIT_OK if all(_run_passed(load_run(f)) for f in args.runs) else EXIT_FAILED
+
+
+def _run_passed(run) -> bool:
+    from .report import SECTIONS
+
+    return SECTIONS[run.kind](run).passed
 
 
 def _shape_options(p: argparse.ArgumentParser) -> None:
@@ -155,6 +195,8 @@ def run_build(args, console: Console) -> int:
     result = build(board, spec, out, clock_mhz=args.clock, baud=args.baud, console=console)
     print_build_report(result.report, console)
     console.print(f"report: {out / 'report.json'}  bitstream: {result.report['bitstream']}")
+    if args.report:
+        _write_report([out], out / "report.html", console)
     if not result.timing_met:
         r = result.report
         console.print(f"[red]timing failed[/]: {r['clock_mhz']:g} MHz not met, Fmax {r['fmax_mhz']:g} MHz "
@@ -270,6 +312,8 @@ def run_verify(args, console: Console) -> int:
                          status=lambda text: status.update(text))
     print_summary(summary, console)
     console.print(f"results: {args.out / 'summary.json'}")
+    if args.report:
+        _write_report([args.out], args.out / "report.html", console)
     return EXIT_OK if summary["passed"] else EXIT_FAILED
 
 
@@ -315,6 +359,8 @@ def run_lca(args, console: Console) -> int:
                         lanes=args.lanes, sim=args.sim, seed=args.seed, status=lambda text: status.update(text))
     print_lca_summary(summary, console)
     console.print(f"results: {args.out / 'summary.json'}")
+    if args.report:
+        _write_report([args.out], args.out / "report.html", console)
     return EXIT_OK if summary.get("verified", True) else EXIT_FAILED
 
 
@@ -343,19 +389,59 @@ def print_lca_summary(s: dict, console: Console) -> None:
         console.print(f"[yellow]warning[/]: {s['rate_warning']}")
 
 
+DEMO_PROBLEM = {"atoms": 64, "dim": 32, "sparsity": 4, "lam": 0.1, "seed": 0}
+DEMO_STEPS = 1000
+DEMO_BOARD = "icebreaker"
+
+
 def run_demo(args, console: Console) -> int:
-    from lapicque.sim.verify import verify
+    """The whole story: a LASSO problem solved by float, fixed and RTL (verified while it solves),
+    the same array built for the iCEBreaker, and one report."""
+    import html
 
-    from .spec import random_spec
+    from lapicque.sim.lca import make_problem, solve
 
-    console.print("lapicque demo: a 64-neuron, 2-lane array, its RTL proven equal to the fixed-point and "
-                  "float models, update by update, for 500 timesteps")
-    spec = random_spec(64, 2, seed=7)
+    from .report import write_report
+
+    out = args.out
+    p = DEMO_PROBLEM
+    console.print(f"lapicque demo: sparse approximation of a {p['dim']}-sample signal on {p['atoms']} atoms "
+                  f"(spiking LCA, {2 * p['atoms']} neurons), solved by the float, fixed-point and RTL models with "
+                  f"the RTL verified update by update while it solves, then the same array built for the "
+                  f"iCEBreaker, all in one report")
+    problem = make_problem("random", **p)
     with console.status("starting") as status:
-        summary = verify(spec, 500, args.out, seed=7, sim=args.sim, status=lambda text: status.update(text))
-    print_summary(summary, console)
-    console.print(f"results: {args.out / 'summary.json'} (simulation log: {args.out / 'sim.log'})")
-    return EXIT_OK if summary["passed"] else EXIT_FAILED
+        summary = solve(problem, "rtl", DEMO_STEPS, out / "lca", sim=args.sim, seed=p["seed"],
+                        status=lambda text: status.update(text))
+    print_lca_summary(summary, console)
+    folders = [out / "lca", out / "lca" / "rtl"]
+    build_line = "The board build was skipped (--no-build)."
+    timing_met = True
+    if not args.no_build:
+        from lapicque.boards.board import get_board
+        from lapicque.boards.flow import build
+        from lapicque.sim.lca import compile_problem
+
+        board = get_board(DEMO_BOARD)
+        spec = compile_problem(problem).spec
+        result = build(board, spec, out / "build", console=console)
+        print_build_report(result.report, console)
+        timing_met = result.timing_met
+        folders.append(out / "build")
+        r = result.report
+        build_line = (f"The same array ({spec.neurons} neurons, {spec.widths.w}-bit weights) built for the "
+                      f"{html.escape(board.name)}: Fmax {r['fmax_mhz']} MHz at a {r['clock_mhz']} MHz clock, "
+                      f"bitstream <code>{html.escape(str(r['bitstream']))}</code>.")
+    story = (f"<p>A random LASSO problem ({p['dim']} samples, {p['atoms']} unit-norm atoms, a planted "
+             f"{p['sparsity']}-sparse code, lambda {p['lam']}) compiled onto an array of {summary['neurons']} "
+             f"integrate-and-fire neurons and solved for {DEMO_STEPS} timesteps by the spiking LCA: in float, in "
+             f"the bit-exact fixed-point model, and on the RTL, whose every state update was checked against the "
+             f"fixed model while it solved. The answer is scored against FISTA's certified optimum. "
+             f"{build_line}</p>")
+    report = write_report(folders, out / "report.html", story=story)
+    console.print(f"results: {out / 'lca' / 'summary.json'}")
+    console.print(f"[bold]report: {report.resolve()}[/] (open it in a browser)")
+    return EXIT_OK if summary["verified"] and timing_met else EXIT_FAILED
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -372,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_board(args, console)
         if args.command == "lca":
             return run_lca(args, console)
+        if args.command == "report":
+            return run_report(args, console)
     except LapicqueError as exc:
         print(f"lapicque: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
