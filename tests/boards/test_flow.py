@@ -47,8 +47,11 @@ def test_small_ice40_build(out):
 def test_small_ecp5_build(out):
     board = get_board("ulx3s-12f")
     # 64 neurons in 2 lanes: 2048 weights per lane, one EBR each (smaller ones go to LUT RAM)
-    code, report = _build(out, "--board", "ulx3s-12f", "--neurons", "64", "--lanes", "2", "--clock", "50")
+    code, report = _build(out, "--board", "ulx3s-12f", "--neurons", "64", "--lanes", "2", "--clock", "50", "--report")
     _sane(report, board)
+    page = (out / "report.html").read_text()  # --report: the page next to the JSON
+    assert f"data-check='fmax_mhz' data-value='{report['fmax_mhz']}'" in page
+    assert "id='verdict' data-passed='true'" in page
     assert report["timing_met"] and code == 0
     assert report["resources"]["bram"]["used"] >= 2
     weights = {name: kind for name, kind in report["memories"].items() if name.startswith("weight_mem")}
