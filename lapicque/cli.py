@@ -102,6 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="the HTML file (default RUN/report.html for one run, "
                                                  "else report.html)")
 
+    fi = sub.add_parser("fi", help="f-I curve of a neuron model (JSON and PNG)",
+                        description="Steady firing rate against constant input current for one of the "
+                                    "integrate-and-fire family (lapicque.golden.models), with the closed form "
+                                    "where one exists (lif, qif). Writes OUT/summary.json and OUT/fi.png.")
+    fi.add_argument("--model", default="lif", help="perfect-if, lif (default), qif, qif-adapt, eif, adex, izhikevich, "
+                                                   "fitzhugh-nagumo, hodgkin-huxley")
+    fi.add_argument("--currents", help="LOW:HIGH:COUNT in the model's current unit (default: the model's range)")
+    fi.add_argument("--duration", type=float, default=1000.0, help="simulated ms per current (default 1000)")
+    fi.add_argument("--dt", type=float, default=0.05, help="time step in ms (default 0.05)")
+    fi.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="override a model parameter (repeatable), e.g. --param tau_m=20")
+    fi.add_argument("--out", type=Path, default=Path("runs/fi"), help="results folder (default runs/fi)")
+
     demo = sub.add_parser("demo", help="the whole story in one run: LCA on float, fixed and RTL (verified), an "
                                        "iCEBreaker build, one report (runs/demo/report.html)")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
@@ -394,6 +407,85 @@ DEMO_STEPS = 1000
 DEMO_BOARD = "icebreaker"
 
 
+FI_RANGES = {"izhikevich": (0.0, 20.0), "fitzhugh-nagumo": (0.0, 1.5), "hodgkin-huxley": (0.0, 50.0)}
+
+
+def _parse_currents(text: str | None, model: str):
+    import numpy as np
+
+    if text is None:
+        low, high = FI_RANGES.get(model, (0.0, 1000.0))
+        return np.linspace(low, high, 26)
+    try:
+        low, high, count = text.split(":")
+        low, high, count = float(low), float(high), int(count)
+    except ValueError:
+        raise LapicqueError(f"--currents {text!r} must be LOW:HIGH:COUNT, e.g. 0:1000:26") from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high and 2 <= count <= 10_000):
+        raise LapicqueError(f"--currents {text!r}: need finite LOW < HIGH and 2 <= COUNT <= 10000")
+    return np.linspace(low, high, count)
+
+
+def _parse_params(items: list[str]) -> dict[str, float]:
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            params[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise LapicqueError(f"--param {item!r} must be NAME=NUMBER, e.g. tau_m=20")
+    return params
+
+
+def run_fi(args, console: Console) -> int:
+    import time
+
+    from lapicque.golden.models import fi_curve, get_model, lif_rate, qif_rate, rheobase
+
+    from .files import write_atomic, write_json
+    from .plots import fi_png
+
+    model = get_model(args.model, **_parse_params(args.param))
+    currents = _parse_currents(args.currents, model.name)
+    if args.duration <= 200.0:
+        raise LapicqueError(f"--duration {args.duration} ms must exceed the 200 ms transient that is not counted")
+    wall0 = time.perf_counter()
+    with console.status(f"simulating {len(currents)} currents for {args.duration:g} ms of {model.name}"):
+        rates = fi_curve(model, currents, duration=args.duration, dt=args.dt)
+    closed = {"lif": lif_rate, "qif": qif_rate}.get(model.name)
+    summary = {
+        "model": model.name,
+        "equations": model.equations,
+        "method": model.method,
+        "params": model.p,
+        "dt_ms": args.dt,
+        "duration_ms": args.duration,
+        "currents": currents.tolist(),
+        "rates_hz": rates.tolist(),
+        "rheobase": rheobase(rates, currents),
+        "closed_form_rates_hz": closed(currents, **model.p).tolist() if closed else None,
+        "wall_s": time.perf_counter() - wall0,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out / "fi.png", fi_png(summary))
+    write_json(args.out / "summary.json", summary)
+    table = Table(title=f"f-I curve: {model.name} ({model.method}, dt {args.dt:g} ms)")
+    table.add_column("current", justify="right")
+    table.add_column("rate (Hz)", justify="right")
+    if closed:
+        table.add_column("closed form (Hz)", justify="right")
+    for k in range(0, len(currents), max(1, len(currents) // 8)):
+        row = [f"{currents[k]:g}", f"{rates[k]:.3f}"]
+        if closed:
+            row.append(f"{summary['closed_form_rates_hz'][k]:.3f}")
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"rheobase: {summary['rheobase']}; results: {args.out / 'summary.json'}, plot: {args.out / 'fi.png'}")
+    return EXIT_OK
+
+
 def run_demo(args, console: Console) -> int:
     """The whole story: a LASSO problem solved by float, fixed and RTL (verified while it solves),
     the same array built for the iCEBreaker, and one report."""
@@ -460,6 +552,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_lca(args, console)
         if args.command == "report":
             return run_report(args, console)
+        if args.command == "fi":
+            return run_fi(args, console)
     except LapicqueError as exc:
         print(f"lapicque: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 
 from .errors import LapicqueError
 from .files import write_atomic
+from .plots import figure, png_bytes
 
 KINDS = ("verify", "lca", "build")
 COLORS = {"float": "#1f77b4", "fixed": "#ff7f0e", "rtl": "#2ca02c", "analog": "#9467bd", "bound": "#d62728"}
@@ -105,17 +105,11 @@ def load_run(folder: Path) -> Run:
 
 
 def _figure(width=7.0, height=3.2, ncols=1):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(1, ncols) if ncols > 1 else fig.subplots()
-    return fig, axes
+    return figure(width, height, ncols)
 
 
 def _png(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return base64.b64encode(png_bytes(fig)).decode("ascii")
 
 
 # -- verify ------------------------------------------------------------------------------------------

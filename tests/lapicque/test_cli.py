@@ -118,3 +118,31 @@ def test_spec_file_with_lane_override(tmp_path):
     code = main(["verify", "--spec", "examples/hysteresis.toml", "--lanes", "4", "--steps", "50", "--out", str(out)])
     assert code == 0
     assert json.loads((out / "summary.json").read_text())["lanes"] == 4
+
+
+def test_fi_writes_rates_closed_form_and_plot(tmp_path):
+    out = tmp_path / "fi"
+    assert main(["fi", "--model", "lif", "--currents", "0:800:9", "--duration", "500", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["currents"] == [0.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0]
+    assert np.allclose(summary["rates_hz"], summary["closed_form_rates_hz"], rtol=1e-9)
+    assert summary["rheobase"] == 400.0 and summary["rates_hz"][-1] > 100
+    from PIL import Image
+
+    assert Image.open(out / "fi.png").size[0] > 300
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["fi", "--model", "hh"], "unknown model 'hh'"),
+    (["fi", "--param", "tau=3"], "lif: unknown parameter 'tau'"),
+    (["fi", "--param", "tau_m"], "--param 'tau_m' must be NAME=NUMBER"),
+    (["fi", "--currents", "5:1"], "--currents '5:1' must be LOW:HIGH:COUNT"),
+    (["fi", "--currents", "5:1:10"], "need finite LOW < HIGH"),
+    (["fi", "--dt", "0"], "dt = 0.0 ms must be a positive number"),
+    (["fi", "--duration", "100"], "must exceed the 200 ms transient"),
+])
+def test_fi_bad_input(args, message, tmp_path, capsys):
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "o" / "summary.json").exists()

@@ -1,0 +1,129 @@
+"""The integrate-and-fire family against theory: exact solutions, closed-form f-I curves, convergence orders."""
+
+import numpy as np
+import pytest
+
+from lapicque.errors import LapicqueError
+from lapicque.golden.models import (
+    EIF,
+    LIF,
+    MODELS,
+    QIF,
+    AdEx,
+    FitzHughNagumo,
+    HodgkinHuxley,
+    Izhikevich,
+    PerfectIF,
+    QIFAdaptation,
+    fi_curve,
+    get_model,
+    lif_rate,
+    qif_rate,
+    rheobase,
+    simulate,
+)
+
+
+def test_lif_under_dc_matches_the_analytic_voltage_over_500_ms():
+    # V_inf = E_L + tau_m / C * I = -70 + 10 / 250 * 300 = -58 mV, below threshold:
+    # V(t) = V_inf + (E_L - V_inf) exp(-t / tau)
+    result = simulate(LIF(), 300.0, 500.0, 0.1, neurons=1)
+    analytic = -58.0 + (-70.0 + 58.0) * np.exp(-result.t / 10.0)
+    assert np.max(np.abs(result.trace[:, 0, 0] - analytic) / np.abs(analytic)) < 1e-9
+    assert result.spike_times.size == 0
+
+
+def test_lif_first_spike_and_every_interval_are_exact():
+    # V_inf = -50 mV: the first crossing of -55 from -70 is at t* = -tau ln(1 - 15 / 20) = tau ln 4
+    result = simulate(LIF(), 500.0, 500.0, 0.1, neurons=1)
+    t_star = 10.0 * np.log(4.0)
+    assert abs(result.spike_times[0] - t_star) / t_star < 1e-9
+    # reset to E_L and 2 ms refractory: every interval is t_ref + t*
+    assert np.allclose(np.diff(result.spike_times), 2.0 + t_star, rtol=1e-9, atol=0)
+
+
+def test_lif_spike_times_do_not_depend_on_the_step():
+    a = simulate(LIF(), 650.0, 200.0, 0.1, neurons=1).spike_times
+    b = simulate(LIF(), 650.0, 200.0, 0.8, neurons=1).spike_times[: len(a)]
+    assert len(a) > 5 and np.allclose(a[: len(b)], b, rtol=1e-9, atol=1e-9)
+
+
+def test_perfect_if_by_hand():
+    # C = 250 pF, I = 100 pA: 0.4 mV/ms, threshold 15 mV: 37.5 ms, then 2 ms refractory each time
+    result = simulate(PerfectIF(), 100.0, 200.0, 0.1, neurons=1)
+    assert np.allclose(result.spike_times[:3], [37.5, 77.0, 116.5], rtol=1e-12)
+
+
+def test_lif_fi_curve_matches_the_closed_form():
+    currents = np.linspace(0.0, 1000.0, 11)
+    rates = fi_curve(LIF(), currents, duration=1000.0, dt=0.1)
+    expected = lif_rate(currents)
+    assert np.allclose(rates, expected, rtol=1e-9, atol=1e-9)
+    assert rheobase(rates, currents) == 400.0  # C (v_th - E_L) / tau_m = 375 pA: the first grid point above
+    # at high rates the curve grows linearly (slope -> 1 / (tau ln) ... -> C / (tau (v_th - v_reset)) per pA)
+    high = lif_rate(np.array([1e6, 2e6]), t_ref=0.0)
+    assert high[1] - high[0] == pytest.approx(1e6 * 1000 / (250.0 * 15.0), rel=1e-3)
+
+
+def test_qif_fi_curve_converges_to_the_closed_form_at_second_order():
+    # spike times are interpolated linearly inside the step: the rate error falls as dt^2
+    currents = np.array([50.0, 200.0])
+    expected = qif_rate(currents)
+    errors = [np.max(np.abs(fi_curve(QIF(), currents, 600.0, dt, transient=100.0) / expected - 1))
+              for dt in (0.04, 0.02)]
+    assert errors[1] < 2e-3
+    assert np.log2(errors[0] / errors[1]) > 1.5
+
+
+def _final_state(model, current, duration, dt):
+    return simulate(model, current, duration, dt, neurons=1).trace[-1, :, 0]
+
+
+@pytest.mark.parametrize(("model", "current", "duration", "dt"), [
+    (QIF(), 50.0, 10.0, 0.2), (QIFAdaptation(), 50.0, 10.0, 0.2), (EIF(), 300.0, 10.0, 0.2),
+    (AdEx(), 300.0, 10.0, 0.2), (Izhikevich(), 5.0, 2.0, 0.2), (FitzHughNagumo(), 0.5, 20.0, 0.2),
+    (HodgkinHuxley(), 10.0, 2.0, 0.05),  # its upstroke is stiff: the asymptotic range starts at smaller steps
+])
+def test_rk4_models_converge_at_fourth_order(model, current, duration, dt):
+    """Before any reset the trajectory is smooth: halving dt cuts the error 16-fold."""
+    reference = _final_state(model, current, duration, dt / 64)
+    errors = [np.max(np.abs(_final_state(model, current, duration, h) - reference)) for h in (dt, dt / 2, dt / 4)]
+    orders = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert np.all(orders > 3.7) and np.all(orders < 4.5), orders
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_fires_under_enough_drive_and_rests_without(name):
+    model = get_model(name)
+    drive = {"izhikevich": 10.0, "fitzhugh-nagumo": 0.5, "hodgkin-huxley": 10.0}.get(name, 800.0)
+    assert simulate(model, drive, 300.0, 0.05, neurons=1).spike_times.size >= 2
+    rest = simulate(get_model(name), 0.0, 300.0, 0.05, neurons=1)
+    assert rest.spike_times.size == 0
+
+
+def test_adex_adapts():
+    spikes = simulate(AdEx(), 800.0, 1000.0, 0.05, neurons=1).spike_times
+    isi = np.diff(spikes)
+    # spike-triggered adaptation (b = 80.5 pA per spike) lengthens the intervals until w settles
+    assert np.all(np.diff(isi[:5]) > 0) and isi[-1] > isi[0]
+    tonic = simulate(AdEx(b=0.0, a=0.0), 800.0, 1000.0, 0.05, neurons=1).spike_times
+    assert np.ptp(np.diff(tonic)) < 0.05 * np.diff(tonic).mean() < isi[-1]  # without it: regular and faster
+
+
+def test_vectorised_neurons_are_independent():
+    currents = np.array([0.0, 500.0, 800.0])
+    together = simulate(EIF(), currents, 200.0, 0.05)
+    for n, current in enumerate(currents):
+        alone = simulate(EIF(), current, 200.0, 0.05, neurons=1)
+        assert np.array_equal(together.spikes_of(n), alone.spike_times)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: get_model("hh"), "unknown model 'hh'"),
+    (lambda: LIF(tau=3.0), "lif: unknown parameter 'tau'"),
+    (lambda: simulate(LIF(), 1.0, 10.0, 0.0), "dt = 0.0 ms must be a positive number"),
+    (lambda: simulate(LIF(), 1.0, 10.05, 0.1), "not a whole number of dt"),
+])
+def test_bad_input(call, message):
+    with pytest.raises(LapicqueError, match=message):
+        call()
