@@ -115,6 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="override a model parameter (repeatable), e.g. --param tau_m=20")
     fi.add_argument("--out", type=Path, default=Path("runs/fi"), help="results folder (default runs/fi)")
 
+    net = sub.add_parser("net", help="simulate a benchmark network (cuba): JSON summary and raster PNG",
+                         description="Simulate a network of LIF neurons with exponential current synapses, "
+                                     "integrated exactly (lapicque.golden.network). Writes OUT/summary.json and "
+                                     "OUT/raster.png.")
+    net.add_argument("network", help="cuba (Brette et al. 2007, benchmark 2: 4000 LIF, p = 0.02)")
+    net.add_argument("--duration", type=float, default=1.0, help="biological time in s (default 1)")
+    net.add_argument("--neurons", type=_positive, default=4000, help="neurons (default 4000)")
+    net.add_argument("--seed", type=int, default=1, help="seed of the connectivity and initial state (default 1)")
+    net.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1)")
+    net.add_argument("--out", type=Path, default=Path("runs/net"), help="results folder (default runs/net)")
+
     demo = sub.add_parser("demo", help="the whole story in one run: LCA on float, fixed and RTL (verified), an "
                                        "iCEBreaker build, one report (runs/demo/report.html)")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
@@ -486,6 +497,57 @@ def run_fi(args, console: Console) -> int:
     return EXIT_OK
 
 
+NETWORKS = ("cuba",)
+
+
+def run_net(args, console: Console) -> int:
+    import time
+
+    import numpy as np
+    from rich.progress import Progress
+
+    from lapicque.golden.network import cuba, run
+
+    from .files import write_atomic, write_json
+    from .plots import raster_png
+
+    if args.network not in NETWORKS:
+        raise LapicqueError(f"unknown network {args.network!r}; choose one of {', '.join(NETWORKS)}")
+    if not (np.isfinite(args.duration) and 0 < args.duration <= 3600):
+        raise LapicqueError(f"--duration {args.duration} s is out of range; allowed 0 < duration <= 3600")
+    build0 = time.perf_counter()
+    net = cuba(args.neurons, seed=args.seed)
+    build_s = time.perf_counter() - build0
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"{args.network}: {args.neurons} neurons", total=None)
+        result = run(net, args.duration * 1000.0, args.dt,
+                     progress=lambda k, steps: bar.update(task, completed=k, total=steps))
+    rates, cvs = result.rates_hz(), result.cvs()
+    summary = {
+        "network": args.network,
+        "neurons": net.neurons,
+        "synapses": net.synapses,
+        "duration_s": args.duration,
+        "dt_ms": args.dt,
+        "seed": args.seed,
+        "spikes": int(result.spike_times.size),
+        "mean_rate_hz": float(rates.mean()),
+        "mean_cv": float(np.mean(cvs)) if cvs.size else None,
+        "neurons_with_cv": int(cvs.size),
+        "wall_s": result.wall_s,
+        "build_s": build_s,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out / "raster.png", raster_png(result, title=f"{args.network}, {net.neurons} neurons"))
+    write_json(args.out / "summary.json", summary)
+    console.print(f"{args.network}: {summary['neurons']} neurons, {summary['synapses']:,} synapses, "
+                  f"{summary['duration_s']:g} s: {summary['spikes']:,} spikes, mean rate "
+                  f"{summary['mean_rate_hz']:.2f} Hz, mean CV {summary['mean_cv'] or float('nan'):.2f}, "
+                  f"simulated in {summary['wall_s']:.2f} s")
+    console.print(f"results: {args.out / 'summary.json'}, raster: {args.out / 'raster.png'}")
+    return EXIT_OK
+
+
 def run_demo(args, console: Console) -> int:
     """The whole story: a LASSO problem solved by float, fixed and RTL (verified while it solves),
     the same array built for the iCEBreaker, and one report."""
@@ -554,6 +616,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_report(args, console)
         if args.command == "fi":
             return run_fi(args, console)
+        if args.command == "net":
+            return run_net(args, console)
     except LapicqueError as exc:
         print(f"lapicque: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -33,3 +33,22 @@ def fi_png(summary: dict) -> bytes:
     ax.set_title(f"f-I curve, dt {summary['dt_ms']:g} ms", fontsize=10)
     ax.legend(fontsize=8)
     return png_bytes(fig)
+
+
+def raster_png(result, title: str = "", neurons: int = 500) -> bytes:
+    """Spike raster of the first `neurons` neurons and the population rate (1 ms bins)."""
+    import numpy as np
+
+    fig = figure(8, 4.5)[0]
+    fig.clear()
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    shown = result.spike_neurons < neurons
+    top.plot(result.spike_times[shown], result.spike_neurons[shown], ".", ms=1, color="k")
+    top.set_ylabel("neuron")
+    top.set_title(title, fontsize=10)
+    t, rate = result.population_rate(1.0)
+    bottom.plot(t, rate, lw=0.8)
+    bottom.set_xlabel("time (ms)")
+    bottom.set_ylabel("rate (Hz)")
+    bottom.set_ylim(0, max(1.0, float(np.max(rate, initial=0)) * 1.1))
+    return png_bytes(fig)

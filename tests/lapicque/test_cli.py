@@ -146,3 +146,28 @@ def test_fi_bad_input(args, message, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
     assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_net_cuba_writes_the_summary_and_raster(tmp_path):
+    out = tmp_path / "cuba"
+    assert main(["net", "cuba", "--duration", "0.2", "--neurons", "1000", "--seed", "1", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("neurons", "synapses", "duration_s", "spikes", "mean_rate_hz", "mean_cv", "wall_s"):
+        assert key in summary
+    assert summary["neurons"] == 1000 and summary["duration_s"] == 0.2
+    assert summary["mean_rate_hz"] == pytest.approx(summary["spikes"] / 1000 / 0.2)
+    from PIL import Image
+
+    assert Image.open(out / "raster.png").size[0] > 300
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["net", "brunel"], "unknown network 'brunel'; choose one of cuba"),
+    (["net", "cuba", "--duration", "0"], "--duration 0.0 s is out of range"),
+    (["net", "cuba", "--neurons", "1"], "--neurons = 1 is too small"),
+])
+def test_net_bad_input(args, message, tmp_path, capsys):
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "o" / "summary.json").exists()

@@ -1,0 +1,139 @@
+"""CUBA (Brette et al. 2007, benchmark 2) for 1 s: lapicque against Brian2, side by side in one run.
+
+    python -m pip install -e '.[bench]'          # Brian2 2.9 (numpy < 2.4) and Cython
+    python benchmarks/bench_cuba.py              # 5 repeats each, medians
+    python benchmarks/bench_cuba.py --quick      # 1 repeat, no standalone mode
+
+The same network in both: 4000 LIF neurons (3200 excitatory), p = 0.02, exponential currents,
+exact integration, dt = 0.1 ms, 1 s of biological time (Brian2's CUBA example, integrated with
+method='exact'). Times are wall seconds of the simulation run alone (`run`), and of the whole job
+(network construction + run; for Brian2 also code generation and compilation, which a user waits
+for too). Brian2 runs in runtime mode (Cython code generation, compiled once and cached, so its
+first repeat is reported apart) and in C++ standalone mode (a compile per build).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+BRIAN2_CUBA = r"""
+import json, sys, time
+t_start = time.perf_counter()
+from brian2 import *
+mode, seed_value, duration, folder = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+if mode == "standalone":
+    set_device("cpp_standalone", directory=folder)
+else:
+    prefs.codegen.target = "cython"
+defaultclock.dt = 0.1 * ms
+taum, taue, taui = 20 * ms, 5 * ms, 10 * ms
+Vt, Vr, El = -50 * mV, -60 * mV, -49 * mV
+eqs = '''
+dv/dt  = (ge+gi-(v-El))/taum : volt (unless refractory)
+dge/dt = -ge/taue : volt
+dgi/dt = -gi/taui : volt
+'''
+seed(seed_value)
+P = NeuronGroup(4000, eqs, threshold='v>Vt', reset='v = Vr', refractory=5 * ms, method='exact')
+P.v = 'Vr + rand() * (Vt - Vr)'
+P.ge = 0 * mV
+P.gi = 0 * mV
+we = (60 * 0.27 / 10) * mV
+wi = (-20 * 4.5 / 10) * mV
+Ce = Synapses(P[:3200], P, on_pre='ge += we')
+Ci = Synapses(P[3200:], P, on_pre='gi += wi')
+Ce.connect(p=0.02)
+Ci.connect(p=0.02)
+s_mon = SpikeMonitor(P)
+t_run = time.perf_counter()
+run(duration * second)
+run_s = time.perf_counter() - t_run
+if mode == "standalone":
+    run_s = device._last_run_time  # the compiled binary's own simulation time
+spikes = int(s_mon.num_spikes)
+print(json.dumps({"run_s": run_s, "total_s": time.perf_counter() - t_start, "spikes": spikes,
+                  "mean_rate_hz": spikes / 4000 / duration, "synapses": int(len(Ce) + len(Ci))}))
+"""
+
+
+def run_brian2(mode: str, seed: int, duration: float) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "cuba_brian2.py"
+        script.write_text(BRIAN2_CUBA)
+        out = subprocess.run([sys.executable, str(script), mode, str(seed), str(duration), str(Path(tmp) / "sa")],
+                             capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        raise SystemExit(f"Brian2 ({mode}) failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_lapicque(seed: int, duration: float) -> dict:
+    from lapicque.golden.network import cuba, run
+
+    t0 = time.perf_counter()
+    net = cuba(seed=seed)
+    result = run(net, duration * 1000.0)
+    total = time.perf_counter() - t0
+    return {"run_s": result.wall_s, "total_s": total, "spikes": int(result.spike_times.size),
+            "mean_rate_hz": float(result.rates_hz().mean()), "synapses": net.synapses,
+            "mean_cv": float(np.mean(result.cvs()))}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one repeat, no standalone mode")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=1.0, help="biological seconds (default 1)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        import brian2  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - any import failure means: not usable here
+        print(f"Brian2 is not usable here ({exc}); install the benchmark extra: pip install -e '.[bench]'")
+        return 2
+    repeats = 1 if args.quick else args.repeats
+    modes = ["runtime"] if args.quick else ["runtime", "standalone"]
+    rows: dict[str, list[dict]] = {"lapicque": [], **{f"brian2 {m}": [] for m in modes}}
+    first_runtime = None
+    for r in range(repeats):
+        seed = r + 1
+        rows["lapicque"].append(run_lapicque(seed, args.duration))
+        for mode in modes:
+            result = run_brian2(mode, seed, args.duration)
+            if mode == "runtime" and first_runtime is None:
+                first_runtime = result  # includes compiling the Cython code; later repeats reuse it
+                result = run_brian2(mode, seed, args.duration)
+            rows[f"brian2 {mode}"].append(result)
+        print(f"# repeat {r + 1}/{repeats} done", flush=True)
+
+    def med(name, key):
+        return statistics.median(x[key] for x in rows[name])
+
+    print(f"\nCUBA, 4000 LIF, {args.duration:g} s biological, dt 0.1 ms, medians of {repeats} (seeds 1..{repeats})")
+    print(f"{'simulator':20} {'run (s)':>9} {'whole job (s)':>14} {'mean rate (Hz)':>15} {'spikes':>9}")
+    for name in rows:
+        print(f"{name:20} {med(name, 'run_s'):9.3f} {med(name, 'total_s'):14.2f} {med(name, 'mean_rate_hz'):15.2f} "
+              f"{med(name, 'spikes'):9.0f}")
+    ours = med("lapicque", "run_s")
+    for name in rows:
+        if name != "lapicque":
+            print(f"run time {name} / lapicque: {med(name, 'run_s') / ours:.2f}")
+    if first_runtime:
+        print(f"(Brian2 runtime's first run, compiling its Cython code: whole job {first_runtime['total_s']:.1f} s)")
+    print(f"lapicque mean CV: {med('lapicque', 'mean_cv'):.3f}")
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "first_runtime": first_runtime}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,195 @@
+"""Networks of LIF neurons with exponential current synapses, integrated exactly; the CUBA benchmark.
+
+Per neuron (time ms, voltage mV; synaptic currents in mV, i.e. already multiplied by R):
+
+    tau_m dv/dt = -(v - E_L) + g_e + g_i      (unless refractory)
+    dg_e/dt = -g_e / tau_e,  dg_i/dt = -g_i / tau_i
+    v > v_th: spike, v <- v_reset, refractory for t_ref; a spike of j adds W[j, k] to g_e (or g_i) of k
+
+Each step of dt applies the exact solution of these linear equations (the propagators; the
+tau_m = tau_syn case uses its limit dt / tau e^{-dt / tau}), then the threshold, then the reset,
+then the spikes' weights, which the next step integrates (a delay of one step plus `delay`). This is
+the order Brian2 uses, and the same equations as its CUBA example (Brette et al. 2007, benchmark 2).
+
+Connectivity is a scipy.sparse CSR matrix per synapse type, rows = sources; a step touches only
+the rows of the neurons that spiked.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from lapicque.errors import LapicqueError
+
+
+def propagator(dt: float, tau_m: float, tau_s: float) -> float:
+    """What a unit synaptic current (mV) at the start of a step adds to v by its end:
+    tau_s / (tau_s - tau_m) (e^{-dt/tau_s} - e^{-dt/tau_m}), or dt / tau e^{-dt/tau} when the two
+    time constants are equal (the limit; the general form divides 0 by 0 there)."""
+    if abs(tau_s - tau_m) < 1e-9 * tau_m:
+        return dt / tau_m * np.exp(-dt / tau_m)
+    return tau_s / (tau_s - tau_m) * (np.exp(-dt / tau_s) - np.exp(-dt / tau_m))
+
+
+def random_connections(sources: int, targets: int, p: float, weight: float, rng: np.random.Generator,
+                       chunk: int = 512) -> sparse.csr_matrix:
+    """Each source connects to each target with probability p (autapses allowed, as Brian2's
+    connect(p=...)), all with the same weight."""
+    if not 0.0 <= p <= 1.0:
+        raise LapicqueError(f"connection probability p = {p} is out of range; allowed 0..1")
+    rows, cols = [], []
+    for start in range(0, sources, chunk):
+        block = rng.random((min(chunk, sources - start), targets)) < p
+        r, c = np.nonzero(block)
+        rows.append(r + start)
+        cols.append(c)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_matrix((np.full(r.size, weight), (r, c)), shape=(sources, targets))
+
+
+@dataclass
+class LIFNetwork:
+    """A population of `neurons` LIFs with excitatory and inhibitory exponential current synapses."""
+
+    neurons: int
+    excitatory: sparse.csr_matrix  # [sources, neurons], weights in mV
+    inhibitory: sparse.csr_matrix
+    tau_m: float = 20.0
+    tau_e: float = 5.0
+    tau_i: float = 10.0
+    e_l: float = -49.0
+    v_th: float = -50.0
+    v_reset: float = -60.0
+    t_ref: float = 5.0
+    delay: float = 0.0  # ms beyond the one step every spike takes to arrive
+    v0: np.ndarray | None = None
+    name: str = "network"
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def synapses(self) -> int:
+        return int(self.excitatory.nnz + self.inhibitory.nnz)
+
+
+def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fraction: float = 0.8) -> LIFNetwork:
+    """The CUBA benchmark (Brette et al. 2007, benchmark 2; Brian2's CUBA example): 4000 LIF, 80 %
+    excitatory, p = 0.02, w_e = 1.62 mV, w_i = -9 mV, tau_m 20, tau_e 5, tau_i 10 ms, threshold
+    -50, reset -60, rest -49 mV (suprathreshold: the network drives itself), refractory 5 ms,
+    initial v uniform between reset and threshold."""
+    if neurons < 2:
+        raise LapicqueError(f"--neurons = {neurons} is too small; a network needs at least 2")
+    rng = np.random.default_rng(seed)
+    n_exc = int(round(neurons * excitatory_fraction))
+    exc = random_connections(n_exc, neurons, p, 60 * 0.27 / 10, rng)
+    inh = random_connections(neurons - n_exc, neurons, p, -20 * 4.5 / 10, rng)
+    # sources are numbered 0..n_exc-1 (excitatory) then n_exc.. (inhibitory): pad to [neurons, neurons]
+    exc = sparse.vstack([exc, sparse.csr_matrix((neurons - n_exc, neurons))]).tocsr()
+    inh = sparse.vstack([sparse.csr_matrix((n_exc, neurons)), inh]).tocsr()
+    v0 = -60.0 + rng.random(neurons) * 10.0
+    return LIFNetwork(neurons, exc, inh, v0=v0, name="cuba", notes={"excitatory": n_exc, "p": p, "seed": seed})
+
+
+@dataclass
+class NetworkResult:
+    spike_times: np.ndarray  # ms
+    spike_neurons: np.ndarray
+    duration: float  # ms
+    neurons: int
+    wall_s: float
+    v_trace: np.ndarray | None = None  # [steps, recorded neurons], mV after each step
+
+    def rates_hz(self) -> np.ndarray:
+        return np.bincount(self.spike_neurons, minlength=self.neurons) / self.duration * 1000.0
+
+    def cvs(self) -> np.ndarray:
+        """CV of the interspike intervals of every neuron with at least 3 spikes."""
+        order = np.lexsort((self.spike_times, self.spike_neurons))
+        t, n = self.spike_times[order], self.spike_neurons[order]
+        isi = np.diff(t)
+        same = n[1:] == n[:-1]
+        isi, owner = isi[same], n[1:][same]
+        counts = np.bincount(owner, minlength=self.neurons)
+        ok = counts >= 2
+        mean = np.bincount(owner, isi, minlength=self.neurons)[ok] / counts[ok]
+        sq = np.bincount(owner, isi * isi, minlength=self.neurons)[ok] / counts[ok]
+        return np.sqrt(np.maximum(sq - mean * mean, 0.0)) / mean
+
+    def population_rate(self, bin_ms: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        edges = np.arange(0.0, self.duration + bin_ms, bin_ms)
+        counts, _ = np.histogram(self.spike_times, edges)
+        return edges[:-1], counts / self.neurons / bin_ms * 1000.0
+
+
+def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record: list[int] | None = None
+        ) -> NetworkResult:
+    """Simulate `net` for `duration` ms; `progress(step, steps)` is called every 1000 steps; the
+    membrane of the `record` neurons after every step goes to `NetworkResult.v_trace`."""
+    if not (np.isfinite(duration) and duration > 0):
+        raise LapicqueError(f"duration = {duration} ms must be a positive number")
+    if not (np.isfinite(dt) and dt > 0):
+        raise LapicqueError(f"dt = {dt} ms must be a positive number")
+    wall0 = time.perf_counter()
+    n = net.neurons
+    steps = int(round(duration / dt))
+    decay_m = np.exp(-dt / net.tau_m)
+    decay_e, decay_i = np.exp(-dt / net.tau_e), np.exp(-dt / net.tau_i)
+    to_v_e, to_v_i = propagator(dt, net.tau_m, net.tau_e), propagator(dt, net.tau_m, net.tau_i)
+    # u = v - E_L, updated in place: a step is a handful of vector operations on preallocated arrays
+    u = (np.full(n, net.v_reset) if net.v0 is None else np.array(net.v0, dtype=np.float64)) - net.e_l
+    u_th, u_reset = net.v_th - net.e_l, net.v_reset - net.e_l
+    g_e, g_i, scratch = np.zeros(n), np.zeros(n), np.empty(n)
+    ref_steps = int(round(net.t_ref / dt))
+    recent: list[np.ndarray] = []  # the neurons that fired in each of the last ref_steps steps
+    delay_steps = int(round(net.delay / dt))
+    ring_e = np.zeros((delay_steps + 1, n))
+    ring_i = np.zeros((delay_steps + 1, n))
+    ex_ptr, ex_idx, ex_w = net.excitatory.indptr, net.excitatory.indices, net.excitatory.data
+    in_ptr, in_idx, in_w = net.inhibitory.indptr, net.inhibitory.indices, net.inhibitory.data
+    times, who = [], []
+    empty = np.zeros(0, dtype=np.int64)
+    record = list(record or [])
+    v_trace = np.empty((steps, len(record)))
+    for k in range(steps):
+        u *= decay_m
+        np.multiply(g_e, to_v_e, out=scratch)
+        u += scratch
+        np.multiply(g_i, to_v_i, out=scratch)
+        u += scratch
+        g_e *= decay_e
+        g_i *= decay_i
+        # refractory neurons stay at the reset (below threshold, so they cannot fire)
+        for held in recent:
+            u[held] = u_reset
+        fired = np.flatnonzero(u > u_th)
+        if ref_steps:
+            recent.append(fired if fired.size else empty)
+            if len(recent) > ref_steps:
+                recent.pop(0)
+        slot = k % (delay_steps + 1)
+        if fired.size:
+            u[fired] = u_reset
+            times.append(np.full(fired.size, (k + 1) * dt))
+            who.append(fired)
+            for ptr, idx, w, ring in ((ex_ptr, ex_idx, ex_w, ring_e), (in_ptr, in_idx, in_w, ring_i)):
+                starts, ends = ptr[fired], ptr[fired + 1]
+                if np.any(ends > starts):
+                    sel = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True) if b > a])
+                    ring[slot] += np.bincount(idx[sel], weights=w[sel], minlength=n)
+        # the weights arriving now: this step's spikes (no extra delay) or those of delay steps ago
+        arrive = (k + 1) % (delay_steps + 1) if delay_steps else slot
+        if delay_steps or fired.size:
+            g_e += ring_e[arrive]
+            g_i += ring_i[arrive]
+            ring_e[arrive] = 0.0
+            ring_i[arrive] = 0.0
+        if record:
+            v_trace[k] = u[record] + net.e_l
+        if progress is not None and (k + 1) % 1000 == 0:
+            progress(k + 1, steps)
+    spike_times = np.concatenate(times) if times else np.zeros(0)
+    spike_neurons = np.concatenate(who) if who else np.zeros(0, dtype=np.int64)
+    return NetworkResult(spike_times, spike_neurons, steps * dt, n, time.perf_counter() - wall0, v_trace)
