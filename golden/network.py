@@ -66,6 +66,10 @@ class LIFNetwork:
     v_reset: float = -60.0
     t_ref: float = 5.0
     delay: float = 0.0  # ms beyond the one step every spike takes to arrive
+    synapse: str = "exponential"  # or "delta": a weight jumps v itself when it arrives (Brunel 2000)
+    external_rate_hz: float = 0.0  # Poisson input: each neuron receives a Poisson count of rate
+    external_weight: float = 0.0  # external_rate_hz per step, each adding external_weight (mV)
+    seed: int = 0  # of the external input
     v0: np.ndarray | None = None
     name: str = "network"
     notes: dict = field(default_factory=dict)
@@ -91,6 +95,61 @@ def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fractio
     inh = sparse.vstack([sparse.csr_matrix((n_exc, neurons)), inh]).tocsr()
     v0 = -60.0 + rng.random(neurons) * 10.0
     return LIFNetwork(neurons, exc, inh, v0=v0, name="cuba", notes={"excitatory": n_exc, "p": p, "seed": seed})
+
+
+BRUNEL_REGIMES = {  # (g, nu_ext / nu_thr) of Brunel (2000), figure 8
+    "SR": (3.0, 2.0),  # synchronous regular
+    "AI": (5.0, 2.0),  # asynchronous irregular
+    "SI-fast": (6.0, 4.0),  # synchronous irregular, fast oscillation
+    "SI-slow": (4.5, 0.9),  # synchronous irregular, slow oscillation
+}
+
+
+def fixed_indegree(sources: int, targets: int, indegree: int, weight: float, rng: np.random.Generator,
+                   offset: int = 0, total: int | None = None) -> sparse.csr_matrix:
+    """Every target receives exactly `indegree` connections from random sources (multapses allowed,
+    as NEST's fixed_indegree); rows are sources, shifted by `offset` in a matrix of `total` rows."""
+    total = total or sources
+    src = rng.integers(0, sources, size=(targets, indegree)).ravel() + offset
+    dst = np.repeat(np.arange(targets), indegree)
+    return sparse.csr_matrix((np.full(src.size, weight), (src, dst)), shape=(total, targets))
+
+
+def brunel(regime: str = "AI", excitatory: int = 10_000, epsilon: float = 0.1, j: float = 0.1,
+           seed: int = 1) -> LIFNetwork:
+    """Brunel (2000) model A: delta synapses, N_I = N_E / 4, C = epsilon N per population, J = 0.1 mV,
+    inhibition -g J, delay D = 1.5 ms, tau 20 ms, theta 20 mV, reset 10 mV, refractory 2 ms, and
+    external Poisson input of rate C_E nu_ext with nu_ext = eta nu_thr, nu_thr = theta / (J C_E tau)."""
+    if regime not in BRUNEL_REGIMES:
+        raise LapicqueError(f"unknown regime {regime!r}; choose one of {', '.join(BRUNEL_REGIMES)}")
+    if excitatory < 40:
+        raise LapicqueError(f"excitatory = {excitatory} is too small; Brunel's network needs at least 40")
+    g, eta = BRUNEL_REGIMES[regime]
+    rng = np.random.default_rng(seed)
+    n_e, n_i = excitatory, excitatory // 4
+    n = n_e + n_i
+    c_e, c_i = max(1, int(epsilon * n_e)), max(1, int(epsilon * n_i))
+    tau, theta = 20.0, 20.0
+    nu_thr = theta / (j * c_e * tau) * 1000.0  # Hz
+    exc = fixed_indegree(n_e, n, c_e, j, rng, 0, n)
+    inh = fixed_indegree(n_i, n, c_i, -g * j, rng, n_e, n)
+    v0 = rng.uniform(0.0, theta, n)
+    return LIFNetwork(n, exc, inh, tau_m=tau, e_l=0.0, v_th=theta, v_reset=10.0, t_ref=2.0, delay=1.5 - 0.1,
+                      synapse="delta", external_rate_hz=c_e * eta * nu_thr, external_weight=j, seed=seed + 1,
+                      v0=v0, name=f"brunel-{regime}", notes={"g": g, "eta": eta, "c_e": c_e, "c_i": c_i})
+
+
+def synchrony(result: NetworkResult, bin_ms: float = 1.0, skip_ms: float = 100.0) -> float:
+    """Golomb's synchrony measure from the population rate: its variance over time divided by the
+    mean variance of single neurons' binned counts (about 1/N for asynchronous, up to 1 for lockstep)."""
+    edges = np.arange(skip_ms, result.duration + bin_ms, bin_ms)
+    counts = np.zeros((result.neurons, len(edges) - 1))
+    keep = result.spike_times >= skip_ms
+    bins = np.clip(np.searchsorted(edges, result.spike_times[keep], side="right") - 1, 0, len(edges) - 2)
+    np.add.at(counts, (result.spike_neurons[keep], bins), 1.0)
+    population = counts.mean(axis=0)
+    single = counts.var(axis=1).mean()
+    return float(population.var() / single) if single > 0 else 0.0
 
 
 @dataclass
@@ -149,6 +208,12 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
     ring_i = np.zeros((delay_steps + 1, n))
     ex_ptr, ex_idx, ex_w = net.excitatory.indptr, net.excitatory.indices, net.excitatory.data
     in_ptr, in_idx, in_w = net.inhibitory.indptr, net.inhibitory.indices, net.inhibitory.data
+    if net.synapse not in ("exponential", "delta"):
+        raise LapicqueError(f"synapse {net.synapse!r} must be 'exponential' or 'delta'")
+    delta = net.synapse == "delta"
+    jump = np.zeros(n)  # delta synapses: what arrives for the next step's membrane
+    rng = np.random.default_rng(net.seed)
+    external = net.external_rate_hz * dt / 1000.0
     times, who = [], []
     empty = np.zeros(0, dtype=np.int64)
     record = list(record or [])
@@ -161,6 +226,13 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
         u += scratch
         g_e *= decay_e
         g_i *= decay_i
+        if delta:
+            u += jump
+            jump[:] = 0.0
+        if external:
+            u += net.external_weight * rng.poisson(external, n) if delta else 0.0
+            if not delta:
+                g_e += net.external_weight * rng.poisson(external, n)
         # refractory neurons stay at the reset (below threshold, so they cannot fire)
         for held in recent:
             u[held] = u_reset
@@ -182,8 +254,11 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
         # the weights arriving now: this step's spikes (no extra delay) or those of delay steps ago
         arrive = (k + 1) % (delay_steps + 1) if delay_steps else slot
         if delay_steps or fired.size:
-            g_e += ring_e[arrive]
-            g_i += ring_i[arrive]
+            if delta:
+                jump += ring_e[arrive] + ring_i[arrive]
+            else:
+                g_e += ring_e[arrive]
+                g_i += ring_i[arrive]
             ring_e[arrive] = 0.0
             ring_i[arrive] = 0.0
         if record:

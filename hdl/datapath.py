@@ -10,7 +10,7 @@ Update equations (codes; see `lapicque.spec` for the full contract)::
 
 Latency: `latency` cycles (0 to `MAX_LATENCY`), one update in per cycle while `en` is high; the
 whole pipeline holds when `en` is low. Registers are cut, in order: at the inputs (the memories'
-read data), twice; after the two multiplies (so that DSP blocks can absorb them); after the unsaturated
+read data); after the two multiplies (so that DSP blocks can absorb them); after the unsaturated
 current, the leak and the drive (bias minus reset current); after the current's saturation and
 leak + drive; after the membrane's sum and saturation; after the threshold comparisons; after the
 result. Each stage is then one adder or one saturation deep (100 MHz on an ECP5). Latency 0 is
@@ -32,7 +32,7 @@ from lapicque.spec import DECAY_SHIFT, ArraySpec, signed_range
 from .layouts import lane_update_layout, param_layout, state_layout
 
 BUGS = ("refractory_off_by_one", "threshold_strict")
-MAX_LATENCY = 8
+MAX_LATENCY = 7
 
 
 def _saturate(m: Module, value, bits: int, name: str):
@@ -93,11 +93,9 @@ class NeuronDatapath(wiring.Component):
                 staged[name] = reg
             return staged
 
-        # the memories' read data, registered twice: an ECP5 EBR's output is slow (about 5.6 ns) and
-        # the EBRs sit away from the logic; one register lands next to the RAM, the next one next
-        # to the multipliers, so neither hop has to cross the chip after the slow output
+        # the memories' read data, registered: an ECP5 EBR's output is slow (about 6 ns), too slow
+        # to feed a multiplier in the same cycle at 100 MHz
         x = cut(s=self.state, p=self.params, acc=self.acc, ext=self.ext)
-        x = cut(**x)
         s, p = x["s"], x["p"]
 
         # the two multiplies, alone in their stage

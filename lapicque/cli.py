@@ -119,9 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Simulate a network of LIF neurons with exponential current synapses, "
                                      "integrated exactly (lapicque.golden.network). Writes OUT/summary.json and "
                                      "OUT/raster.png.")
-    net.add_argument("network", help="cuba (Brette et al. 2007, benchmark 2: 4000 LIF, p = 0.02)")
+    net.add_argument("network", help="cuba (Brette et al. 2007, benchmark 2: 4000 LIF, p = 0.02) or brunel "
+                                     "(Brunel 2000, delta synapses, see --regime)")
+    net.add_argument("--regime", default="AI", help="brunel: SR, AI (default), SI-fast or SI-slow")
     net.add_argument("--duration", type=float, default=1.0, help="biological time in s (default 1)")
-    net.add_argument("--neurons", type=_positive, default=4000, help="neurons (default 4000)")
+    net.add_argument("--neurons", type=_positive, help="cuba: neurons (default 4000); brunel: excitatory neurons "
+                                                       "(default 10000, C_E = 1000)")
     net.add_argument("--seed", type=int, default=1, help="seed of the connectivity and initial state (default 1)")
     net.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1)")
     net.add_argument("--out", type=Path, default=Path("runs/net"), help="results folder (default runs/net)")
@@ -497,7 +500,7 @@ def run_fi(args, console: Console) -> int:
     return EXIT_OK
 
 
-NETWORKS = ("cuba",)
+NETWORKS = ("cuba", "brunel")
 
 
 def run_net(args, console: Console) -> int:
@@ -506,7 +509,7 @@ def run_net(args, console: Console) -> int:
     import numpy as np
     from rich.progress import Progress
 
-    from lapicque.golden.network import cuba, run
+    from lapicque.golden.network import brunel, cuba, run, synchrony
 
     from .files import write_atomic, write_json
     from .plots import raster_png
@@ -516,15 +519,19 @@ def run_net(args, console: Console) -> int:
     if not (np.isfinite(args.duration) and 0 < args.duration <= 3600):
         raise LapicqueError(f"--duration {args.duration} s is out of range; allowed 0 < duration <= 3600")
     build0 = time.perf_counter()
-    net = cuba(args.neurons, seed=args.seed)
+    if args.network == "cuba":
+        net = cuba(args.neurons or 4000, seed=args.seed)
+    else:
+        excitatory = args.neurons or 10_000
+        net = brunel(args.regime, excitatory=excitatory, epsilon=min(1.0, 1000 / excitatory), seed=args.seed)
     build_s = time.perf_counter() - build0
     with Progress(console=console, transient=True) as bar:
-        task = bar.add_task(f"{args.network}: {args.neurons} neurons", total=None)
+        task = bar.add_task(f"{net.name}: {net.neurons} neurons", total=None)
         result = run(net, args.duration * 1000.0, args.dt,
                      progress=lambda k, steps: bar.update(task, completed=k, total=steps))
     rates, cvs = result.rates_hz(), result.cvs()
     summary = {
-        "network": args.network,
+        "network": net.name,
         "neurons": net.neurons,
         "synapses": net.synapses,
         "duration_s": args.duration,
@@ -534,13 +541,14 @@ def run_net(args, console: Console) -> int:
         "mean_rate_hz": float(rates.mean()),
         "mean_cv": float(np.mean(cvs)) if cvs.size else None,
         "neurons_with_cv": int(cvs.size),
+        "synchrony": synchrony(result) if result.duration > 100.0 else None,
         "wall_s": result.wall_s,
         "build_s": build_s,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out / "raster.png", raster_png(result, title=f"{args.network}, {net.neurons} neurons"))
+    write_atomic(args.out / "raster.png", raster_png(result, title=f"{net.name}, {net.neurons} neurons"))
     write_json(args.out / "summary.json", summary)
-    console.print(f"{args.network}: {summary['neurons']} neurons, {summary['synapses']:,} synapses, "
+    console.print(f"{net.name}: {summary['neurons']} neurons, {summary['synapses']:,} synapses, "
                   f"{summary['duration_s']:g} s: {summary['spikes']:,} spikes, mean rate "
                   f"{summary['mean_rate_hz']:.2f} Hz, mean CV {summary['mean_cv'] or float('nan'):.2f}, "
                   f"simulated in {summary['wall_s']:.2f} s")

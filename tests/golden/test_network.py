@@ -77,3 +77,33 @@ def test_cuba_statistics():
 def test_bad_input(call, message):
     with pytest.raises(LapicqueError, match=message):
         call()
+
+
+def _regime(name, duration=300.0):
+    from lapicque.golden.network import brunel, synchrony
+
+    # C_E = 1000 as in Brunel (2000), with 2000 excitatory neurons (epsilon 0.5) to keep the test short
+    result = run(brunel(name, excitatory=2000, epsilon=0.5, seed=1), duration)
+    return result.rates_hz().mean(), float(np.mean(result.cvs())), synchrony(result)
+
+
+def test_brunel_regimes_differ_as_in_the_phase_diagram():
+    """Brunel (2000): at g = 3 (excitation dominates) neurons fire regularly near the refractory limit,
+    in lockstep (synchronous regular); at g = 5 inhibition balances, and firing is irregular and far
+    less synchronous (asynchronous irregular); at g = 6 with strong drive the population oscillates
+    while neurons fire irregularly (synchronous irregular)."""
+    sr, ai, si = _regime("SR"), _regime("AI"), _regime("SI-fast")
+    assert sr[0] > 250 and sr[1] < 0.1 and sr[2] > 0.2  # regular, near 1 / t_ref, synchronous
+    assert ai[0] < sr[0] / 4 and ai[1] > 0.3 and ai[2] < sr[2] / 3
+    assert si[1] > ai[1] and si[2] > ai[2]
+
+
+def test_delta_synapses_jump_the_membrane_after_the_delay():
+    exc = sparse.csr_matrix(([0.5], ([0], [1])), shape=(2, 2))
+    net = LIFNetwork(2, exc, sparse.csr_matrix((2, 2)), e_l=0.0, v_th=20.0, v_reset=10.0, t_ref=1e4,
+                     synapse="delta", delay=1.4, v0=np.array([25.0, 0.0]))
+    v = run(net, 3.0, record=[1]).v_trace[:, 0]
+    # neuron 0 fires in step 0 (t = 0.1 ms); 1.5 ms later, in step 15, the 0.5 mV jump lands, then decays
+    assert np.all(v[:15] == 0.0)
+    assert v[15] == pytest.approx(0.5)
+    assert np.allclose(v[15:], 0.5 * np.exp(-np.arange(len(v) - 15) * 0.1 / 20.0))
