@@ -10,6 +10,8 @@ Two integration methods, stated per model:
   exact propagator of the piecewise-constant input, and the threshold crossing inside a step is
   solved in closed form; voltages and spike times are exact to rounding, refractoriness ends inside
   a step where it falls.
+- **event** (`AxonHillock`, `FloatingGateLIF`): piecewise-linear dynamics, advanced from event to
+  event (threshold, pulse end, reaching rest) inside each step in closed form: exact to rounding.
 - **rk4** (every nonlinear model): the classical fourth-order Runge-Kutta step (global order 4 on
   smooth trajectories, which the tests measure); a spike is registered when V reaches `v_peak`,
   its time interpolated linearly inside the step (order 2), then the model's reset applies; the
@@ -351,8 +353,136 @@ class HodgkinHuxley(Model):
         pass
 
 
+# -- piecewise-linear circuit neurons, event-exact -------------------------------------------------------
+
+
+class AxonHillock(Model):
+    """Mead's axon-hillock circuit (Mead 1989): input current I charges the membrane capacitance
+    C = C_mem + C_fb; when V reaches the inverter's switching voltage v_sw the output goes high and,
+    through the feedback capacitor, kicks V up by dV = v_dd C_fb / C (positive feedback); the high
+    output turns on the reset current I_r, which discharges V (slope (I - I_r) / C) back to v_sw,
+    where the output falls and kicks V down by dV. The pulse width comes out of the dynamics:
+
+        pulse = C dV / (I_r - I),   interval between pulses = C dV / I + pulse
+
+    (units pF, pA, mV, ms: pA / pF = mV / ms). A spike is the pulse's rising edge; state (V, pulse)."""
+
+    def __init__(self, **params):
+        super().__init__("axon-hillock", "event", {"c_mem": 1.0, "c_fb": 0.25, "v_dd": 3300.0, "v_sw": 1650.0,
+                                                   "i_reset": 2000.0, "v_reset": 0.0, "t_ref": 0.0},
+                         ("v", "pulse"), "C dV/dt = I - I_r pulse; V += +-v_dd C_fb / C at the output's edges",
+                         params, resets=False)
+
+    def initial(self, n):
+        x = np.zeros((2, n))
+        x[0] = self.p["v_sw"] - self.kick
+        return x
+
+    @property
+    def kick(self) -> float:
+        p = self.p
+        return p["v_dd"] * p["c_fb"] / (p["c_mem"] + p["c_fb"])
+
+    @property
+    def v_peak(self):
+        return self.p["v_sw"]
+
+    def advance(self, state, current, dt):
+        p = self.p
+        c = p["c_mem"] + p["c_fb"]
+        v, pulse = state
+        t, spikes = 0.0, []
+        while True:
+            slope = (current - (p["i_reset"] if pulse else 0.0)) / c
+            if not pulse and slope > 0:
+                to_edge = (p["v_sw"] - v) / slope
+            elif pulse and slope < 0:
+                to_edge = (p["v_sw"] - v) / slope
+            else:
+                to_edge = np.inf  # no drive (or a reset current too weak to end the pulse)
+            if t + to_edge > dt:
+                return (v + slope * (dt - t), pulse), spikes
+            t += max(to_edge, 0.0)
+            if not pulse:
+                spikes.append(t)
+                v, pulse = p["v_sw"] + self.kick, 1.0
+            else:
+                v, pulse = p["v_sw"] - self.kick, 0.0
+
+
+def axon_hillock_rate(current, c_mem=1.0, c_fb=0.25, v_dd=3300.0, v_sw=1650.0, i_reset=2000.0, **_):
+    """Pulse rate (Hz) of the axon-hillock neuron: 1 / (C dV / I + C dV / (I_r - I)), 0 when I <= 0 or I >= I_r."""
+    current = np.asarray(current, dtype=np.float64)
+    c = c_mem + c_fb
+    kick = v_dd * c_fb / c
+    ok = (current > 0) & (current < i_reset)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        period = c * kick / current + c * kick / (i_reset - current)
+        return np.where(ok, 1000.0 / period, 0.0)
+
+
+class FloatingGateLIF(Model):
+    """A LIF whose leak is a constant current, as a floating-gate or tunnelling leak (and the array's
+    linear leak mode): C dV/dt = I - I_leak sign(V - E_L), the leak stopping at rest; spike at
+    v_th, V <- v_reset, refractory t_ref. Above rest with I > I_leak the rate is
+    1 / (t_ref + C (v_th - v_reset) / (I - I_leak))."""
+
+    def __init__(self, **params):
+        super().__init__("floating-gate-lif", "event", {"c_m": 250.0, "i_leak": 100.0, "e_l": -70.0, "v_th": -55.0,
+                                                        "v_reset": -70.0, "t_ref": 2.0},
+                         ("v", "ref"), "C dV/dt = I - I_leak sign(V - E_L), clamped at E_L", params)
+
+    def initial(self, n):
+        x = np.zeros((2, n))
+        x[0] = self.p["e_l"]
+        return x
+
+    @property
+    def v_peak(self):
+        return self.p["v_th"]
+
+    def advance(self, state, current, dt):
+        p = self.p
+        v, ref = state
+        t, spikes = 0.0, []
+        while True:
+            if ref > 0:  # refractory: clamped at the reset
+                hold = min(ref, dt - t)
+                ref -= hold
+                t += hold
+                if t >= dt:
+                    return (v, ref), spikes
+            if v > p["e_l"] or (v == p["e_l"] and current > p["i_leak"]):
+                slope = (current - p["i_leak"]) / p["c_m"]
+            elif v < p["e_l"] or current < -p["i_leak"]:
+                slope = (current + p["i_leak"]) / p["c_m"]
+            else:
+                return (v, ref), spikes  # at rest, the leak holds it there
+            events = [dt - t]
+            if slope > 0:
+                events.append((p["v_th"] - v) / slope)
+            if (v - p["e_l"]) * slope < 0:  # heading to rest, where the leak changes sign
+                events.append((p["e_l"] - v) / slope)
+            step = max(min(events), 0.0)
+            v += slope * step
+            t += step
+            if slope > 0 and v >= p["v_th"] - 1e-12 * abs(p["v_th"]):
+                spikes.append(t)
+                v, ref = p["v_reset"], p["t_ref"]
+            elif abs(v - p["e_l"]) < 1e-12 * max(1.0, abs(p["e_l"])):
+                v = p["e_l"]
+            if t >= dt:
+                return (v, ref), spikes
+
+
+def floating_gate_rate(current, c_m=250.0, i_leak=100.0, e_l=-70.0, v_th=-55.0, v_reset=-70.0, t_ref=2.0):
+    current = np.asarray(current, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(current > i_leak, 1000.0 / (t_ref + c_m * (v_th - v_reset) / (current - i_leak)), 0.0)
+
+
 MODELS = {cls().name: cls for cls in (PerfectIF, LIF, QIF, QIFAdaptation, EIF, AdEx, Izhikevich, FitzHughNagumo,
-                                      HodgkinHuxley)}
+                                      HodgkinHuxley, AxonHillock, FloatingGateLIF)}
 
 
 def get_model(name: str, **params) -> Model:
@@ -430,6 +560,12 @@ def simulate(model: Model, current, duration: float, dt: float = 0.1, neurons: i
             for off, n in spikes:
                 times.append(t0 + off)
                 who.append(n)
+        elif model.method == "event":
+            for n in range(neurons):
+                state, offsets = model.advance(tuple(x[:, n]), float(i_k[n]), dt)
+                x[:, n] = state
+                times.extend(t0 + off for off in offsets)
+                who.extend([n] * len(offsets))
         else:
             x_old = x
             v_before = x[0].copy()

@@ -127,3 +127,34 @@ def test_vectorised_neurons_are_independent():
 def test_bad_input(call, message):
     with pytest.raises(LapicqueError, match=message):
         call()
+
+
+def test_axon_hillock_rate_and_pulse_width_come_from_the_circuit():
+    from lapicque.golden.models import AxonHillock, axon_hillock_rate
+
+    model = AxonHillock()
+    currents = np.array([200.0, 500.0, 1000.0, 1500.0])
+    rates = fi_curve(model, currents, duration=1000.0, dt=0.1)
+    assert np.allclose(rates, axon_hillock_rate(currents, **model.p), rtol=1e-9)
+    # C = 1.25 pF, kick = 3300 * 0.25 / 1.25 = 660 mV: pulse = C kick / (I_r - I) = 825 / 1500 ms at I = 500 pA
+    result = simulate(AxonHillock(), 500.0, 50.0, 0.001, neurons=1)
+    high = result.trace[1:, 1, 0]
+    starts = np.flatnonzero(np.diff(high) > 0)
+    ends = np.flatnonzero(np.diff(high) < 0)
+    widths = (ends[: len(starts) - 1] - starts[: len(ends)][: len(starts) - 1]) * 0.001
+    assert np.allclose(widths, 825 / 1500, atol=0.0011)
+    # the feedback kick makes the hysteresis: V spans v_sw - kick .. v_sw + kick
+    assert result.trace[:, 0, 0].min() >= 1650 - 660 - 1e-9 and result.trace[:, 0, 0].max() <= 1650 + 660 + 1e-9
+
+
+def test_floating_gate_lif_leaks_linearly_to_rest_and_fires_at_its_rate():
+    from lapicque.golden.models import FloatingGateLIF, floating_gate_rate
+
+    model = FloatingGateLIF()
+    currents = np.array([50.0, 150.0, 400.0, 1000.0])
+    assert np.allclose(fi_curve(model, currents, 1000.0, 0.1), floating_gate_rate(currents, **model.p), rtol=1e-9)
+    # from -80 mV with no input the 100 pA leak climbs 0.4 mV/ms: rest after 25 ms, then it stays
+    start = np.array([[-80.0], [0.0]])
+    trace = simulate(FloatingGateLIF(), 0.0, 40.0, 0.1, neurons=1, state=start).trace[:, 0, 0]
+    t = np.arange(len(trace)) * 0.1
+    assert np.allclose(trace, np.minimum(-80.0 + 0.4 * t, -70.0), atol=1e-9)
