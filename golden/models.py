@@ -107,6 +107,31 @@ class LIF(Model):
         return self.p["v_th"]
 
 
+class ConductanceLIF(LIF):
+    """Conductance-based LIF in the high-conductance state (Destexhe, Rudolph and Pare 2003), with
+    tonic synaptic conductances g_e, g_i (nS) to reversal potentials E_e, E_i:
+
+        C dV/dt = -g_L (V - E_L) - g_e (V - E_e) - g_i (V - E_i) + I
+
+    Linear in V: a LIF with the effective leak g_tot = g_L + g_e + g_i, time constant
+    tau_eff = C / g_tot and rest E_eff = (g_L E_L + g_e E_e + g_i E_i) / g_tot, integrated exactly.
+    Synaptic bombardment shortens the time constant and moves the rest: both are in `p`."""
+
+    def __init__(self, **params):
+        Model.__init__(self, "conductance-lif", "exact",
+                       {"c_m": 250.0, "g_l": 16.7, "e_l": -70.0, "g_e": 10.0, "e_e": 0.0, "g_i": 30.0,
+                        "e_i": -80.0, "v_th": -55.0, "v_reset": -70.0, "t_ref": 2.0},
+                       ("v",), "C dV/dt = -g_L (V - E_L) - g_e (V - E_e) - g_i (V - E_i) + I", params)
+        p = self.p
+        g_tot = p["g_l"] + p["g_e"] + p["g_i"]
+        if g_tot <= 0:
+            raise LapicqueError("conductance-lif: g_l + g_e + g_i must be positive")
+        self.leak_reversal = p["e_l"]
+        # the exact LIF step reads tau_m and e_l: the effective ones
+        p["tau_m"] = p["c_m"] / g_tot
+        p["e_l"] = (p["g_l"] * p["e_l"] + p["g_e"] * p["e_e"] + p["g_i"] * p["e_i"]) / g_tot
+
+
 def lif_rate(current, c_m=250.0, tau_m=10.0, e_l=-70.0, v_th=-55.0, v_reset=-70.0, t_ref=2.0):
     """The LIF's firing rate (Hz) under constant current (pA): 1 / (t_ref + tau_m ln((V_inf - v_reset) /
     (V_inf - v_th))) above the rheobase I_rh = C (v_th - E_L) / tau_m, else 0."""
@@ -481,8 +506,8 @@ def floating_gate_rate(current, c_m=250.0, i_leak=100.0, e_l=-70.0, v_th=-55.0, 
         return np.where(current > i_leak, 1000.0 / (t_ref + c_m * (v_th - v_reset) / (current - i_leak)), 0.0)
 
 
-MODELS = {cls().name: cls for cls in (PerfectIF, LIF, QIF, QIFAdaptation, EIF, AdEx, Izhikevich, FitzHughNagumo,
-                                      HodgkinHuxley, AxonHillock, FloatingGateLIF)}
+MODELS = {cls().name: cls for cls in (PerfectIF, LIF, ConductanceLIF, QIF, QIFAdaptation, EIF, AdEx, Izhikevich,
+                                      FitzHughNagumo, HodgkinHuxley, AxonHillock, FloatingGateLIF)}
 
 
 def get_model(name: str, **params) -> Model:

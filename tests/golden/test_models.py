@@ -158,3 +158,17 @@ def test_floating_gate_lif_leaks_linearly_to_rest_and_fires_at_its_rate():
     trace = simulate(FloatingGateLIF(), 0.0, 40.0, 0.1, neurons=1, state=start).trace[:, 0, 0]
     t = np.arange(len(trace)) * 0.1
     assert np.allclose(trace, np.minimum(-80.0 + 0.4 * t, -70.0), atol=1e-9)
+
+
+def test_conductance_lif_has_the_high_conductance_time_constant_and_rest():
+    from lapicque.golden.models import ConductanceLIF
+
+    # g_tot = 16.7 + 10 + 30 = 56.7 nS: tau_eff = 250 / 56.7 ms, E_eff = (16.7 * -70 + 30 * -80) / 56.7 mV
+    tau, rest = 250.0 / 56.7, (16.7 * -70.0 + 30.0 * -80.0) / 56.7
+    start = np.array([[-70.0]])  # at the leak's own reversal: the bombardment pulls it to E_eff
+    result = simulate(ConductanceLIF(), 0.0, 30.0, 0.1, neurons=1, state=start)
+    assert np.allclose(result.trace[:, 0, 0], rest + (-70.0 - rest) * np.exp(-result.t / tau), rtol=1e-12)
+    # and its f-I curve is the LIF's with those effective values (R = 1 / g_tot)
+    currents = np.array([500.0, 1000.0, 2000.0])
+    expected = lif_rate(currents, c_m=250.0, tau_m=tau, e_l=rest, v_th=-55.0, v_reset=-70.0, t_ref=2.0)
+    assert np.allclose(fi_curve(ConductanceLIF(), currents, 1000.0, 0.1), expected, rtol=1e-9)
