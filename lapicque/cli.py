@@ -129,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1)")
     net.add_argument("--out", type=Path, default=Path("runs/net"), help="results folder (default runs/net)")
 
+    explore = sub.add_parser("explore", help="a neuron model under sliders (matplotlib window)",
+                             description="Open a window with a model's membrane trace under a current step and a "
+                                         "slider for every parameter and the current; --save renders it to a PNG "
+                                         "instead (headless machines).")
+    explore.add_argument("--model", default="adex", help="a model of lapicque fi --help (default adex)")
+    explore.add_argument("--current", type=float, help="the current step (default: the model's)")
+    explore.add_argument("--duration", type=float, default=500.0, help="window in ms (default 500)")
+    explore.add_argument("--save", type=Path, help="write the figure to this PNG instead of opening a window")
+
     demo = sub.add_parser("demo", help="the whole story in one run: LCA on float, fixed and RTL (verified), an "
                                        "iCEBreaker build, one report (runs/demo/report.html)")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
@@ -556,6 +565,26 @@ def run_net(args, console: Console) -> int:
     return EXIT_OK
 
 
+def run_explore(args, console: Console) -> int:
+    from .explore import build, has_display
+    from .files import write_atomic
+    from .plots import png_bytes
+
+    if args.save is None and not has_display():
+        raise LapicqueError("no display for the explorer's window here; use --save explorer.png to render it "
+                            "to a file")
+    with console.status(f"simulating {args.model}"):
+        explorer = build(args.model, duration=args.duration, current=args.current, window=args.save is None)
+    if args.save is not None:
+        write_atomic(args.save, png_bytes(explorer.figure))
+        console.print(f"explorer figure: {args.save}")
+        return EXIT_OK
+    import matplotlib.pyplot as plt
+
+    plt.show()
+    return EXIT_OK
+
+
 def run_demo(args, console: Console) -> int:
     """The whole story: a LASSO problem solved by float, fixed and RTL (verified while it solves),
     the same array built for the iCEBreaker, and one report."""
@@ -626,6 +655,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_fi(args, console)
         if args.command == "net":
             return run_net(args, console)
+        if args.command == "explore":
+            return run_explore(args, console)
     except LapicqueError as exc:
         print(f"lapicque: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
