@@ -66,6 +66,7 @@ class LIFNetwork:
     v_reset: float = -60.0
     t_ref: float = 5.0
     delay: float = 0.0  # ms beyond the one step every spike takes to arrive
+    gap: sparse.csr_matrix | None = None  # electrical synapses: symmetric coupling k[i, j] (g_gap / g_L)
     synapse: str = "exponential"  # or "delta": a weight jumps v itself when it arrives (Brunel 2000)
     external_rate_hz: float = 0.0  # Poisson input: each neuron receives a Poisson count of rate
     external_weight: float = 0.0  # external_rate_hz per step, each adding external_weight (mV)
@@ -95,6 +96,30 @@ def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fractio
     inh = sparse.vstack([sparse.csr_matrix((n_exc, neurons)), inh]).tocsr()
     v0 = -60.0 + rng.random(neurons) * 10.0
     return LIFNetwork(neurons, exc, inh, v0=v0, name="cuba", notes={"excitatory": n_exc, "p": p, "seed": seed})
+
+
+def lattice(side: int = 32, radius: float = 1.5, weight: float = 80.0) -> LIFNetwork:
+    """A side x side sheet of LIFs on a torus, each exciting the neighbours within `radius` (grid units;
+    1.5 reaches the 8 surrounding sites) with synaptic current jumps of `weight` (mV; with tau_e = 2
+    and tau_m = 20 ms one such input peaks at about 0.077 weight, 6 mV for the default). At rest
+    (-70 mV, threshold -55) nothing happens; a patch started above threshold sets off a wave that
+    travels across the sheet, each neuron firing once (refractory 50 ms)."""
+    if side < 3:
+        raise LapicqueError(f"side = {side} is too small; a lattice needs at least 3 x 3 neurons")
+    n = side * side
+    y, x = np.divmod(np.arange(n), side)
+    reach = int(np.floor(radius))
+    rows, cols = [], []
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            if (dx, dy) != (0, 0) and dx * dx + dy * dy <= radius * radius:
+                rows.append(np.arange(n))
+                cols.append(((y + dy) % side) * side + (x + dx) % side)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    exc = sparse.csr_matrix((np.full(r.size, weight), (r, c)), shape=(n, n))
+    v0 = np.full(n, -70.0)
+    return LIFNetwork(n, exc, sparse.csr_matrix((n, n)), tau_m=20.0, tau_e=2.0, e_l=-70.0, v_th=-55.0,
+                      v_reset=-70.0, t_ref=50.0, v0=v0, name="lattice", notes={"side": side, "radius": radius})
 
 
 BRUNEL_REGIMES = {  # (g, nu_ext / nu_thr) of Brunel (2000), figure 8
@@ -211,6 +236,12 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
     if net.synapse not in ("exponential", "delta"):
         raise LapicqueError(f"synapse {net.synapse!r} must be 'exponential' or 'delta'")
     delta = net.synapse == "delta"
+    gap = None if net.gap is None or net.gap.nnz == 0 else sparse.csr_matrix(net.gap)
+    if gap is not None:
+        if gap.shape != (n, n) or abs(gap - gap.T).max() > 1e-12 or gap.min() < 0:
+            raise LapicqueError("gap must be a symmetric, non-negative [neurons, neurons] matrix")
+        gap_degree = np.asarray(gap.sum(axis=1)).ravel()
+        gap_rate = dt / net.tau_m
     jump = np.zeros(n)  # delta synapses: what arrives for the next step's membrane
     rng = np.random.default_rng(net.seed)
     external = net.external_rate_hz * dt / 1000.0
@@ -233,6 +264,10 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
             u += net.external_weight * rng.poisson(external, n) if delta else 0.0
             if not delta:
                 g_e += net.external_weight * rng.poisson(external, n)
+        if gap is not None:
+            # gap junctions, tau_m dv_i/dt += sum_j k_ij (v_j - v_i): an explicit (first-order)
+            # step after the exact one; the coupling's own exponential would need a matrix exponential
+            u += gap_rate * (gap @ u - gap_degree * u)
         # refractory neurons stay at the reset (below threshold, so they cannot fire)
         for held in recent:
             u[held] = u_reset

@@ -119,12 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Simulate a network of LIF neurons with exponential current synapses, "
                                      "integrated exactly (lapicque.golden.network). Writes OUT/summary.json and "
                                      "OUT/raster.png.")
-    net.add_argument("network", help="cuba (Brette et al. 2007, benchmark 2: 4000 LIF, p = 0.02) or brunel "
-                                     "(Brunel 2000, delta synapses, see --regime)")
+    net.add_argument("network", help="cuba (Brette et al. 2007, benchmark 2: 4000 LIF, p = 0.02), brunel "
+                                     "(Brunel 2000, delta synapses, see --regime) or lattice (a 2-D sheet with "
+                                     "local excitation: a wave from a central patch)")
     net.add_argument("--regime", default="AI", help="brunel: SR, AI (default), SI-fast or SI-slow")
     net.add_argument("--duration", type=float, default=1.0, help="biological time in s (default 1)")
     net.add_argument("--neurons", type=_positive, help="cuba: neurons (default 4000); brunel: excitatory neurons "
-                                                       "(default 10000, C_E = 1000)")
+                                                       "(default 10000, C_E = 1000); lattice: about side^2 "
+                                                       "(default 1024)")
     net.add_argument("--seed", type=int, default=1, help="seed of the connectivity and initial state (default 1)")
     net.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1)")
     net.add_argument("--out", type=Path, default=Path("runs/net"), help="results folder (default runs/net)")
@@ -509,7 +511,7 @@ def run_fi(args, console: Console) -> int:
     return EXIT_OK
 
 
-NETWORKS = ("cuba", "brunel")
+NETWORKS = ("cuba", "brunel", "lattice")
 
 
 def run_net(args, console: Console) -> int:
@@ -518,7 +520,7 @@ def run_net(args, console: Console) -> int:
     import numpy as np
     from rich.progress import Progress
 
-    from lapicque.golden.network import brunel, cuba, run, synchrony
+    from lapicque.golden.network import brunel, cuba, lattice, run, synchrony
 
     from .files import write_atomic, write_json
     from .plots import raster_png
@@ -530,6 +532,11 @@ def run_net(args, console: Console) -> int:
     build0 = time.perf_counter()
     if args.network == "cuba":
         net = cuba(args.neurons or 4000, seed=args.seed)
+    elif args.network == "lattice":
+        side = int(round(np.sqrt(args.neurons or 1024)))
+        net = lattice(side)
+        y, x = np.divmod(np.arange(net.neurons), side)
+        net.v0[(abs(y - side // 2) <= 1) & (abs(x - side // 2) <= 1)] = -40.0  # a patch that starts the wave
     else:
         excitatory = args.neurons or 10_000
         net = brunel(args.regime, excitatory=excitatory, epsilon=min(1.0, 1000 / excitatory), seed=args.seed)

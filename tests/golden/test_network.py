@@ -108,3 +108,54 @@ def test_delta_synapses_jump_the_membrane_after_the_delay():
     assert np.all(v[:15] == 0.0)
     assert v[15] == pytest.approx(0.5)
     assert np.allclose(v[15:], 0.5 * np.exp(-np.arange(len(v) - 15) * 0.1 / 20.0))
+
+
+def _gap_pair(k, dt):
+    gap = sparse.csr_matrix(([k, k], ([0, 1], [1, 0])), shape=(2, 2))
+    net = LIFNetwork(2, sparse.csr_matrix((2, 2)), sparse.csr_matrix((2, 2)), e_l=-70.0, v_th=0.0, gap=gap,
+                     v0=np.array([-60.0, -70.0]))
+    v = run(net, 20.0, dt=dt, record=[0, 1]).v_trace
+    return v[:, 0] - v[:, 1], v[:, 0] + v[:, 1]
+
+
+def test_gap_junctions_equalise_at_the_coupled_rate():
+    # tau dv_i/dt = -(v_i - E_L) + k (v_j - v_i): the difference decays with rate (1 + 2k) / tau, the
+    # sum (minus 2 E_L) with 1 / tau; the coupling step is first order, so its error halves with dt
+    k, tau = 0.5, 20.0
+    errors = []
+    for dt in (0.1, 0.05):
+        diff, total = _gap_pair(k, dt)
+        t = np.arange(1, len(diff) + 1) * dt
+        assert np.allclose(total + 140.0, 10.0 * np.exp(-t / tau), rtol=1e-9)  # the mean is untouched
+        errors.append(np.max(np.abs(diff - 10.0 * np.exp(-(1 + 2 * k) * t / tau))))
+    assert errors[1] < 0.01 and errors[0] / errors[1] == pytest.approx(2.0, rel=0.1)
+
+
+def test_gap_must_be_symmetric():
+    gap = sparse.csr_matrix(([1.0], ([0], [1])), shape=(2, 2))
+    net = LIFNetwork(2, sparse.csr_matrix((2, 2)), sparse.csr_matrix((2, 2)), gap=gap)
+    with pytest.raises(LapicqueError, match="gap must be a symmetric"):
+        run(net, 1.0)
+
+
+def _wave(weight):
+    from lapicque.golden.network import lattice
+
+    net = lattice(21, 1.5, weight)
+    assert np.all(net.excitatory.getnnz(axis=1) == 8)  # radius 1.5: the 8 surrounding sites, on a torus
+    y, x = np.divmod(np.arange(net.neurons), 21)
+    ring = np.maximum(abs(y - 10), abs(x - 10))
+    net.v0[ring <= 1] = -40.0  # a 3 x 3 patch above threshold
+    result = run(net, 80.0)
+    first = np.full(net.neurons, np.inf)
+    np.minimum.at(first, result.spike_neurons, result.spike_times)
+    return ring, first, result
+
+
+def test_lattice_carries_a_wave_outward_and_a_weak_one_dies():
+    ring, first, result = _wave(80.0)
+    assert np.all(np.isfinite(first)) and len(result.spike_times) == len(first)  # everyone fires, once
+    arrival = [first[ring == k].mean() for k in range(1, 11)]
+    assert np.all(np.diff(arrival) > 0)  # later the farther out: a travelling wave
+    ring, first, result = _wave(60.0)  # below the threshold for propagation: only the patch fires
+    assert len(result.spike_times) == 9

@@ -162,7 +162,7 @@ def test_net_cuba_writes_the_summary_and_raster(tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["net", "hopfield"], "unknown network 'hopfield'; choose one of cuba, brunel"),
+    (["net", "hopfield"], "unknown network 'hopfield'; choose one of cuba, brunel, lattice"),
     (["net", "brunel", "--regime", "XX"], "unknown regime 'XX'"),
     (["net", "cuba", "--duration", "0"], "--duration 0.0 s is out of range"),
     (["net", "cuba", "--neurons", "1"], "--neurons = 1 is too small"),
