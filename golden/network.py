@@ -37,6 +37,17 @@ def propagator(dt: float, tau_m: float, tau_s: float) -> float:
     return tau_s / (tau_s - tau_m) * (np.exp(-dt / tau_s) - np.exp(-dt / tau_m))
 
 
+def alpha_propagator(dt: float, tau_m: float, tau_s: float) -> float:
+    """What the rate h of an alpha current g(t) = h t e^{-t/tau_s} (started at g = 0) adds to v over a
+    step: (1 / tau_m) [(dt / c - 1 / c^2) e^{-dt/tau_s} + e^{-dt/tau_m} / c^2] with c = 1/tau_m - 1/tau_s,
+    or dt^2 / (2 tau_m) e^{-dt/tau} when the time constants are equal (the limit)."""
+    a, b = 1.0 / tau_m, 1.0 / tau_s
+    c = a - b
+    if abs(c) < 1e-9 * a:
+        return dt * dt / (2 * tau_m) * np.exp(-dt * a)
+    return ((dt / c - 1 / c**2) * np.exp(-dt * b) + np.exp(-dt * a) / c**2) / tau_m
+
+
 def random_connections(sources: int, targets: int, p: float, weight: float, rng: np.random.Generator,
                        chunk: int = 512) -> sparse.csr_matrix:
     """Each source connects to each target with probability p (autapses allowed, as Brian2's
@@ -69,7 +80,8 @@ class LIFNetwork:
     t_ref: float = 5.0
     delay: float = 0.0  # ms beyond the one step every spike takes to arrive
     gap: sparse.csr_matrix | None = None  # electrical synapses: symmetric coupling k[i, j] (g_gap / g_L)
-    synapse: str = "exponential"  # or "delta": a weight jumps v itself when it arrives (Brunel 2000)
+    synapse: str = "exponential"  # "delta": a weight jumps v itself when it arrives (Brunel 2000);
+    # "alpha": the current rises and falls as w (t / tau) e^{1 - t / tau}, peaking at w at t = tau
     external_rate_hz: float = 0.0  # Poisson input: each neuron receives a Poisson count of rate
     external_weight: float = 0.0  # external_rate_hz per step, each adding external_weight (mV)
     seed: int = 0  # of the external input
@@ -221,9 +233,9 @@ def _seed(seed):
 
 
 @numba.njit(cache=True)
-def _steps(k0, k1, u, g_e, g_i, jump, ref_left, ring_e, ring_i, exc, inh, gap, gap_degree, gap_rate, decay_m,
-           decay_e, decay_i, to_v_e, to_v_i, u_th, u_reset, ref_steps, delay_steps, delta, external,
-           external_weight, e_l, record, v_trace, buf_t, buf_n):
+def _steps(k0, k1, u, g_e, g_i, jump, ref_left, ring_e, ring_i, h_e, h_i, exc, inh, gap, gap_degree, gap_rate,
+           decay_m, decay_e, decay_i, to_v_e, to_v_i, u_th, u_reset, ref_steps, delay_steps, delta, external,
+           external_weight, e_l, alpha, h_to_v_e, h_to_v_i, kick_e, kick_i, dt, record, v_trace, buf_t, buf_n):
     """Steps k0..k1-1 of `run` (compiled): returns the spikes written to buf_t (step + 1) / buf_n."""
     n = u.shape[0]
     count = 0
@@ -231,6 +243,12 @@ def _steps(k0, k1, u, g_e, g_i, jump, ref_left, ring_e, ring_i, exc, inh, gap, g
     for k in range(k0, k1):
         for i in range(n):
             u[i] = u[i] * decay_m + g_e[i] * to_v_e + g_i[i] * to_v_i
+            if alpha:  # g(t) = (g + h t) e^{-t / tau}: h feeds g, both decay
+                u[i] += h_e[i] * h_to_v_e + h_i[i] * h_to_v_i
+                g_e[i] += h_e[i] * dt
+                g_i[i] += h_i[i] * dt
+                h_e[i] *= decay_e
+                h_i[i] *= decay_i
             g_e[i] *= decay_e
             g_i[i] *= decay_i
             if delta:
@@ -276,8 +294,12 @@ def _steps(k0, k1, u, g_e, g_i, jump, ref_left, ring_e, ring_i, exc, inh, gap, g
                 if delta:
                     jump[i] += ring_e[arrive, i] + ring_i[arrive, i]
                 else:
-                    g_e[i] += ring_e[arrive, i]
-                    g_i[i] += ring_i[arrive, i]
+                    if alpha:
+                        h_e[i] += ring_e[arrive, i] * kick_e
+                        h_i[i] += ring_i[arrive, i] * kick_i
+                    else:
+                        g_e[i] += ring_e[arrive, i]
+                        g_i[i] += ring_i[arrive, i]
                 ring_e[arrive, i] = 0.0
                 ring_i[arrive, i] = 0.0
         for r in range(record.shape[0]):
@@ -297,8 +319,8 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
     n = net.neurons
     steps = int(round(duration / dt))
     u = (np.full(n, net.v_reset) if net.v0 is None else np.array(net.v0, dtype=np.float64)) - net.e_l
-    if net.synapse not in ("exponential", "delta"):
-        raise LapicqueError(f"synapse {net.synapse!r} must be 'exponential' or 'delta'")
+    if net.synapse not in ("exponential", "delta", "alpha"):
+        raise LapicqueError(f"synapse {net.synapse!r} must be 'exponential', 'delta' or 'alpha'")
     gap = sparse.csr_matrix((n, n)) if net.gap is None else sparse.csr_matrix(net.gap)
     if gap.nnz and (gap.shape != (n, n) or abs(gap - gap.T).max() > 1e-12 or gap.min() < 0):
         raise LapicqueError("gap must be a symmetric, non-negative [neurons, neurons] matrix")
@@ -307,6 +329,7 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
     state = {
         "u": u, "g_e": np.zeros(n), "g_i": np.zeros(n), "jump": np.zeros(n), "ref_left": np.zeros(n, np.int64),
         "ring_e": np.zeros((delay_steps + 1, n)), "ring_i": np.zeros((delay_steps + 1, n)),
+        "h_e": np.zeros(n), "h_i": np.zeros(n),
     }
     constants = (
         _csr(net.excitatory), _csr(net.inhibitory), _csr(gap), np.asarray(gap.sum(axis=1)).ravel(),
@@ -314,6 +337,8 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
         propagator(dt, net.tau_m, net.tau_e), propagator(dt, net.tau_m, net.tau_i),
         net.v_th - net.e_l, net.v_reset - net.e_l, int(round(net.t_ref / dt)), delay_steps,
         net.synapse == "delta", net.external_rate_hz * dt / 1000.0, net.external_weight, net.e_l,
+        net.synapse == "alpha", alpha_propagator(dt, net.tau_m, net.tau_e), alpha_propagator(dt, net.tau_m, net.tau_i),
+        np.e / net.tau_e, np.e / net.tau_i, dt,
     )
     v_trace = np.empty((steps, len(record)))
     _seed(net.seed)
@@ -323,7 +348,8 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
     for k0 in range(0, steps, chunk):
         k1 = min(steps, k0 + chunk)
         count = _steps(k0, k1, state["u"], state["g_e"], state["g_i"], state["jump"], state["ref_left"],
-                       state["ring_e"], state["ring_i"], *constants, record, v_trace, buf_t, buf_n)
+                       state["ring_e"], state["ring_i"], state["h_e"], state["h_i"], *constants, record, v_trace,
+                       buf_t, buf_n)
         if count:
             times.append(buf_t[:count] * dt)
             who.append(buf_n[:count].copy())

@@ -159,3 +159,21 @@ def test_lattice_carries_a_wave_outward_and_a_weak_one_dies():
     assert np.all(np.diff(arrival) > 0)  # later the farther out: a travelling wave
     ring, first, result = _wave(60.0)  # below the threshold for propagation: only the patch fires
     assert len(result.spike_times) == 9
+
+
+@pytest.mark.parametrize("tau_e", [5.0, 20.0])
+def test_alpha_synapse_psp_is_the_analytic_one(tau_e):
+    # the current after a spike is w (s / tau_e) e^{1 - s / tau_e}, peaking at w = 2 mV at s = tau_e; with
+    # h = w e / tau_e the membrane follows v - E_L = (h / tau_m) [(s / c - 1 / c^2) e^{-s/tau_e} + e^{-s/tau_m} / c^2],
+    # c = 1 / tau_m - 1 / tau_e (and h s^2 / (2 tau_m) e^{-s/tau} when they are equal)
+    net = two_neurons(tau_e=tau_e)
+    net.synapse = "alpha"
+    result = run(net, 30.0, record=[1])
+    s = np.arange(1, 301) * 0.1 - 0.1
+    h, tau_m = 2.0 * np.e / tau_e, 20.0
+    if tau_e == tau_m:
+        expected = h * s * s / (2 * tau_m) * np.exp(-s / tau_m)
+    else:
+        c = 1 / tau_m - 1 / tau_e
+        expected = h / tau_m * ((s / c - 1 / c**2) * np.exp(-s / tau_e) + np.exp(-s / tau_m) / c**2)
+    assert np.allclose(result.v_trace[:, 0] + 70.0, expected, rtol=1e-9, atol=1e-12)
