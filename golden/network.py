@@ -81,11 +81,15 @@ class LIFNetwork:
     delay: float = 0.0  # ms beyond the one step every spike takes to arrive
     gap: sparse.csr_matrix | None = None  # electrical synapses: symmetric coupling k[i, j] (g_gap / g_L)
     synapse: str = "exponential"  # "delta": a weight jumps v itself when it arrives (Brunel 2000);
-    # "alpha": the current rises and falls as w (t / tau) e^{1 - t / tau}, peaking at w at t = tau
+    # "alpha": the current rises and falls as w (t / tau) e^{1 - t / tau}, peaking at w at t = tau;
+    # "conductance": w is a conductance in units of the leak, driving v towards e_e or e_i (COBA)
+    e_e: float = 0.0  # reversal potentials of the conductance synapses (mV)
+    e_i: float = -80.0
     external_rate_hz: float = 0.0  # Poisson input: each neuron receives a Poisson count of rate
     external_weight: float = 0.0  # external_rate_hz per step, each adding external_weight (mV)
     seed: int = 0  # of the external input
     v0: np.ndarray | None = None
+    g0: tuple | None = None  # initial (g_e, g_i), one value per neuron each; default 0
     name: str = "network"
     notes: dict = field(default_factory=dict)
 
@@ -235,14 +239,22 @@ def _seed(seed):
 @numba.njit(cache=True)
 def _steps(k0, k1, u, g_e, g_i, jump, ref_left, ring_e, ring_i, h_e, h_i, exc, inh, gap, gap_degree, gap_rate,
            decay_m, decay_e, decay_i, to_v_e, to_v_i, u_th, u_reset, ref_steps, delay_steps, delta, external,
-           external_weight, e_l, alpha, h_to_v_e, h_to_v_i, kick_e, kick_i, dt, record, v_trace, buf_t, buf_n):
+           external_weight, e_l, alpha, h_to_v_e, h_to_v_i, kick_e, kick_i, dt, conductance, rel_e, rel_i, tau_m,
+           record, v_trace, buf_t, buf_n):
     """Steps k0..k1-1 of `run` (compiled): returns the spikes written to buf_t (step + 1) / buf_n."""
     n = u.shape[0]
     count = 0
     coupled = np.empty(n)
     for k in range(k0, k1):
         for i in range(n):
-            u[i] = u[i] * decay_m + g_e[i] * to_v_e + g_i[i] * to_v_i
+            if conductance:
+                # exponential Euler (first order): the conductances held over the step, v relaxing
+                # exactly towards the mixture of reversal potentials with the total conductance
+                total = 1.0 + g_e[i] + g_i[i]
+                target = (g_e[i] * rel_e + g_i[i] * rel_i) / total
+                u[i] = target + (u[i] - target) * np.exp(-dt * total / tau_m)
+            else:
+                u[i] = u[i] * decay_m + g_e[i] * to_v_e + g_i[i] * to_v_i
             if alpha:  # g(t) = (g + h t) e^{-t / tau}: h feeds g, both decay
                 u[i] += h_e[i] * h_to_v_e + h_i[i] * h_to_v_i
                 g_e[i] += h_e[i] * dt
@@ -319,15 +331,17 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
     n = net.neurons
     steps = int(round(duration / dt))
     u = (np.full(n, net.v_reset) if net.v0 is None else np.array(net.v0, dtype=np.float64)) - net.e_l
-    if net.synapse not in ("exponential", "delta", "alpha"):
-        raise LapicqueError(f"synapse {net.synapse!r} must be 'exponential', 'delta' or 'alpha'")
+    if net.synapse not in ("exponential", "delta", "alpha", "conductance"):
+        raise LapicqueError(f"synapse {net.synapse!r} must be 'exponential', 'delta', 'alpha' or 'conductance'")
     gap = sparse.csr_matrix((n, n)) if net.gap is None else sparse.csr_matrix(net.gap)
     if gap.nnz and (gap.shape != (n, n) or abs(gap - gap.T).max() > 1e-12 or gap.min() < 0):
         raise LapicqueError("gap must be a symmetric, non-negative [neurons, neurons] matrix")
     delay_steps = int(round(net.delay / dt))
     record = np.asarray(list(record or []), dtype=np.int64)
     state = {
-        "u": u, "g_e": np.zeros(n), "g_i": np.zeros(n), "jump": np.zeros(n), "ref_left": np.zeros(n, np.int64),
+        "u": u, "g_e": np.zeros(n) if net.g0 is None else np.array(net.g0[0], dtype=np.float64),
+        "g_i": np.zeros(n) if net.g0 is None else np.array(net.g0[1], dtype=np.float64), "jump": np.zeros(n),
+        "ref_left": np.zeros(n, np.int64),
         "ring_e": np.zeros((delay_steps + 1, n)), "ring_i": np.zeros((delay_steps + 1, n)),
         "h_e": np.zeros(n), "h_i": np.zeros(n),
     }
@@ -339,6 +353,7 @@ def run(net: LIFNetwork, duration: float, dt: float = 0.1, progress=None, record
         net.synapse == "delta", net.external_rate_hz * dt / 1000.0, net.external_weight, net.e_l,
         net.synapse == "alpha", alpha_propagator(dt, net.tau_m, net.tau_e), alpha_propagator(dt, net.tau_m, net.tau_i),
         np.e / net.tau_e, np.e / net.tau_i, dt,
+        net.synapse == "conductance", net.e_e - net.e_l, net.e_i - net.e_l, net.tau_m,
     )
     v_trace = np.empty((steps, len(record)))
     _seed(net.seed)

@@ -177,3 +177,25 @@ def test_alpha_synapse_psp_is_the_analytic_one(tau_e):
         c = 1 / tau_m - 1 / tau_e
         expected = h / tau_m * ((s / c - 1 / c**2) * np.exp(-s / tau_e) + np.exp(-s / tau_m) / c**2)
     assert np.allclose(result.v_trace[:, 0] + 70.0, expected, rtol=1e-9, atol=1e-12)
+
+
+def _conductance_neuron(dt, g_e, tau_e=5.0):
+    net = LIFNetwork(1, sparse.csr_matrix((1, 1)), sparse.csr_matrix((1, 1)), tau_e=tau_e, e_l=-70.0, v_th=0.0,
+                     synapse="conductance", e_e=0.0, v0=np.array([-70.0]), g0=(np.array([g_e]), np.array([0.0])))
+    return run(net, 20.0, dt=dt, record=[0]).v_trace[:, 0]
+
+
+def test_conductance_synapse_with_a_constant_conductance_is_exact():
+    # tau_e so long that g stays put: tau dv/dt = -(v - E_L) - g (v - E_e) relaxes to (E_L + g E_e) / (1 + g)
+    # with time constant tau / (1 + g), which the exponential Euler step reproduces exactly
+    v = _conductance_neuron(0.1, 0.5, tau_e=1e12)
+    t = np.arange(1, 201) * 0.1
+    target = -70.0 / 1.5
+    assert np.allclose(v, target + (-70.0 - target) * np.exp(-t * 1.5 / 20.0), rtol=1e-9)
+
+
+def test_conductance_synapse_converges_at_first_order():
+    reference = _conductance_neuron(0.1 / 64, 0.5)[63::64]
+    errors = [np.max(np.abs(_conductance_neuron(dt, 0.5)[int(round(0.1 / dt)) - 1::int(round(0.1 / dt))]
+                            - reference)) for dt in (0.1, 0.05)]
+    assert errors[0] / errors[1] == pytest.approx(2.0, rel=0.15)
