@@ -199,3 +199,15 @@ def test_conductance_synapse_converges_at_first_order():
     errors = [np.max(np.abs(_conductance_neuron(dt, 0.5)[int(round(0.1 / dt)) - 1::int(round(0.1 / dt))]
                             - reference)) for dt in (0.1, 0.05)]
     assert errors[0] / errors[1] == pytest.approx(2.0, rel=0.15)
+
+
+def test_qif_network_synchrony_is_set_by_the_coupling():
+    """All-to-all QIF neurons with heterogeneous excitability: uncoupled or excitatory they drift
+    apart (synchrony near 1 / N), inhibition locks them into a rhythm (van Vreeswijk et al. 1994;
+    Wang and Buzsaki 1996); the excitatory drive raises their rate instead."""
+    from lapicque.golden.network import qif_network, synchrony
+
+    runs = {j: qif_network(coupling=j, duration=600.0, seed=1) for j in (0.0, -5.0, 5.0)}
+    chi = {j: synchrony(r) for j, r in runs.items()}
+    assert chi[-5.0] > 10 * chi[0.0] and chi[5.0] < 2 * chi[0.0]
+    assert runs[5.0].rates_hz().mean() > runs[0.0].rates_hz().mean() > runs[-5.0].rates_hz().mean()
