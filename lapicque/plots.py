@@ -36,19 +36,39 @@ def fi_png(summary: dict) -> bytes:
 
 
 def raster_png(result, title: str = "", neurons: int = 500) -> bytes:
-    """Spike raster of the first `neurons` neurons and the population rate (1 ms bins)."""
+    """A network run at a glance: spike raster of the first `neurons` neurons, the population rate
+    (1 ms bins), the interspike-interval histogram and the population rate's power spectrum."""
     import numpy as np
 
-    fig = figure(8, 4.5)[0]
+    from lapicque.golden.inputs import spike_train_spectrum
+
+    fig = figure(9, 6.5)[0]
     fig.clear()
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    grid = fig.add_gridspec(3, 2, height_ratios=[3, 1.2, 1.6])
+    raster = fig.add_subplot(grid[0, :])
+    rate_ax = fig.add_subplot(grid[1, :], sharex=raster)
+    isi_ax, spec_ax = fig.add_subplot(grid[2, 0]), fig.add_subplot(grid[2, 1])
     shown = result.spike_neurons < neurons
-    top.plot(result.spike_times[shown], result.spike_neurons[shown], ".", ms=1, color="k")
-    top.set_ylabel("neuron")
-    top.set_title(title, fontsize=10)
+    raster.plot(result.spike_times[shown], result.spike_neurons[shown], ".", ms=1, color="k")
+    raster.set_ylabel("neuron")
+    raster.set_title(title, fontsize=10)
     t, rate = result.population_rate(1.0)
-    bottom.plot(t, rate, lw=0.8)
-    bottom.set_xlabel("time (ms)")
-    bottom.set_ylabel("rate (Hz)")
-    bottom.set_ylim(0, max(1.0, float(np.max(rate, initial=0)) * 1.1))
+    rate_ax.plot(t, rate, lw=0.8)
+    rate_ax.set_xlabel("time (ms)")
+    rate_ax.set_ylabel("rate (Hz)")
+    rate_ax.set_ylim(0, max(1.0, float(np.max(rate, initial=0)) * 1.1))
+    order = np.lexsort((result.spike_times, result.spike_neurons))
+    same = result.spike_neurons[order][1:] == result.spike_neurons[order][:-1]
+    isi = np.diff(result.spike_times[order])[same]
+    if isi.size:
+        isi_ax.hist(isi, bins=50, color="grey")
+    isi_ax.set_xlabel("interspike interval (ms)")
+    isi_ax.set_ylabel("count")
+    if result.spike_times.size:
+        freqs, power = spike_train_spectrum(result.spike_times, result.duration, 1.0)
+        keep = (freqs > 0) & (freqs <= 200)
+        spec_ax.semilogy(freqs[keep], power[keep] / result.neurons, lw=0.8)
+    spec_ax.set_xlabel("frequency (Hz)")
+    spec_ax.set_ylabel("population power / N")
+    fig.set_layout_engine("constrained")
     return png_bytes(fig)
