@@ -50,7 +50,6 @@ def memory_options(board: Board, neurons: int, lanes: int) -> dict:
         options = {"weight_bit_slices": deep, "weight_tile_depth": EBR_BITS if deep else None}
         if depth <= LUTRAM_MAX_DEPTH:
             options["acc_ram_style"] = "distributed"
-            options["param_ram_style"] = "distributed"
         return options
     return {}
 

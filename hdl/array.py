@@ -85,7 +85,7 @@ class NeuronArray(wiring.Component):
 
     def __init__(self, spec: ArraySpec, *, inject_bug: str | None = None, weight_ram_style: str | None = None,
                  weight_bit_slices: bool = False, weight_tile_depth: int | None = None,
-                 acc_ram_style: str | None = None, param_ram_style: str | None = None):
+                 acc_ram_style: str | None = None):
         """Synthesis options (the behaviour is the same with any of them):
 
         - `weight_ram_style`: hint for the weight memories (`"huge"`: the iCE40 UP5K's SPRAM);
@@ -98,9 +98,7 @@ class NeuronArray(wiring.Component):
           propagation latency, and no long routes into or out of the RAMs (what an ECP5 at
           100 MHz needs for 64K-deep weights);
         - `acc_ram_style`: hint for the accumulators (`"distributed"`: ECP5 LUT RAM, whose read
-          is fast enough for the read-modify-write of propagation at 100 MHz);
-        - `param_ram_style`: hint for the parameter memories (`"distributed"`: ECP5 LUT RAM next
-          to the datapath, instead of a block RAM whose slow output crosses the chip).
+          is fast enough for the read-modify-write of propagation at 100 MHz).
         """
         self.spec = spec
         self.inject_bug = inject_bug
@@ -110,7 +108,6 @@ class NeuronArray(wiring.Component):
             raise ValueError(f"weight_tile_depth must be a power of two, not {weight_tile_depth}")
         self.weight_tile_depth = weight_tile_depth
         self.acc_ram_style = acc_ram_style
-        self.param_ram_style = param_ram_style
         members = {
             "run": In(stream.Signature(unsigned(16))),
             "cfg": In(stream.Signature(cfg_layout(spec))),
@@ -270,8 +267,7 @@ class NeuronArray(wiring.Component):
         for lane in range(lanes):
             cfg_here = cfg_write & (cfg.lane == lane)
             state_mem = Memory(shape=state_layout(spec), depth=depth, init=[])
-            param_attrs = {"ram_style": self.param_ram_style} if self.param_ram_style else None
-            param_mem = Memory(shape=param_layout(spec), depth=depth, init=[], attrs=param_attrs)
+            param_mem = Memory(shape=param_layout(spec), depth=depth, init=[])
             m.submodules[f"state_mem{lane}"] = state_mem
             m.submodules[f"param_mem{lane}"] = param_mem
             state_w = state_mem.write_port()
