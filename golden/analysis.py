@@ -42,11 +42,58 @@ def siegert_rate(mu, sigma, tau_m=10.0, theta=20.0, v_reset=10.0, t_ref=2.0) -> 
     return out if out.ndim else float(out)
 
 
+def lif_linear_response(frequency_hz, mu, sigma, tau_m=10.0, theta=20.0, v_reset=10.0, t_ref=2.0) -> complex:
+    """The LIF's rate response to a small modulation of its mean input, mu + eps cos(2 pi f t):
+    r(t) = r0 + eps Re[chi e^{i 2 pi f t}], chi in Hz per mV (|chi| the gain, -arg chi the lag;
+    Brunel and Hakim 1999; the closed form of Lindner and Schimansky-Geier 2001, with parabolic
+    cylinder functions D of complex order, evaluated by mpmath). In units of tau_m, with w = 2 pi f tau_m, D = sigma^2 / 2,
+    z_T = (mu - theta) / sqrt(D), z_R = (mu - v_reset) / sqrt(D) and
+    Delta = (v_reset^2 - theta^2 + 2 mu (theta - v_reset)) / (4 D):
+
+        chi = r0 i w / (sqrt(D) (i w - 1)) [D_{iw-1}(z_T) - e^Delta D_{iw-1}(z_R)]
+                                           / [D_{iw}(z_T) - e^Delta e^{i w t_ref / tau} D_{iw}(z_R)]
+
+    At f -> 0 it is d r0 / d mu of the Siegert rate (a test checks this)."""
+    import mpmath
+
+    d = sigma**2 / 2.0
+    w = 2 * np.pi * frequency_hz * tau_m / 1000.0
+    r0 = siegert_rate(mu, sigma, tau_m, theta, v_reset, t_ref) * tau_m / 1000.0  # per tau_m
+    iw = 1j * w
+    delta = (v_reset**2 - theta**2 + 2 * mu * (theta - v_reset)) / (4 * d)
+    z_t, z_r = (mu - theta) / np.sqrt(d), (mu - v_reset) / np.sqrt(d)
+    num = mpmath.pcfd(iw - 1, z_t) - mpmath.exp(delta) * mpmath.pcfd(iw - 1, z_r)
+    den = mpmath.pcfd(iw, z_t) - mpmath.exp(delta) * mpmath.exp(iw * t_ref / tau_m) * mpmath.pcfd(iw, z_r)
+    chi = r0 * iw / (np.sqrt(d) * (iw - 1)) * num / den
+    # the closed form is written for e^{-i w t}: conjugated, it is chi in the convention above
+    return complex(chi).conjugate() * 1000.0 / tau_m
+
+
 def noisy_lif(mu, sigma, tau_m=10.0, theta=20.0, v_reset=10.0, t_ref=2.0, dt=0.01, duration=1000.0,
               neurons=100, seed=0):
     """Simulate `neurons` independent LIFs in the diffusion convention, exactly on the grid (the OU
     propagator: V <- mu + (V - mu) e^{-dt/tau} + sigma sqrt((1 - e^{-2 dt/tau}) / 2) xi), threshold checked
     at each step. Returns the spike counts per neuron and all interspike intervals (ms)."""
+    counts, intervals, _ = _noisy_lif_run(mu, sigma, tau_m, theta, v_reset, t_ref, dt, duration, neurons, seed)
+    return counts, intervals
+
+
+def rate_modulation(frequency_hz, mu, sigma, eps=1.0, tau_m=10.0, theta=20.0, v_reset=10.0, t_ref=2.0, dt=0.02,
+                    duration=1000.0, neurons=4000, seed=0, skip=200.0) -> tuple[float, complex]:
+    """Simulated counterpart of `lif_linear_response`: the mean input mu + eps cos(2 pi f t), the
+    population's rate after `skip` ms projected on the drive's frequency. Returns (r0 in Hz, the
+    complex response per mV, whose modulus and argument compare with chi's)."""
+    _, _, per_step = _noisy_lif_run(mu, sigma, tau_m, theta, v_reset, t_ref, dt, duration, neurons, seed,
+                                    modulation=(eps, frequency_hz))
+    start = int(round(skip / dt))
+    t = (np.arange(len(per_step)) + 1) * dt
+    counts, t = per_step[start:], t[start:]
+    seconds = (duration - skip) / 1000.0
+    phase = np.exp(-2j * np.pi * frequency_hz * t / 1000.0)
+    return counts.sum() / (neurons * seconds), 2 * np.sum(counts * phase) / (neurons * seconds * eps)
+
+
+def _noisy_lif_run(mu, sigma, tau_m, theta, v_reset, t_ref, dt, duration, neurons, seed, modulation=None):
     rng = np.random.default_rng(seed)
     steps = int(round(duration / dt))
     decay = np.exp(-dt / tau_m)
@@ -56,10 +103,12 @@ def noisy_lif(mu, sigma, tau_m=10.0, theta=20.0, v_reset=10.0, t_ref=2.0, dt=0.0
     ref_steps = int(round(t_ref / dt))
     last = np.full(neurons, np.nan)
     counts = np.zeros(neurons, dtype=np.int64)
+    per_step = np.zeros(steps, dtype=np.int64)
     intervals = []
     for k in range(steps):
+        mean = mu if modulation is None else mu + modulation[0] * np.cos(2 * np.pi * modulation[1] * k * dt / 1000)
         free = ref == 0
-        v = np.where(free, mu + (v - mu) * decay + kick * rng.standard_normal(neurons), v)
+        v = np.where(free, mean + (v - mean) * decay + kick * rng.standard_normal(neurons), v)
         ref = np.maximum(ref - 1, 0)
         fired = free & (v >= theta)
         if fired.any():
@@ -69,9 +118,10 @@ def noisy_lif(mu, sigma, tau_m=10.0, theta=20.0, v_reset=10.0, t_ref=2.0, dt=0.0
             intervals.extend((t - last[idx][seen]).tolist())
             last[idx] = t
             counts[idx] += 1
+            per_step[k] = idx.size
             v[idx] = v_reset
             ref[idx] = ref_steps
-    return counts, np.asarray(intervals)
+    return counts, np.asarray(intervals), per_step
 
 
 def cv(intervals) -> float:

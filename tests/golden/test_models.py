@@ -172,3 +172,52 @@ def test_conductance_lif_has_the_high_conductance_time_constant_and_rest():
     currents = np.array([500.0, 1000.0, 2000.0])
     expected = lif_rate(currents, c_m=250.0, tau_m=tau, e_l=rest, v_th=-55.0, v_reset=-70.0, t_ref=2.0)
     assert np.allclose(fi_curve(ConductanceLIF(), currents, 1000.0, 0.1), expected, rtol=1e-9)
+
+
+def _fires(model, current, duration=2000.0, dt=0.05):
+    """Whether the model keeps firing under a constant current: spikes after the first half only (a step
+    of current from rest may cause an onset spike even below rheobase, which then dies out)."""
+    return np.any(simulate(model, current, duration, dt, neurons=1).spike_times > duration / 2)
+
+
+@pytest.mark.parametrize(("model", "rheobase"), [
+    # EIF saddle-node: I_rh = g_L (V_T - E_L - Delta_T) = 30 (-50.4 + 70.6 - 2) = 546 pA
+    (EIF(), 30.0 * (-50.4 + 70.6 - 2.0)),
+    # AdEx with w at its steady state a (V - E_L): I_rh = (g_L + a)(V* - E_L - Delta_T),
+    # V* = V_T + Delta_T ln((g_L + a) / g_L)
+    (AdEx(), 34.0 * (-50.4 + 2.0 * np.log(34.0 / 30.0) + 70.6 - 2.0)),
+    # QIF with adaptation, u = b (v - v_r): k x^2 - (k (v_t - v_r) + b) x + I = 0, I_rh = (k dv + b)^2 / (4 k)
+    (QIFAdaptation(), (0.7 * 20.0 - 2.0) ** 2 / (4 * 0.7)),
+])
+def test_rheobase_is_the_saddle_node_of_the_equations(model, rheobase):
+    assert not _fires(model, 0.98 * rheobase)
+    assert _fires(type(model)(), 1.02 * rheobase)
+
+
+def test_izhikevich_rest_disappears_at_the_saddle_node():
+    # u = b v at rest: 0.04 v^2 + (5 - b) v + 140 + I = 0 has a double root at I_rh = (5 - b)^2 / 0.16 - 140 = 4.
+    # Its reset makes a limit cycle that coexists with the rest just below I_rh (a step from rest may fire
+    # for ever), so the test starts on the stable equilibrium: below I_rh it stays, above there is none.
+    rheobase = 4.8**2 / 0.16 - 140.0
+    below = 0.98 * rheobase
+    v_rest = (-4.8 - np.sqrt(4.8**2 - 0.16 * (140.0 + below))) / 0.08
+    start = np.array([[v_rest], [0.2 * v_rest]])
+    quiet = simulate(Izhikevich(), below, 2000.0, 0.05, neurons=1, state=start)
+    assert quiet.spike_times.size == 0 and abs(quiet.trace[-1, 0, 0] - v_rest) < 1e-6
+    assert _fires(Izhikevich(), 1.02 * rheobase)
+
+
+def test_fitzhugh_nagumo_starts_oscillating_at_its_hopf_point():
+    # the fixed point loses stability where the Jacobian's trace 1 - v*^2 - b / tau vanishes:
+    # v* = -sqrt(1 - 0.8 / 12.5), I_H = (v* + a) / b - v* + v*^3 / 3 = 0.3312
+    v = -np.sqrt(1 - 0.8 / 12.5)
+    hopf = (v + 0.7) / 0.8 - v + v**3 / 3
+    assert hopf == pytest.approx(0.3312, abs=1e-4)
+    assert not _fires(FitzHughNagumo(), hopf - 0.02, duration=3000.0)
+    assert _fires(FitzHughNagumo(), hopf + 0.02, duration=3000.0)
+
+
+def test_hodgkin_huxley_rests_at_minus_65_mv():
+    # E_L = -54.387 mV is chosen so that the currents balance at -65 mV with the gates at steady state
+    trace = simulate(HodgkinHuxley(), 0.0, 200.0, 0.01, neurons=1).trace[:, 0, 0]
+    assert np.max(np.abs(trace + 65.0)) < 0.01
