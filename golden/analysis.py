@@ -46,8 +46,8 @@ def lif_linear_response(frequency_hz, mu, sigma, tau_m=10.0, theta=20.0, v_reset
     """The LIF's rate response to a small modulation of its mean input, mu + eps cos(2 pi f t):
     r(t) = r0 + eps Re[chi e^{i 2 pi f t}], chi in Hz per mV (|chi| the gain, -arg chi the lag;
     Brunel and Hakim 1999; the closed form of Lindner and Schimansky-Geier 2001, with parabolic
-    cylinder functions D of complex order, evaluated by mpmath). In units of tau_m, with w = 2 pi f tau_m, D = sigma^2 / 2,
-    z_T = (mu - theta) / sqrt(D), z_R = (mu - v_reset) / sqrt(D) and
+    cylinder functions D of complex order, evaluated by mpmath). In units of tau_m, with
+    w = 2 pi f tau_m, D = sigma^2 / 2, z_T = (mu - theta) / sqrt(D), z_R = (mu - v_reset) / sqrt(D) and
     Delta = (v_reset^2 - theta^2 + 2 mu (theta - v_reset)) / (4 D):
 
         chi = r0 i w / (sqrt(D) (i w - 1)) [D_{iw-1}(z_T) - e^Delta D_{iw-1}(z_R)]
