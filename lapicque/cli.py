@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     fi.add_argument("--dt", type=float, default=0.05, help="time step in ms (default 0.05)")
     fi.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="override a model parameter (repeatable), e.g. --param tau_m=20")
+    fi.add_argument("--sigma", type=float, help="lif only: add white noise of this amplitude (mV, Brunel's "
+                                                "convention); the summary and noise.png add the Siegert rate, "
+                                                "the simulated noisy rates and the linear response")
     fi.add_argument("--out", type=Path, default=Path("runs/fi"), help="results folder (default runs/fi)")
 
     net = sub.add_parser("net", help="simulate a benchmark network (cuba): JSON summary and raster PNG",
@@ -464,13 +467,35 @@ def _parse_params(items: list[str]) -> dict[str, float]:
     return params
 
 
+def _noisy_fi(p: dict, currents, sigma: float, dt: float, duration: float, neurons: int = 200) -> dict:
+    """The LIF of `p` under white noise: Siegert rates and simulated ones for each current, and the
+    linear response at the middle current (Brunel's convention, voltages relative to E_L)."""
+    import numpy as np
+
+    from lapicque.golden.analysis import lif_linear_response, noisy_lif, siegert_rate
+
+    cell = {"tau_m": p["tau_m"], "theta": p["v_th"] - p["e_l"], "v_reset": p["v_reset"] - p["e_l"], "t_ref": p["t_ref"]}
+    mus = p["tau_m"] / p["c_m"] * np.asarray(currents)
+    siegert = [siegert_rate(mu, sigma, **cell) for mu in mus]
+    simulated = [noisy_lif(mu, sigma, dt=dt, duration=duration, neurons=neurons, seed=k, **cell)[0].mean()
+                 / duration * 1000.0 for k, mu in enumerate(mus)]
+    mid = float(mus[len(mus) // 2])
+    freqs = np.geomspace(1.0, 500.0, 25)
+    chi = [lif_linear_response(f, mid, sigma, **cell) for f in freqs]
+    return {"sigma_mv": sigma, "mu_mv": mus.tolist(), "siegert_rates_hz": siegert, "simulated_rates_hz": simulated,
+            "simulated_neurons": neurons, "response_mu_mv": mid, "response_frequencies_hz": freqs.tolist(),
+            "response_gain_hz_per_mv": [abs(c) for c in chi], "response_phase_rad": [float(np.angle(c)) for c in chi]}
+
+
 def run_fi(args, console: Console) -> int:
     import time
+
+    import numpy as np
 
     from lapicque.golden.models import fi_curve, get_model, lif_rate, qif_rate, rheobase
 
     from .files import write_atomic, write_json
-    from .plots import fi_png
+    from .plots import fi_png, noise_png
 
     model = get_model(args.model, **_parse_params(args.param))
     currents = _parse_currents(args.currents, model.name)
@@ -479,6 +504,8 @@ def run_fi(args, console: Console) -> int:
     wall0 = time.perf_counter()
     with console.status(f"simulating {len(currents)} currents for {args.duration:g} ms of {model.name}"):
         rates = fi_curve(model, currents, duration=args.duration, dt=args.dt)
+    if args.sigma is not None and (model.name != "lif" or not (np.isfinite(args.sigma) and args.sigma > 0)):
+        raise LapicqueError("--sigma needs --model lif and a positive noise amplitude in mV")
     closed = {"lif": lif_rate, "qif": qif_rate}.get(model.name)
     summary = {
         "model": model.name,
@@ -493,8 +520,13 @@ def run_fi(args, console: Console) -> int:
         "closed_form_rates_hz": closed(currents, **model.p).tolist() if closed else None,
         "wall_s": time.perf_counter() - wall0,
     }
+    if args.sigma is not None:
+        with console.status(f"noisy LIFs at sigma {args.sigma:g} mV: Siegert, simulation, linear response"):
+            summary["noise"] = _noisy_fi(model.p, currents, args.sigma, args.dt, args.duration)
     args.out.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out / "fi.png", fi_png(summary))
+    if args.sigma is not None:
+        write_atomic(args.out / "noise.png", noise_png(summary))
     write_json(args.out / "summary.json", summary)
     table = Table(title=f"f-I curve: {model.name} ({model.method}, dt {args.dt:g} ms)")
     table.add_column("current", justify="right")

@@ -35,6 +35,29 @@ def fi_png(summary: dict) -> bytes:
     return png_bytes(fig)
 
 
+def noise_png(summary: dict) -> bytes:
+    """`lapicque fi --sigma`: the f-I curve with noise (Siegert against simulation, and the noiseless
+    closed form), and the linear response's gain and phase against frequency."""
+    noise = summary["noise"]
+    fig, (left, middle, right) = figure(11, 3.4, 3)
+    left.plot(summary["currents"], summary["closed_form_rates_hz"], "k--", lw=1, label="no noise (closed form)")
+    left.plot(summary["currents"], noise["siegert_rates_hz"], lw=1.5, label="Siegert")
+    left.plot(summary["currents"], noise["simulated_rates_hz"], "o", ms=3,
+              label=f"simulated ({noise['simulated_neurons']} neurons)")
+    left.set_xlabel("input current (pA)")
+    left.set_ylabel("rate (Hz)")
+    left.set_title(f"f-I with noise, sigma {noise['sigma_mv']:g} mV", fontsize=10)
+    left.legend(fontsize=7)
+    middle.loglog(noise["response_frequencies_hz"], noise["response_gain_hz_per_mv"])
+    middle.set_xlabel("modulation frequency (Hz)")
+    middle.set_ylabel("gain |chi| (Hz / mV)")
+    middle.set_title(f"linear response at mu {noise['response_mu_mv']:.3g} mV", fontsize=10)
+    right.semilogx(noise["response_frequencies_hz"], noise["response_phase_rad"])
+    right.set_xlabel("modulation frequency (Hz)")
+    right.set_ylabel("phase (rad)")
+    return png_bytes(fig)
+
+
 def raster_png(result, title: str = "", neurons: int = 500) -> bytes:
     """A network run at a glance: spike raster of the first `neurons` neurons, the population rate
     (1 ms bins), the interspike-interval histogram and the population rate's power spectrum."""
