@@ -181,7 +181,6 @@ def _exact_step(model: Model, v, ref, current, dt):
         remaining[fired] = left - hold
         elapsed[fired] = elapsed[fired] + t_cross[crosses] + hold
         active = remaining > 1e-15 * dt
-        active[idx[~crosses]] = False
     return v, ref, spikes
 
 

@@ -282,15 +282,11 @@ def memory_kinds(memories: dict[str, str]) -> dict[str, dict[str, int]]:
 
 
 def run_board(args, console: Console) -> int:
-    import io
-
-    import numpy as np
-
     from lapicque.boards.board import get_board
     from lapicque.boards.host import ArrayLink, compare_runs, model_run
     from lapicque.sim.stimulus import initial_state
 
-    from .files import write_atomic, write_json
+    from .files import write_json, write_npy
     from .spec import load_spec, random_spec
 
     board = get_board(args.board)
@@ -314,9 +310,7 @@ def run_board(args, console: Console) -> int:
         got = link.run(args.steps)
     problems = compare_runs(got, model_run(spec, state, args.steps, watch))
     args.out.mkdir(parents=True, exist_ok=True)
-    spikes = io.BytesIO()
-    np.save(spikes, got.spikes)
-    write_atomic(args.out / "spikes.npy", spikes.getvalue())
+    write_npy(args.out / "spikes.npy", got.spikes)
     write_json(args.out / "summary.json", {
         "board": board.name, "port": args.port, "neurons": spec.neurons, "steps": args.steps,
         "spikes": int(len(got.spikes)), "watched": watch, "matches_model": not problems, "problems": problems,
@@ -674,35 +668,21 @@ def run_demo(args, console: Console) -> int:
     return EXIT_OK if summary["verified"] and timing_met else EXIT_FAILED
 
 
+COMMANDS = {"verify": run_verify, "demo": run_demo, "build": run_build, "run": run_board, "lca": run_lca,
+            "report": run_report, "fi": run_fi, "net": run_net, "explore": run_explore}
+
+
 def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=False)
     try:
         args = build_parser().parse_args(argv)
-        if args.command == "verify":
-            return run_verify(args, console)
-        if args.command == "demo":
-            return run_demo(args, console)
-        if args.command == "build":
-            return run_build(args, console)
-        if args.command == "run":
-            return run_board(args, console)
-        if args.command == "lca":
-            return run_lca(args, console)
-        if args.command == "report":
-            return run_report(args, console)
-        if args.command == "fi":
-            return run_fi(args, console)
-        if args.command == "net":
-            return run_net(args, console)
-        if args.command == "explore":
-            return run_explore(args, console)
+        return COMMANDS[args.command](args, console)
     except LapicqueError as exc:
         print(f"lapicque: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("lapicque: interrupted", file=sys.stderr)
         return 130
-    return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
+
+import numpy as np
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -21,3 +24,17 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 def write_json(path: Path, value) -> None:
     """`value` as indented JSON, atomically."""
     write_atomic(path, json.dumps(value, indent=2) + "\n")
+
+
+def write_npy(path: Path, array) -> None:
+    """`array` as a .npy file, atomically."""
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    write_atomic(path, buffer.getvalue())
+
+
+def write_npz(path: Path, **arrays) -> None:
+    """`arrays` as a compressed .npz file, atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_atomic(path, buffer.getvalue())

@@ -104,10 +104,6 @@ def load_run(folder: Path) -> Run:
 # -- figures -----------------------------------------------------------------------------------------
 
 
-def _figure(width=7.0, height=3.2, ncols=1):
-    return figure(width, height, ncols)
-
-
 def _png(fig) -> str:
     return base64.b64encode(png_bytes(fig)).decode("ascii")
 
@@ -181,8 +177,9 @@ def _verify_section(run: Run) -> Section:
     else:
         chosen = [int(x) for x in np.argsort(-rtl["spike"].sum(axis=0), kind="stable")[:3]]
         lo, hi = 0, min(steps, 200)
-    fig, axes = _figure(9, 2.4 * len(chosen) + 0.6, 1)
-    fig.clear()
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 2.4 * len(chosen) + 0.6), layout="constrained")
     grid = fig.subplots(len(chosen), 2, squeeze=False)
     for row, n in enumerate(chosen):
         for col, name in enumerate(("v", "i")):
@@ -200,7 +197,7 @@ def _verify_section(run: Run) -> Section:
 
     one = float_one_step(spec, initial, rtl, ext)
     bound = quantisation_bound(spec)
-    fig, (ax1, ax2) = _figure(9, 3.0, 2)
+    fig, (ax1, ax2) = figure(9, 3.0, 2)
     ax1.plot(t, np.abs(one.d_v).max(axis=1), color=COLORS["rtl"], lw=1, label="|v error|, worst neuron")
     ax1.plot(t, np.abs(one.d_i).max(axis=1), color=COLORS["fixed"], lw=1, label="|i error|, worst neuron")
     ax1.axhline(max(bound["v"].max(initial=0), bound["i"].max(initial=0)), color=COLORS["bound"], ls="--",
@@ -216,7 +213,7 @@ def _verify_section(run: Run) -> Section:
     ax2.set_title("error histogram", fontsize=9)
     sec.figures.append(("Per-step float error against the analytic bound, and its histogram", _png(fig)))
 
-    fig, (ax1, ax2) = _figure(9, 3.4, 2)
+    fig, (ax1, ax2) = figure(9, 3.4, 2)
     r_spk, f_spk = rtl["spike"].astype(bool), flt["spike"].astype(bool)
     window = slice(0, min(steps, 200))
     for spikes, color, label, marker in ((f_spk, COLORS["float"], "float (free-running)", "|"),
@@ -237,7 +234,7 @@ def _verify_section(run: Run) -> Section:
     ax2.set_title(f"firing rates (coincidence {s['free_running'].get('coincidence', float('nan')):.3f})", fontsize=9)
     sec.figures.append(("Spike raster with coincidences, and firing-rate agreement", _png(fig)))
 
-    fig, (ax1, ax2) = _figure(9, 3.2, 2)
+    fig, (ax1, ax2) = figure(9, 3.2, 2)
     names = list(s["coverage"])
     counts = [s["coverage"][n] for n in names]
     ax1.barh(names, [max(c, 0.8) for c in counts], color=["#2ca02c" if c else "#d62728" for c in counts])
@@ -339,7 +336,7 @@ def _lca_section(run: Run) -> Section:
         sec.notes.append("<p>curves.npz is missing from this folder: figures left out.</p>")
         return sec
     curves = np.load(curves_path)
-    fig, ax = _figure(8, 3.2)
+    fig, ax = figure(8, 3.2)
     for name in s["runs"]:
         key = f"gap_{name}"
         if key in curves.files:
@@ -357,7 +354,7 @@ def _lca_section(run: Run) -> Section:
     code = np.load(run.folder / "coefficients.npy") if (run.folder / "coefficients.npy").exists() else None
     optimum = np.load(run.folder / "optimum.npy") if (run.folder / "optimum.npy").exists() else None
     if code is not None and optimum is not None:
-        fig, (ax1, ax2) = _figure(9, 3.0, 2)
+        fig, (ax1, ax2) = figure(9, 3.0, 2)
         k = np.arange(len(optimum))
         ax1.vlines(k, 0, optimum, color="grey", lw=2, label="optimum")
         ax1.plot(k, code, ".", color=COLORS.get(s["backend"]), ms=4, label=s["backend"])
@@ -375,7 +372,7 @@ def _lca_section(run: Run) -> Section:
         recon = dictionary @ code
         shape = s.get("patch_shape")
         if shape:
-            fig, axes = _figure(7, 2.6, 3)
+            fig, axes = figure(7, 2.6, 3)
             lim = np.abs(signal).max()
             for ax, image, title in zip(axes, (signal, recon, signal - recon),
                                         ("signal", f"reconstruction ({s['backend']})", "residual"), strict=True):
@@ -384,7 +381,7 @@ def _lca_section(run: Run) -> Section:
                 ax.set_xticks([])
                 ax.set_yticks([])
         else:
-            fig, ax = _figure(8, 2.8)
+            fig, ax = figure(8, 2.8)
             ax.plot(signal, color="k", lw=1, label="signal")
             ax.plot(recon, color=COLORS.get(s["backend"]), lw=1, ls="--", label=f"reconstruction ({s['backend']})")
             ax.set_xlabel("sample")
@@ -416,7 +413,7 @@ def _build_section(run: Run) -> Section:
                   ("tools", ", ".join(f"{k} {v}" for k, v in r.get("tool_versions", {}).items() if k != "yosys")),
                   ("bitstream", str(r.get("bitstream")))]
     sec.config += _provenance_rows(r.get("provenance"))
-    fig, (ax1, ax2) = _figure(9, 3.0, 2)
+    fig, (ax1, ax2) = figure(9, 3.0, 2)
     names = list(r["resources"])
     used = [100 * r["resources"][n]["used"] / max(r["resources"][n]["available"], 1) for n in names]
     ax1.barh(names, used, color=["#d62728" if u > 100 else COLORS["float"] for u in used])

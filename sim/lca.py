@@ -17,14 +17,13 @@ readout's codes at the end). Every file is written to a temporary name and renam
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
 import numpy as np
 
 from lapicque.errors import LapicqueError
-from lapicque.files import write_atomic, write_json
+from lapicque.files import write_json, write_npy, write_npz
 from lapicque.golden import lasso
 from lapicque.golden.lca import (
     DEFAULT_RATE,
@@ -82,18 +81,6 @@ def _load_npy(path: Path, what: str) -> np.ndarray:
         raise LapicqueError(f"--{what} {path}: no such file") from None
     except (OSError, ValueError) as exc:
         raise LapicqueError(f"--{what} {path}: not a NumPy .npy array ({exc})") from None
-
-
-def _write_npy(path: Path, array: np.ndarray) -> None:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    write_atomic(path, buffer.getvalue())
-
-
-def _write_npz(path: Path, **arrays) -> None:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    write_atomic(path, buffer.getvalue())
 
 
 def _run_model(compiled: CompiledLCA, steps: int, fixed: bool, say) -> tuple[np.ndarray, np.ndarray]:
@@ -198,8 +185,8 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
         "provenance": provenance(),
     }
     final_code = curves[f"code_{main}"]
-    _write_npy(out / "coefficients.npy", final_code)
-    _write_npy(out / "optimum.npy", reference.code)
-    _write_npz(out / "curves.npz", **curves, signal=problem.signal, dictionary=problem.dictionary)
+    write_npy(out / "coefficients.npy", final_code)
+    write_npy(out / "optimum.npy", reference.code)
+    write_npz(out / "curves.npz", **curves, signal=problem.signal, dictionary=problem.dictionary)
     write_json(out / "summary.json", summary)
     return summary
