@@ -143,6 +143,40 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--duration", type=float, default=500.0, help="window in ms (default 500)")
     explore.add_argument("--save", type=Path, help="write the figure to this PNG instead of opening a window")
 
+    tem = sub.add_parser("tem", help="time encoding: encode a band-limited signal with IAF neurons and decode it",
+                         description="Encode a band-limited signal with integrate-and-fire time encoders (ideal or "
+                                     "leaky, one or a population) on a backend, check the recovery condition, "
+                                     "decode the spikes and score the SNR (lapicque.golden.tem, docs/tem.md). "
+                                     "Writes OUT/summary.json, OUT/signal.npz and OUT/tem.png.")
+    tem.add_argument("--signal", default="multitone", help="multitone (default, seeded) or a .wav / .npy file")
+    tem.add_argument("--bandwidth", type=float, default=100.0, help="bandwidth in Hz (default 100)")
+    tem.add_argument("--duration", type=float, help="seconds (default 0.2 for multitone, a file's length)")
+    tem.add_argument("--tones", type=_positive, default=10, help="multitone: tones (default 10)")
+    tem.add_argument("--peak", type=float, default=1.0, help="peak |u| of the signal (default 1; files are scaled)")
+    tem.add_argument("--seed", type=int, default=0, help="multitone: seed (default 0)")
+    tem.add_argument("--rate", type=float, help=".npy signals: their sample rate in Hz")
+    tem.add_argument("--lowpass", action="store_true", help="files: filter out energy above the band instead of "
+                                                            "refusing a signal that is not band-limited")
+    tem.add_argument("--neuron", default="ideal", help="ideal (default) or leaky")
+    tem.add_argument("--bias", type=float, default=3.5, help="bias b (default 3.5)")
+    tem.add_argument("--delta", type=float, default=0.7, help="threshold delta (default 0.7)")
+    tem.add_argument("--kappa", type=float, default=0.01, help="integration constant kappa, the capacitance C of "
+                                                               "a leaky neuron (default 0.01)")
+    tem.add_argument("--resistance", type=float, default=10.0, help="leaky: resistance R (default 10)")
+    tem.add_argument("--encoders", type=_positive, default=1, help="encoders in the population (default 1)")
+    tem.add_argument("--spread", type=float, default=0.2, help="population: relative spread of the biases "
+                                                               "(default 0.2)")
+    tem.add_argument("--decoder", default="spline", help="spline (default), sinc or vandermonde")
+    tem.add_argument("--block", type=float, help="decode in windows of this many seconds (default: one block "
+                                                 "for short runs; vandermonde: 24 intervals)")
+    tem.add_argument("--overlap", type=float, help="overlap of the windows at each side, s (default block / 5)")
+    tem.add_argument("--backend", default="float", help="float (default), fixed or rtl")
+    tem.add_argument("--grid-us", type=float, default=1.0, help="float: encoder grid in us (default 1)")
+    tem.add_argument("--step-us", type=float, default=10.0, help="fixed and rtl: array timestep in us (default 10)")
+    tem.add_argument("--lanes", type=_positive, default=1, help="rtl: parallel lanes (default 1)")
+    tem.add_argument("--sim", default="verilator", help="rtl: verilator (default) or icarus")
+    tem.add_argument("--out", type=Path, default=Path("runs/tem"), help="results folder (default runs/tem)")
+
     demo = sub.add_parser("demo", help="the whole story in one run: LCA on float, fixed and RTL (verified), an "
                                        "iCEBreaker build, one report (runs/demo/report.html)")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
@@ -668,8 +702,52 @@ def run_demo(args, console: Console) -> int:
     return EXIT_OK if summary["verified"] and timing_met else EXIT_FAILED
 
 
+def run_tem(args, console: Console) -> int:
+    import math
+
+    from lapicque.golden import tem
+    from lapicque.sim.tem import make_signal, run
+
+    signal, duration, description = make_signal(args.signal, args.bandwidth, args.duration, tones=args.tones,
+                                                peak=args.peak, seed=args.seed, rate=args.rate,
+                                                lowpass=args.lowpass)
+    if args.neuron not in ("ideal", "leaky"):
+        raise LapicqueError(f"unknown --neuron {args.neuron!r}; choose ideal or leaky")
+    resistance = args.resistance if args.neuron == "leaky" else math.inf
+    encoders = tem.population(tem.Encoder(args.bias, args.delta, args.kappa, resistance), args.encoders,
+                              args.spread)
+    block = None
+    if args.block is not None:
+        block = (args.block, args.overlap if args.overlap is not None else args.block / 5)
+    with console.status("starting") as status:
+        s = run(signal, duration, encoders, args.backend, args.decoder, args.out, description=description,
+                grid=args.grid_us * 1e-6, step=args.step_us * 1e-6, block=block, lanes=args.lanes, sim=args.sim,
+                seed=args.seed, status=lambda text: status.update(text))
+    cond = s["recoverable"]
+    table = Table(title=f"tem: {s['signal'].get('kind')} {s['bandwidth_hz']:g} Hz, {s['duration_s']:g} s, "
+                        f"{s['encoders']} {args.neuron} encoder(s), {args.backend}")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("spikes", str(s["spikes"]))
+    table.add_row("recovery condition", f"{cond['value']:.3f} < {cond['bound']:.3f}: "
+                                        f"{'met' if cond['satisfied'] else 'NOT met'}")
+    table.add_row(f"SNR ({args.decoder}, {s['snr_window_s'][0]:g}-{s['snr_window_s'][1]:g} s)",
+                  f"{s['snr_db']:.1f} dB")
+    if "fixed_snr_db" in s:
+        table.add_row("SNR of the fixed model's spikes", f"{s['fixed_snr_db']:.1f} dB")
+    table.add_row("decode time", f"{s['decode_s']:.2f} s")
+    console.print(table)
+    if s["recovery_warning"]:
+        console.print(f"[yellow]warning: {s['recovery_warning']}[/]")
+    if "verified" in s:
+        console.print(f"RTL: {s['updates_checked']:,} updates checked, {s['bit_exact_mismatches']} bit-exact "
+                      f"mismatches, spikes equal to the fixed model: {s['rtl_spikes_equal_fixed']}")
+    console.print(f"results: {args.out / 'summary.json'}, {args.out / 'tem.png'}")
+    return EXIT_OK if s.get("verified", True) else EXIT_FAILED
+
+
 COMMANDS = {"verify": run_verify, "demo": run_demo, "build": run_build, "run": run_board, "lca": run_lca,
-            "report": run_report, "fi": run_fi, "net": run_net, "explore": run_explore}
+            "tem": run_tem, "report": run_report, "fi": run_fi, "net": run_net, "explore": run_explore}
 
 
 def main(argv: list[str] | None = None) -> int:

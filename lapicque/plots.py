@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
+
 
 def figure(width: float = 7.0, height: float = 3.2, ncols: int = 1):
     """A matplotlib Figure (no pyplot state, no display) and its axes."""
@@ -94,4 +96,27 @@ def raster_png(result, title: str = "", neurons: int = 500) -> bytes:
     spec_ax.set_xlabel("frequency (Hz)")
     spec_ax.set_ylabel("population power / N")
     fig.set_layout_engine("constrained")
+    return png_bytes(fig)
+
+
+def tem_png(t, signal, reconstruction, spikes, summary: dict) -> bytes:
+    """`lapicque tem`: the signal and its reconstruction with each encoder's spikes, and the error."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 5.2), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    top.plot(t, signal, "k", lw=1.2, label="signal")
+    top.plot(t, reconstruction, color="tab:orange", lw=1, ls="--", label=f"decoded ({summary['decoder']})")
+    low = float(min(signal.min(), reconstruction.min()))
+    for k, times in enumerate(spikes):
+        top.plot(times, np.full(len(times), low - 0.1 * (k + 1)), "|", ms=4, color=f"C{k % 10}")
+    top.set_ylabel("u(t)")
+    top.legend(fontsize=8, loc="upper right")
+    top.set_title(f"{summary['backend']}: SNR {summary['snr_db']:.1f} dB over "
+                  f"{summary['snr_window_s'][0]:g}-{summary['snr_window_s'][1]:g} s", fontsize=10)
+    bottom.plot(t, reconstruction - signal, color="tab:red", lw=0.8)
+    for edge in summary["snr_window_s"]:
+        bottom.axvline(edge, color="grey", ls=":", lw=0.8)
+    bottom.set_xlabel("time (s)")
+    bottom.set_ylabel("error")
     return png_bytes(fig)

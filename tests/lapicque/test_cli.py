@@ -132,6 +132,14 @@ def test_fi_writes_rates_closed_form_and_plot(tmp_path):
     assert Image.open(out / "fi.png").size[0] > 300
 
 
+def assert_bad_input(args, message, tmp_path, capsys):
+    """In-process: exit 2, one line on stderr naming the problem, no summary written."""
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["fi", "--model", "hh"], "unknown model 'hh'"),
     (["fi", "--param", "tau=3"], "lif: unknown parameter 'tau'"),
@@ -142,10 +150,7 @@ def test_fi_writes_rates_closed_form_and_plot(tmp_path):
     (["fi", "--duration", "100"], "must exceed the 200 ms transient"),
 ])
 def test_fi_bad_input(args, message, tmp_path, capsys):
-    assert main([*args, "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0]
-    assert not (tmp_path / "o" / "summary.json").exists()
+    assert_bad_input(args, message, tmp_path, capsys)
 
 
 def test_net_cuba_writes_the_summary_and_raster(tmp_path):
@@ -168,10 +173,7 @@ def test_net_cuba_writes_the_summary_and_raster(tmp_path):
     (["net", "cuba", "--neurons", "1"], "--neurons = 1 is too small"),
 ])
 def test_net_bad_input(args, message, tmp_path, capsys):
-    assert main([*args, "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0]
-    assert not (tmp_path / "o" / "summary.json").exists()
+    assert_bad_input(args, message, tmp_path, capsys)
 
 
 def test_fi_with_noise_adds_siegert_simulation_and_linear_response(tmp_path):
@@ -200,3 +202,48 @@ def test_fi_with_noise_adds_siegert_simulation_and_linear_response(tmp_path):
 def test_fi_sigma_needs_the_lif(tmp_path, capsys):
     assert main(["fi", "--model", "eif", "--sigma", "2", "--out", str(tmp_path / "o")]) == 2
     assert "--sigma needs --model lif" in capsys.readouterr().err
+
+
+def test_tem_float_writes_the_summary(tmp_path):
+    out = tmp_path / "tem"
+    assert main(["tem", "--signal", "multitone", "--bandwidth", "100", "--duration", "0.2", "--neuron", "leaky",
+                 "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["neuron"]["kind"] == "leaky" and summary["neuron"]["R"] == 10.0
+    assert summary["recoverable"]["satisfied"] and summary["snr_db"] > 41
+    assert (out / "tem.png").exists() and (out / "signal.npz").exists()
+
+
+def test_tem_warns_when_the_recovery_condition_fails(tmp_path, capsys):
+    assert main(["tem", "--delta", "1.5", "--decoder", "sinc", "--out", str(tmp_path / "t")]) == 0
+    assert "the recovery condition fails" in capsys.readouterr().out
+    assert json.loads((tmp_path / "t" / "summary.json").read_text())["recovery_warning"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["tem", "--signal", "missing.wav"], "--signal missing.wav: no such file"),
+    (["tem", "--bias", "0.5"], "the encoder cannot fire for every signal with |u| <= 1: it needs b > 1"),
+    (["tem", "--neuron", "leaky", "--bias", "1.05"], "it needs R (b - 1) > delta"),
+    (["tem", "--neuron", "leaky", "--backend", "fixed", "--step-us", "1"], "too slow for the array's 12-bit leak"),
+    (["tem", "--decoder", "vandermonde", "--neuron", "leaky"], "the vandermonde decoder takes one ideal encoder"),
+    (["tem", "--decoder", "fourier"], "unknown decoder 'fourier'"),
+    (["tem", "--bandwidth", "-3"], "--bandwidth = -3.0 Hz must be a positive number"),
+    (["tem", "--delta", "nan"], "delta = nan must be a positive number"),
+    (["tem", "--block", "0.01", "--overlap", "0.01"], "--block = 0.01 s must exceed twice the overlap"),
+])
+def test_tem_bad_input(args, message, tmp_path, capsys):
+    assert_bad_input(args, message, tmp_path, capsys)
+
+
+def test_tem_bad_files(tmp_path, capsys):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF....not a wave")
+    assert_bad_input(["tem", "--signal", str(bad)], f"--signal {bad}: not a readable WAV file", tmp_path, capsys)
+    wide = tmp_path / "wide.npy"
+    t = np.arange(1000) / 1000.0
+    np.save(wide, np.sin(2 * np.pi * 300 * t))
+    assert_bad_input(["tem", "--signal", str(wide), "--rate", "1000"], "of its energy lies above --bandwidth",
+                     tmp_path, capsys)
+    assert_bad_input(["tem", "--signal", str(wide)], "a .npy signal needs its sample rate", tmp_path, capsys)
+    assert_bad_input(["tem", "--signal", str(wide), "--rate", "150"], "its sample rate 150 Hz cannot carry",
+                     tmp_path, capsys)
