@@ -340,7 +340,8 @@ def band_limit(samples: np.ndarray, rate: float, bandwidth: float) -> tuple[np.n
 
 @dataclass
 class Measurements:
-    """The t-transform of every encoder's spikes: interval [start, end], weight time constant rc, value q."""
+    """The t-transform of every encoder's spikes: interval [start, end], weight time constant rc, value q,
+    sorted by start."""
 
     start: np.ndarray
     end: np.ndarray
@@ -353,7 +354,9 @@ class Measurements:
                  for e, t in zip(encoders, spikes, strict=True) if len(t) >= 2]
         if not parts:
             return cls(*(np.empty(0) for _ in range(4)))
-        return cls(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
+        merged = [np.concatenate([p[i] for p in parts]) for i in range(4)]
+        order = np.argsort(merged[0], kind="stable")  # by start: decode_blocks slices windows by it
+        return cls(*(m[order] for m in merged))
 
     def __len__(self) -> int:
         return len(self.q)
@@ -565,8 +568,7 @@ def decode_blocks(meas: Measurements, bandwidth: float, rate: float, samples: in
                             "positive")
     if len(meas) == 0:
         raise LapicqueError("no spikes to decode; lengthen the signal or raise the bias")
-    order = np.argsort(meas.start, kind="stable")
-    start, end, rc, q = meas.start[order], meas.end[order], meas.rc[order], meas.q[order]
+    start, end, rc, q = meas.start, meas.end, meas.rc, meas.q  # sorted by start (from_spikes sorts them)
     lo, finish = float(start[0]), float(end.max())
     first = 0
     while first < samples:
