@@ -177,6 +177,30 @@ def build_parser() -> argparse.ArgumentParser:
     tem.add_argument("--sim", default="verilator", help="rtl: verilator (default) or icarus")
     tem.add_argument("--out", type=Path, default=Path("runs/tem"), help="results folder (default runs/tem)")
 
+    density = sub.add_parser("density", help="Fokker-Planck density of a noisy LIF population (JSON and PNG)",
+                             description="Solve the membrane-potential density of a population of noisy LIF "
+                                         "neurons with network feedback (the NNLIF model) by conservative finite "
+                                         "volumes (lapicque.golden.density): the rate over time, the stationary "
+                                         "state against Siegert's rate, and a blow-up when excitation wins. "
+                                         "Voltages in units of theta - v_reset (theta 1, reset 0). Writes "
+                                         "OUT/summary.json and OUT/density.png.")
+    density.add_argument("--mu", type=float, default=1.2, help="mean input (default 1.2; 1 is threshold)")
+    density.add_argument("--sigma", type=float, default=0.5, help="noise amplitude (default 0.5)")
+    density.add_argument("--coupling", type=float, default=0.0,
+                         help="network coupling J: the drift gains J tau_m nu (default 0; > 0 excitatory)")
+    density.add_argument("--tau-m", type=float, default=20.0, help="membrane time constant in ms (default 20)")
+    density.add_argument("--duration", type=float, default=0.5, help="seconds (default 0.5)")
+    density.add_argument("--dt", type=float, default=0.02, help="time step in ms (default 0.02)")
+    density.add_argument("--cells", type=_positive, default=200,
+                         help="cells between reset and threshold (default 200)")
+    density.add_argument("--init", default="gaussian", help="initial density: gaussian (default) or reset")
+    density.add_argument("--init-mean", type=float, help="gaussian: its mean (default: the reset)")
+    density.add_argument("--init-std", type=float, default=0.1, help="gaussian: its width (default 0.1)")
+    density.add_argument("--monte-carlo", type=int, default=0, metavar="N",
+                         help="also simulate N neurons directly and compare the rates (e.g. 10000)")
+    density.add_argument("--seed", type=int, default=0, help="seed of the Monte-Carlo run (default 0)")
+    density.add_argument("--out", type=Path, default=Path("runs/density"), help="results folder (default runs/density)")
+
     demo = sub.add_parser("demo", help="the whole story in one run: LCA on float, fixed and RTL (verified), an "
                                        "iCEBreaker build, one report (runs/demo/report.html)")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
@@ -746,8 +770,75 @@ def run_tem(args, console: Console) -> int:
     return EXIT_OK if s.get("verified", True) else EXIT_FAILED
 
 
+def run_density(args, console: Console) -> int:
+    import time
+
+    import numpy as np
+
+    from lapicque.golden import density as fp
+
+    from .files import write_atomic, write_json
+    from .plots import density_png
+
+    pop = fp.Population(args.mu, args.sigma, args.coupling, args.tau_m)
+    pop.check()
+    if args.monte_carlo < 0:
+        raise LapicqueError(f"--monte-carlo = {args.monte_carlo} must be 0 (off) or a number of neurons")
+    grid = fp.make_grid(pop, args.cells)
+    initial = fp.initial_density(grid, args.init, args.init_mean, args.init_std)
+    wall0 = time.perf_counter()
+    with console.status("solving the density") as status:
+        run = fp.evolve(pop, args.duration * 1000.0, args.dt, grid, initial,
+                        progress=lambda k, n: status.update(f"solving the density: step {k:,}/{n:,}"))
+        status.update("stationary state")
+        stationary_hz = fp.self_consistent_rate(pop, grid)
+    summary = {
+        "mu": pop.mu, "sigma": pop.sigma, "coupling": pop.coupling, "tau_m_ms": pop.tau_m, "theta": pop.theta,
+        "v_reset": pop.v_reset, "duration_s": args.duration, "dt_ms": args.dt, "cells": len(grid.centres),
+        "v_min": float(grid.edges[0]), "scheme": "finite volumes, Scharfetter-Gummel fluxes, backward Euler",
+        "final_rate_hz": float(run.rate_hz[-1]),
+        "max_mass_error_per_step": float(np.max(np.abs(np.diff(np.concatenate([[1.0], run.mass]))))),
+        "blow_up": run.blow_up,
+        "stationary_rate_hz": stationary_hz,
+    }
+    if stationary_hz is not None:
+        mu_eff = pop.mu + pop.coupling * pop.tau_m * stationary_hz / 1000.0
+        summary["stationary_mu_eff"] = mu_eff
+        summary["siegert_rate_hz"] = pop.siegert_hz(mu_eff)
+        summary["stationary_vs_siegert"] = stationary_hz / summary["siegert_rate_hz"] - 1
+    mc = None
+    if args.monte_carlo and run.blow_up is None:
+        with console.status(f"Monte-Carlo: {args.monte_carlo:,} neurons"):
+            counts, _ = fp.monte_carlo(pop, args.duration * 1000.0, args.dt, args.monte_carlo, args.seed, initial, grid)
+        mc = fp.compare_rates(run.rate_hz, counts, args.dt, args.monte_carlo)
+        summary["monte_carlo"] = mc
+    summary["wall_s"] = time.perf_counter() - wall0
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out / "density.png", density_png(run, summary))
+    write_json(args.out / "summary.json", summary)
+    table = Table(title=f"density: mu {pop.mu:g}, sigma {pop.sigma:g}, J {pop.coupling:g}, {args.duration:g} s")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("final rate", f"{summary['final_rate_hz']:.3f} Hz")
+    table.add_row("stationary rate (self-consistent)", "none" if stationary_hz is None else f"{stationary_hz:.3f} Hz")
+    if "siegert_rate_hz" in summary:
+        table.add_row("Siegert at the same drift", f"{summary['siegert_rate_hz']:.3f} Hz "
+                                                   f"({summary['stationary_vs_siegert']:+.1e})")
+    table.add_row("largest mass change per step", f"{summary['max_mass_error_per_step']:.1e}")
+    if mc:
+        table.add_row(f"Monte-Carlo ({args.monte_carlo:,} neurons)", f"chi2/dof {mc['chi2_per_bin']:.2f}, "
+                                                                     f"max |z| {mc['max_abs_z']:.2f}")
+    console.print(table)
+    if run.blow_up:
+        console.print(f"[yellow]blow-up at {run.blow_up['time_ms']:.2f} ms (rate {run.blow_up['rate_hz']:.0f} Hz): "
+                      f"{run.blow_up['reason']}[/]")
+    console.print(f"results: {args.out / 'summary.json'}, {args.out / 'density.png'}")
+    return EXIT_OK
+
+
 COMMANDS = {"verify": run_verify, "demo": run_demo, "build": run_build, "run": run_board, "lca": run_lca,
-            "tem": run_tem, "report": run_report, "fi": run_fi, "net": run_net, "explore": run_explore}
+            "tem": run_tem, "density": run_density, "report": run_report, "fi": run_fi, "net": run_net,
+            "explore": run_explore}
 
 
 def main(argv: list[str] | None = None) -> int:

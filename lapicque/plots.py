@@ -120,3 +120,25 @@ def tem_png(t, signal, reconstruction, spikes, summary: dict) -> bytes:
     bottom.set_xlabel("time (s)")
     bottom.set_ylabel("error")
     return png_bytes(fig)
+
+
+def density_png(run, summary: dict) -> bytes:
+    """`lapicque density`: the population rate over time, and density snapshots over the voltage."""
+    fig, (left, right) = figure(11, 3.6, 2)
+    left.plot(run.times_ms / 1000.0, run.rate_hz, lw=1, label="Fokker-Planck")
+    if summary.get("stationary_rate_hz") is not None:
+        left.axhline(summary["stationary_rate_hz"], color="grey", ls="--", lw=0.8, label="stationary")
+    left.set_xlabel("time (s)")
+    left.set_ylabel("rate (Hz)")
+    title = f"mu {summary['mu']:g}, sigma {summary['sigma']:g}, J {summary['coupling']:g}"
+    if summary.get("blow_up"):
+        title += f": blow-up at {summary['blow_up']['time_ms']:.1f} ms"
+        left.set_yscale("log")
+    left.set_title(title, fontsize=10)
+    left.legend(fontsize=8)
+    for t, p in run.snapshots.items():
+        right.plot(run.grid.centres, p, lw=1, label=f"{t:g} ms")
+    right.set_xlabel("membrane potential (threshold 1, reset 0)")
+    right.set_ylabel("density")
+    right.legend(fontsize=7)
+    return png_bytes(fig)

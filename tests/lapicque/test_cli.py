@@ -247,3 +247,37 @@ def test_tem_bad_files(tmp_path, capsys):
     assert_bad_input(["tem", "--signal", str(wide)], "a .npy signal needs its sample rate", tmp_path, capsys)
     assert_bad_input(["tem", "--signal", str(wide), "--rate", "150"], "its sample rate 150 Hz cannot carry",
                      tmp_path, capsys)
+
+
+def test_density_writes_rates_stationary_state_and_monte_carlo(tmp_path):
+    out = tmp_path / "fp"
+    assert main(["density", "--mu", "1.2", "--sigma", "0.5", "--coupling", "0.5", "--duration", "0.1",
+                 "--monte-carlo", "2000", "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["blow_up"] is None and s["max_mass_error_per_step"] < 1e-10
+    assert abs(s["stationary_vs_siegert"]) < 0.01
+    assert s["final_rate_hz"] == pytest.approx(s["stationary_rate_hz"], rel=0.01)
+    assert s["monte_carlo"]["bins"] > 50
+    from PIL import Image
+
+    assert Image.open(out / "density.png").size[0] > 300
+
+
+def test_density_reports_a_blow_up(tmp_path, capsys):
+    out = tmp_path / "fp"
+    assert main(["density", "--coupling", "1.5", "--duration", "0.1", "--out", str(out)]) == 0
+    assert "blow-up at" in capsys.readouterr().out
+    s = json.loads((out / "summary.json").read_text())
+    assert s["blow_up"]["time_ms"] < 50 and s["stationary_rate_hz"] is None
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["density", "--sigma", "-0.5"], "--sigma = -0.5 must be positive"),
+    (["density", "--mu", "nan"], "--mu = nan must be a finite number"),
+    (["density", "--dt", "0"], "--dt = 0.0 ms must be positive"),
+    (["density", "--duration", "-1"], "--duration must be positive"),
+    (["density", "--init", "uniform"], "unknown initial density 'uniform'"),
+    (["density", "--monte-carlo", "-5"], "--monte-carlo = -5 must be 0"),
+])
+def test_density_bad_input(args, message, tmp_path, capsys):
+    assert_bad_input(args, message, tmp_path, capsys)
