@@ -309,7 +309,7 @@ class GIF(BaseEstimator):
     def as_truth(self) -> Truth:
         """The fitted parameters as a simulator input (kernels as their bins: steps, not exponentials)."""
         self._fitted()
-        return _BinnedTruth(self.C_, self.g_L_, self.E_L_, self.V_reset_, self.T_ref, self.V_T_, self.Delta_V_,
+        return BinnedTruth(self.C_, self.g_L_, self.E_L_, self.V_reset_, self.T_ref, self.V_T_, self.Delta_V_,
                             (), (), self.eta_edges_, self.eta_, self.gamma_edges_, self.gamma_)
 
     def predict(self, current, dt: float | None = None, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -330,6 +330,17 @@ class GIF(BaseEstimator):
         if not hasattr(self, "C_"):
             raise LapicqueError("the model is not fitted yet; call fit(current, voltage) first")
 
+    def to_physical_lif(self, tau_syn_ms: float = 5.0):
+        """The fitted neuron's deterministic part as the array's LIF (lapicque.units.PhysicalLIF): tau_m = C / g_L,
+        R = 1 / g_L, E_L, threshold V_T*, V_reset, T_ref. The array has no escape noise and no spike-triggered
+        kernels: those are dropped (their fitted values stay in the summary)."""
+        from lapicque.units import PhysicalLIF
+
+        self._fitted()
+        return PhysicalLIF(tau_m_ms=self.C_ / self.g_L_, tau_syn_ms=tau_syn_ms, r_mohm=1000.0 / self.g_L_,
+                           e_l_mv=self.E_L_, v_th_mv=self.V_T_, v_reset_mv=self.V_reset_, i_bias_na=0.0,
+                           refractory_ms=self.T_ref, dt_ms=self.dt)
+
     def params_(self) -> dict:
         self._fitted()
         return {"C_pF": self.C_, "g_L_nS": self.g_L_, "E_L_mV": self.E_L_, "V_reset_mV": self.V_reset_,
@@ -340,7 +351,9 @@ class GIF(BaseEstimator):
 
 
 @dataclass
-class _BinnedTruth(Truth):
+class BinnedTruth(Truth):
+    """Truth with kernels given as rectangular bins (the fit's own basis) instead of exponentials."""
+
     eta_edges: np.ndarray = None
     eta_values: np.ndarray = None
     gamma_edges: np.ndarray = None

@@ -201,6 +201,31 @@ def build_parser() -> argparse.ArgumentParser:
     density.add_argument("--seed", type=int, default=0, help="seed of the Monte-Carlo run (default 0)")
     density.add_argument("--out", type=Path, default=Path("runs/density"), help="results folder (default runs/density)")
 
+    fit = sub.add_parser("fit", help="fit a GIF (or LIF) neuron to a recording of current and voltage",
+                         description="Fit the generalized integrate-and-fire model (Pozzorini et al. 2015) to a "
+                                     "current-clamp recording: reset from the spike-triggered average, subthreshold "
+                                     "parameters and the spike-triggered current by linear regression, the escape "
+                                     "threshold and its movement by maximum likelihood (lapicque.golden.gif). The "
+                                     "last --holdout of the recording scores spike prediction. Writes "
+                                     "OUT/summary.json and OUT/fit.png, with the neuron exported to the array's "
+                                     "codes.")
+    fit.add_argument("--current", type=Path, help="injected current, pA (.npy, 1-D), or a .npz with current, "
+                                                  "voltage and dt")
+    fit.add_argument("--voltage", type=Path, help="recorded membrane potential, mV (.npy, 1-D)")
+    fit.add_argument("--dt", type=float, help="sample interval in ms (needed for .npy files)")
+    fit.add_argument("--synthetic", type=float, metavar="SECONDS",
+                     help="instead of files: simulate lapicque's own GIF neuron under noisy current for this long "
+                          "and fit it (the report shows the true parameters beside the fitted ones)")
+    fit.add_argument("--model", default="gif", help="gif (default: spike-triggered current and threshold) or lif")
+    fit.add_argument("--t-ref", type=float, default=4.0, help="refractory period in ms (default 4)")
+    fit.add_argument("--bins", type=_positive, default=6, help="gif: rectangular bins per kernel (default 6)")
+    fit.add_argument("--kernel-ms", type=float, default=300.0, help="gif: kernel length in ms (default 300)")
+    fit.add_argument("--spike-threshold", type=float, default=0.0, help="mV that marks a spike (default 0)")
+    fit.add_argument("--holdout", type=float, default=0.2, help="fraction held out for scoring (default 0.2)")
+    fit.add_argument("--repeats", type=_positive, default=10, help="simulated trials per score (default 10)")
+    fit.add_argument("--seed", type=int, default=0, help="seed of the simulations (default 0)")
+    fit.add_argument("--out", type=Path, default=Path("runs/fit"), help="results folder (default runs/fit)")
+
     demo = sub.add_parser("demo", help="the whole story in one run: LCA on float, fixed and RTL (verified), an "
                                        "iCEBreaker build, one report (runs/demo/report.html)")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
@@ -836,9 +861,46 @@ def run_density(args, console: Console) -> int:
     return EXIT_OK
 
 
+def run_fit(args, console: Console) -> int:
+    from .fitting import fit_recording, load_recording, synthetic_recording
+
+    if args.synthetic is not None:
+        if args.current is not None or args.voltage is not None:
+            raise LapicqueError("give either --synthetic SECONDS or --current and --voltage, not both")
+        recording = synthetic_recording(args.synthetic, args.dt or 0.1, args.seed)
+    else:
+        recording = load_recording(args.current, args.voltage, args.dt)
+    with console.status(f"fitting a {args.model} to {len(recording.current) * recording.dt / 1000:g} s"):
+        s = fit_recording(recording, args.model, args.out, t_ref=args.t_ref, bins=args.bins,
+                          kernel_ms=args.kernel_ms, spike_threshold=args.spike_threshold, holdout=args.holdout,
+                          repeats=args.repeats, seed=args.seed)
+    table = Table(title=f"fit {args.model}: {s['spikes_fitted']} spikes fitted, {s['duration_s']:g} s")
+    table.add_column("parameter")
+    table.add_column("fitted", justify="right")
+    table.add_column("+- std. error", justify="right")
+    if s.get("true"):
+        table.add_column("true", justify="right")
+    for name, value in s["params"].items():
+        if isinstance(value, dict):
+            continue
+        row = [name, f"{value:.4g}", f"{s['stderr'][name]:.2g}" if name in s["stderr"] else ""]
+        if s.get("true"):
+            row.append(f"{s['true'][name]:.4g}" if name in s["true"] else "")
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"variance explained: dV/dt {s['variance_explained_dvdt']:.4f}, V {s['variance_explained_v']:.4f}; "
+                  f"held-out coincidence factor {s['coincidence_factor']:.3f}"
+                  + (f" (the true model's own: {s['intrinsic_coincidence_factor']:.3f})"
+                     if s.get("intrinsic_coincidence_factor") is not None else ""))
+    worst, error = s["export"]["worst_error"]
+    console.print(f"on the array: {len(s['export']['codes'])} codes, worst quantisation error {error:+.2%} ({worst})")
+    console.print(f"results: {args.out / 'summary.json'}, {args.out / 'fit.png'}")
+    return EXIT_OK
+
+
 COMMANDS = {"verify": run_verify, "demo": run_demo, "build": run_build, "run": run_board, "lca": run_lca,
-            "tem": run_tem, "density": run_density, "report": run_report, "fi": run_fi, "net": run_net,
-            "explore": run_explore}
+            "tem": run_tem, "density": run_density, "fit": run_fit, "report": run_report, "fi": run_fi,
+            "net": run_net, "explore": run_explore}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,3 +142,41 @@ def density_png(run, summary: dict) -> bytes:
     right.set_ylabel("density")
     right.legend(fontsize=7)
     return png_bytes(fig)
+
+
+def fit_png(summary: dict, voltage, model_voltage, model_spikes_ms, dt: float) -> bytes:
+    """`lapicque fit`: the kernels with their standard errors (and the truth, when known), and a window of
+    the held-out recording against the model's subthreshold voltage and one simulated trial's spikes."""
+    fig, (eta_ax, gamma_ax, trace_ax) = figure(13, 3.6, 3)
+    p, se, true = summary["params"], summary["kernel_stderr"], summary.get("true") or {}
+    for ax, key, unit, err in ((eta_ax, "eta", "pA", "eta_pA"), (gamma_ax, "gamma", "mV", "gamma_mV")):
+        edges = np.asarray(p[f"{key}_{unit}"]["edges_ms"])
+        values = np.asarray(p[f"{key}_{unit}"]["values"])
+        if len(values):
+            centres = np.sqrt(edges[:-1] * edges[1:])
+            ax.errorbar(centres, values, yerr=2 * np.asarray(se[err]), fmt="o", ms=3, label="fitted (2 s.e.)")
+            shown = [values]
+            if f"{key}_{unit}" in true:
+                ax.plot(centres, true[f"{key}_{unit}"], "k_", ms=12, label="true")
+                shown.append(np.asarray(true[f"{key}_{unit}"]))
+            # bins the data cannot inform (no spikes possible there) have huge errors: keep the values in view
+            low, high = float(np.min(np.concatenate(shown))), float(np.max(np.concatenate(shown)))
+            pad = 0.3 * max(high - low, abs(high), 1e-3)
+            ax.set_ylim(low - pad, high + pad)
+            ax.set_xscale("log")
+            ax.legend(fontsize=8)
+        ax.set_xlabel("time after spike (ms)")
+        ax.set_ylabel(f"{key} ({unit})")
+        ax.set_title(f"spike-triggered {'current' if key == 'eta' else 'threshold'}", fontsize=10)
+    window = min(len(voltage), int(round(1000.0 / dt)))
+    t = np.arange(window) * dt
+    trace_ax.plot(t, voltage[:window], "k", lw=0.6, label="recording")
+    trace_ax.plot(t, model_voltage[:window], color="tab:orange", lw=0.8, label="model (recorded spikes imposed)")
+    shown = model_spikes_ms[model_spikes_ms < t[-1]]
+    trace_ax.plot(shown, np.full(len(shown), float(np.nanmax(voltage[:window])) + 5), "|", color="tab:red", ms=8,
+                  label="model spikes (one trial)")
+    trace_ax.set_xlabel("held-out time (ms)")
+    trace_ax.set_ylabel("V (mV)")
+    trace_ax.set_title(f"coincidence factor {summary['coincidence_factor']:.2f}", fontsize=10)
+    trace_ax.legend(fontsize=7, loc="lower right")
+    return png_bytes(fig)

@@ -281,3 +281,50 @@ def test_density_reports_a_blow_up(tmp_path, capsys):
 ])
 def test_density_bad_input(args, message, tmp_path, capsys):
     assert_bad_input(args, message, tmp_path, capsys)
+
+
+def test_fit_synthetic_recovers_and_exports(tmp_path):
+    out = tmp_path / "fit"
+    assert main(["fit", "--synthetic", "20", "--repeats", "3", "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    for key in ("C_pF", "g_L_nS", "E_L_mV", "V_T_mV", "Delta_V_mV"):
+        assert abs(s["params"][key] - s["true"][key]) < 4 * s["stderr"][key], key
+    assert s["variance_explained_v"] > 0.95 and 0.3 < s["coincidence_factor"] <= 1.0
+    assert s["export"]["codes"]["refractory"] == 40
+    assert (out / "fit.png").exists()
+
+
+def test_fit_reads_npy_and_npz_recordings(tmp_path):
+    from lapicque.fitting import synthetic_recording
+
+    rec = synthetic_recording(10.0, 0.1, seed=4)
+    np.save(tmp_path / "I.npy", rec.current)
+    np.save(tmp_path / "V.npy", rec.voltage)
+    assert main(["fit", "--current", str(tmp_path / "I.npy"), "--voltage", str(tmp_path / "V.npy"), "--dt", "0.1",
+                 "--model", "lif", "--repeats", "2", "--out", str(tmp_path / "a")]) == 0
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["params"]["eta_pA"]["values"] == []
+    np.savez(tmp_path / "rec.npz", current=rec.current, voltage=rec.voltage, dt=0.1)
+    assert main(["fit", "--current", str(tmp_path / "rec.npz"), "--repeats", "2", "--out", str(tmp_path / "b")]) == 0
+
+
+def test_fit_bad_input(tmp_path, capsys):
+    np.save(tmp_path / "I.npy", np.zeros(1000))
+    np.save(tmp_path / "V.npy", np.zeros(999))
+    np.save(tmp_path / "N.npy", np.array([0.0, np.nan] * 500))
+    np.save(tmp_path / "M.npy", np.zeros((10, 100)))
+    np.savez(tmp_path / "r.npz", current=np.zeros(10), voltage=np.zeros(10), dt=0.1)
+    i, v = str(tmp_path / "I.npy"), str(tmp_path / "V.npy")
+    cases = [
+        (["fit", "--current", i, "--voltage", v, "--dt", "0.1"], "--current has 1000 samples but --voltage has 999"),
+        (["fit", "--current", i, "--voltage", str(tmp_path / "N.npy"), "--dt", "0.1"], "--voltage: contains NaN"),
+        (["fit", "--current", str(tmp_path / "M.npy"), "--voltage", v, "--dt", "0.1"], "expected 1-D numeric samples"),
+        (["fit", "--current", i, "--voltage", i], "give --dt, the sample interval in ms"),
+        (["fit", "--current", str(tmp_path / "r.npz"), "--dt", "0.2"], "--dt 0.2 ms does not match the recording's"),
+        (["fit", "--current", i, "--voltage", i, "--dt", "-1"], "--dt = -1.0 ms must be a positive number"),
+        (["fit", "--current", i, "--voltage", i, "--dt", "0.1"], "the recording has 0 spikes above 0.0 mV"),
+        (["fit", "--current", str(tmp_path / "missing.npy"), "--voltage", v, "--dt", "0.1"], "no such file"),
+        (["fit", "--synthetic", "5", "--model", "hh"], "unknown model 'hh'"),
+        (["fit"], "give --current I.npy --voltage V.npy --dt MS"),
+    ]
+    for args, message in cases:
+        assert_bad_input(args, message, tmp_path, capsys)
