@@ -132,10 +132,11 @@ def generator(pop: Population, grid: Grid, mu_eff: float) -> tuple[sparse.csc_ma
     return matrix.tocsc(), c
 
 
-def _implicit_step(pop: Population, grid: Grid, mu_eff: float, dt: float, p: np.ndarray) -> tuple[np.ndarray, float]:
+def _implicit_step(pop: Population, grid: Grid, mu_eff: float, dt: float, p: np.ndarray,
+                   fixed_bands: tuple | None = None) -> tuple[np.ndarray, float]:
     """Solve (I - dt M) p_new = p: the tridiagonal part by LAPACK's banded solver, the re-injection (a rank-one
-    term) by Sherman-Morrison; O(cells) per step."""
-    sub, main, sup, c = bands(pop, grid, mu_eff)
+    term) by Sherman-Morrison; O(cells) per step. `fixed_bands` reuses the bands of an uncoupled population."""
+    sub, main, sup, c = fixed_bands or bands(pop, grid, mu_eff)
     n = len(main)
     ab = np.zeros((3, n))
     ab[0, 1:] = -dt * sup
@@ -219,11 +220,12 @@ def evolve(pop: Population, duration_ms: float, dt_ms: float = 0.01, grid: Grid 
     steps = int(round(duration_ms / dt_ms))
     rates, masses = np.empty(steps), np.empty(steps)
     nu = 0.0  # per ms
+    fixed = bands(pop, grid, pop.mu) if pop.coupling == 0 else None
     # snapshots spaced geometrically: most of the change is early, in the transient
     keep = set(np.geomspace(1, steps, snapshots).round().astype(int) - 1) if snapshots else set()
     shots, blow_up = {}, None
     for k in range(steps):
-        p, c = _implicit_step(pop, grid, pop.mu + pop.coupling * pop.tau_m * nu, dt_ms, p)
+        p, c = _implicit_step(pop, grid, pop.mu + pop.coupling * pop.tau_m * nu, dt_ms, p, fixed)
         nu = c * p[-1]
         rates[k] = nu * 1000.0
         masses[k] = p.sum() * grid.h
