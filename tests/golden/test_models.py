@@ -176,8 +176,14 @@ def test_conductance_lif_has_the_high_conductance_time_constant_and_rest():
 
 def _fires(model, current, duration=2000.0, dt=0.05):
     """Whether the model keeps firing under a constant current: spikes after the first half only (a step
-    of current from rest may cause an onset spike even below rheobase, which then dies out)."""
-    return np.any(simulate(model, current, duration, dt, neurons=1).spike_times > duration / 2)
+    of current from rest may cause an onset spike even below rheobase, which then dies out).
+
+    A list of currents runs as one population (one neuron each, in one simulation) and gives a list."""
+    currents = np.atleast_1d(np.asarray(current, dtype=np.float64))
+    result = simulate(model, currents, duration, dt, neurons=len(currents))
+    late = result.spike_times > duration / 2
+    fired = [bool(np.any(late & (result.spike_neurons == k))) for k in range(len(currents))]
+    return fired if np.ndim(current) else fired[0]
 
 
 @pytest.mark.parametrize(("model", "rheobase"), [
@@ -190,8 +196,7 @@ def _fires(model, current, duration=2000.0, dt=0.05):
     (QIFAdaptation(), (0.7 * 20.0 - 2.0) ** 2 / (4 * 0.7)),
 ])
 def test_rheobase_is_the_saddle_node_of_the_equations(model, rheobase):
-    assert not _fires(model, 0.98 * rheobase)
-    assert _fires(type(model)(), 1.02 * rheobase)
+    assert _fires(model, [0.98 * rheobase, 1.02 * rheobase]) == [False, True]
 
 
 def test_izhikevich_rest_disappears_at_the_saddle_node():
@@ -201,10 +206,11 @@ def test_izhikevich_rest_disappears_at_the_saddle_node():
     rheobase = 4.8**2 / 0.16 - 140.0
     below = 0.98 * rheobase
     v_rest = (-4.8 - np.sqrt(4.8**2 - 0.16 * (140.0 + below))) / 0.08
-    start = np.array([[v_rest], [0.2 * v_rest]])
-    quiet = simulate(Izhikevich(), below, 2000.0, 0.05, neurons=1, state=start)
-    assert quiet.spike_times.size == 0 and abs(quiet.trace[-1, 0, 0] - v_rest) < 1e-6
-    assert _fires(Izhikevich(), 1.02 * rheobase)
+    # neuron 0 starts on the equilibrium below rheobase, neuron 1 from the model's rest above it
+    start = np.column_stack([[v_rest, 0.2 * v_rest], Izhikevich().initial(1)[:, 0]])
+    both = simulate(Izhikevich(), np.array([below, 1.02 * rheobase]), 2000.0, 0.05, neurons=2, state=start)
+    assert both.spikes_of(0).size == 0 and abs(both.trace[-1, 0, 0] - v_rest) < 1e-6
+    assert np.any(both.spikes_of(1) > 1000.0)
 
 
 def test_fitzhugh_nagumo_starts_oscillating_at_its_hopf_point():
@@ -213,11 +219,10 @@ def test_fitzhugh_nagumo_starts_oscillating_at_its_hopf_point():
     v = -np.sqrt(1 - 0.8 / 12.5)
     hopf = (v + 0.7) / 0.8 - v + v**3 / 3
     assert hopf == pytest.approx(0.3312, abs=1e-4)
-    assert not _fires(FitzHughNagumo(), hopf - 0.02, duration=3000.0)
-    assert _fires(FitzHughNagumo(), hopf + 0.02, duration=3000.0)
+    assert _fires(FitzHughNagumo(), [hopf - 0.02, hopf + 0.02], duration=3000.0) == [False, True]
 
 
 def test_hodgkin_huxley_rests_at_minus_65_mv():
     # E_L = -54.387 mV is chosen so that the currents balance at -65 mV with the gates at steady state
-    trace = simulate(HodgkinHuxley(), 0.0, 200.0, 0.01, neurons=1).trace[:, 0, 0]
+    trace = simulate(HodgkinHuxley(), 0.0, 200.0, 0.025, neurons=1).trace[:, 0, 0]
     assert np.max(np.abs(trace + 65.0)) < 0.01

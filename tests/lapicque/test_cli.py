@@ -294,19 +294,6 @@ def test_fit_synthetic_recovers_and_exports(tmp_path):
     assert (out / "fit.png").exists()
 
 
-def test_fit_reads_npy_and_npz_recordings(tmp_path):
-    from lapicque.fitting import synthetic_recording
-
-    rec = synthetic_recording(10.0, 0.1, seed=4)
-    np.save(tmp_path / "I.npy", rec.current)
-    np.save(tmp_path / "V.npy", rec.voltage)
-    assert main(["fit", "--current", str(tmp_path / "I.npy"), "--voltage", str(tmp_path / "V.npy"), "--dt", "0.1",
-                 "--model", "lif", "--repeats", "2", "--out", str(tmp_path / "a")]) == 0
-    assert json.loads((tmp_path / "a" / "summary.json").read_text())["params"]["eta_pA"]["values"] == []
-    np.savez(tmp_path / "rec.npz", current=rec.current, voltage=rec.voltage, dt=0.1)
-    assert main(["fit", "--current", str(tmp_path / "rec.npz"), "--repeats", "2", "--out", str(tmp_path / "b")]) == 0
-
-
 def test_fit_bad_input(tmp_path, capsys):
     np.save(tmp_path / "I.npy", np.zeros(1000))
     np.save(tmp_path / "V.npy", np.zeros(999))
