@@ -13,7 +13,7 @@ import numpy as np
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write `data` to a temporary name beside `path`, then rename it into place."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # per process: parallel writers never share it
     if isinstance(data, str):
         tmp.write_text(data)
     else:

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import amaranth
+from filelock import FileLock
 
 from lapicque.errors import LapicqueError
 from lapicque.files import write_atomic
@@ -169,6 +170,14 @@ def build(spec: ArraySpec, sim: str = "verilator", *, inject_bug: str | None = N
     if marker.exists():
         return build_dir, True
     build_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(build_dir) + ".lock"):  # parallel test workers build each configuration once
+        if marker.exists():
+            return build_dir, True
+        return _build_locked(build_dir, marker, text, sim, args, waves, log_file), False
+
+
+def _build_locked(build_dir: Path, marker: Path, text: str, sim: str, args: list, waves: bool,
+                  log_file: Path | None) -> Path:
     source = build_dir / f"{TOPLEVEL}.v"
     source.write_text(text)
     kwargs = {"build_args": args}
@@ -184,7 +193,7 @@ def build(spec: ArraySpec, sim: str = "verilator", *, inject_bug: str | None = N
     runner.build(sources=[source], hdl_toplevel=TOPLEVEL, build_dir=build_dir, always=True, waves=waves,
                  log_file=log_file, **kwargs)
     marker.write_text(TOPLEVEL)
-    return build_dir, False
+    return build_dir
 
 
 def run_test(build_dir: Path, test_dir: Path, sim: str = "verilator", *, waves: bool = False,
