@@ -7,11 +7,16 @@ import io
 import numpy as np
 
 
-def figure(width: float = 7.0, height: float = 3.2, ncols: int = 1):
-    """A matplotlib Figure (no pyplot state, no display) and its axes."""
+def blank_figure(width: float = 7.0, height: float = 3.2):
+    """A matplotlib Figure without axes (no pyplot state, no display), for layouts of one's own."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def figure(width: float = 7.0, height: float = 3.2, ncols: int = 1):
+    """A matplotlib Figure (no pyplot state, no display) and its axes."""
+    fig = blank_figure(width, height)
     axes = fig.subplots(1, ncols) if ncols > 1 else fig.subplots()
     return fig, axes
 
@@ -63,12 +68,9 @@ def noise_png(summary: dict) -> bytes:
 def raster_png(result, title: str = "", neurons: int = 500) -> bytes:
     """A network run at a glance: spike raster of the first `neurons` neurons, the population rate
     (1 ms bins), the interspike-interval histogram and the population rate's power spectrum."""
-    import numpy as np
-
     from lapicque.golden.inputs import spike_train_spectrum
 
-    fig = figure(9, 6.5)[0]
-    fig.clear()
+    fig = blank_figure(9, 6.5)
     grid = fig.add_gridspec(3, 2, height_ratios=[3, 1.2, 1.6])
     raster = fig.add_subplot(grid[0, :])
     rate_ax = fig.add_subplot(grid[1, :], sharex=raster)
@@ -101,9 +103,7 @@ def raster_png(result, title: str = "", neurons: int = 500) -> bytes:
 
 def tem_png(t, signal, reconstruction, spikes, summary: dict) -> bytes:
     """`lapicque tem`: the signal and its reconstruction with each encoder's spikes, and the error."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9, 5.2), layout="constrained")
+    fig = blank_figure(9, 5.2)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     top.plot(t, signal, "k", lw=1.2, label="signal")
     top.plot(t, reconstruction, color="tab:orange", lw=1, ls="--", label=f"decoded ({summary['decoder']})")
