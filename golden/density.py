@@ -59,9 +59,10 @@ class Population:
     tau_m: float = 20.0
     theta: float = 1.0
     v_reset: float = 0.0
+    t_ref: float = 0.0  # ms
 
     def check(self) -> None:
-        for name in ("mu", "sigma", "coupling", "tau_m", "theta", "v_reset"):
+        for name in ("mu", "sigma", "coupling", "tau_m", "theta", "v_reset", "t_ref"):
             value = getattr(self, name)
             if not math.isfinite(value):
                 raise LapicqueError(f"--{name.replace('_', '-')} = {value} must be a finite number")
@@ -69,12 +70,14 @@ class Population:
             raise LapicqueError(f"--sigma = {self.sigma} must be positive (the density needs noise)")
         if self.tau_m <= 0:
             raise LapicqueError(f"--tau-m = {self.tau_m} ms must be positive")
+        if self.t_ref < 0:
+            raise LapicqueError(f"--t-ref = {self.t_ref} ms must not be negative")
         if self.v_reset >= self.theta:
             raise LapicqueError(f"--v-reset = {self.v_reset} must lie below the threshold {self.theta}")
 
     def siegert_hz(self, mu_eff: float | None = None) -> float:
         mu = self.mu if mu_eff is None else mu_eff
-        return float(siegert_rate(mu, self.sigma, self.tau_m, self.theta, self.v_reset, 0.0))
+        return float(siegert_rate(mu, self.sigma, self.tau_m, self.theta, self.v_reset, self.t_ref))
 
 
 @dataclass
@@ -133,15 +136,18 @@ def generator(pop: Population, grid: Grid, mu_eff: float) -> tuple[sparse.csc_ma
 
 
 def _implicit_step(pop: Population, grid: Grid, mu_eff: float, dt: float, p: np.ndarray,
-                   fixed_bands: tuple | None = None) -> tuple[np.ndarray, float]:
+                   fixed_bands: tuple | None = None, reinject: bool = True) -> tuple[np.ndarray, float]:
     """Solve (I - dt M) p_new = p: the tridiagonal part by LAPACK's banded solver, the re-injection (a rank-one
-    term) by Sherman-Morrison; O(cells) per step. `fixed_bands` reuses the bands of an uncoupled population."""
+    term) by Sherman-Morrison; O(cells) per step. `fixed_bands` reuses the bands of an uncoupled population;
+    `reinject=False` leaves the outflow out (a refractory period returns it later, as a source)."""
     sub, main, sup, c = fixed_bands or bands(pop, grid, mu_eff)
     n = len(main)
     ab = np.zeros((3, n))
     ab[0, 1:] = -dt * sup
     ab[1] = 1.0 - dt * main
     ab[2, :-1] = -dt * sub
+    if not reinject:
+        return solve_banded((1, 1), ab, p, check_finite=False), c
     u = np.zeros(n)
     u[grid.reset] = -dt * c / grid.h
     x, y = solve_banded((1, 1), ab, np.stack([p, u], axis=1), check_finite=False).T
@@ -149,7 +155,11 @@ def _implicit_step(pop: Population, grid: Grid, mu_eff: float, dt: float, p: np.
 
 
 def stationary(pop: Population, grid: Grid | None = None, mu_eff: float | None = None) -> tuple[np.ndarray, float]:
-    """The stationary density (unit mass) and its rate in Hz at a fixed drift (default: mu, no feedback)."""
+    """The stationary density and its rate in Hz at a fixed drift (default: mu, no feedback).
+
+    With a refractory period the density's shape is that of t_ref = 0 (the outflow returns at a constant
+    rate), its mass 1 - nu t_ref (the rest is refractory), and nu = r_0 / (1 + r_0 t_ref): Siegert's form.
+    """
     grid = grid or make_grid(pop)
     matrix, c = generator(pop, grid, pop.mu if mu_eff is None else mu_eff)
     matrix = matrix.tolil()
@@ -157,7 +167,9 @@ def stationary(pop: Population, grid: Grid | None = None, mu_eff: float | None =
     rhs = np.zeros(matrix.shape[0])
     rhs[0] = 1.0
     p = splu(matrix.tocsc()).solve(rhs)
-    return p, c * p[-1] * 1000.0
+    free = c * p[-1]  # per ms, without refractoriness
+    nu = free / (1.0 + free * pop.t_ref)
+    return p * (1.0 - nu * pop.t_ref), nu * 1000.0
 
 
 def self_consistent_rate(pop: Population, grid: Grid | None = None, tol: float = 1e-10) -> float | None:
@@ -180,7 +192,8 @@ def self_consistent_rate(pop: Population, grid: Grid | None = None, tol: float =
 
 @dataclass
 class DensityRun:
-    """A transient: times (ms), rate (Hz), mass after every step, the final density, a blow-up if any."""
+    """A transient: times (ms), rate (Hz), mass after every step (density plus refractory), the final density,
+    a blow-up if any."""
 
     times_ms: np.ndarray
     rate_hz: np.ndarray
@@ -209,7 +222,10 @@ def initial_density(grid: Grid, kind: str = "gaussian", mean: float | None = Non
 
 def evolve(pop: Population, duration_ms: float, dt_ms: float = 0.01, grid: Grid | None = None,
            initial: np.ndarray | None = None, snapshots: int = 5, progress=None) -> DensityRun:
-    """Backward Euler in time from `initial` (default: a Gaussian at v_reset); stops at a blow-up."""
+    """Backward Euler in time from `initial` (default: a Gaussian at v_reset); stops at a blow-up.
+
+    A refractory period (a whole number of steps) holds each step's outflow for t_ref and returns it to the
+    reset cell as a source; the mass counts it while it waits, so it is conserved to rounding as well."""
     pop.check()
     if not (math.isfinite(duration_ms) and duration_ms > 0):
         raise LapicqueError(f"--duration must be positive (got {duration_ms / 1000:g} s)")
@@ -218,6 +234,10 @@ def evolve(pop: Population, duration_ms: float, dt_ms: float = 0.01, grid: Grid 
     grid = grid or make_grid(pop)
     p = initial_density(grid) if initial is None else np.array(initial, dtype=np.float64)
     steps = int(round(duration_ms / dt_ms))
+    ref_steps = int(round(pop.t_ref / dt_ms))
+    if abs(ref_steps * dt_ms - pop.t_ref) > 1e-9 * max(1.0, pop.t_ref):
+        raise LapicqueError(f"--t-ref = {pop.t_ref} ms must be a whole number of --dt = {dt_ms} ms steps")
+    waiting = np.zeros(ref_steps)  # outflow (per ms) of the last ref_steps steps, refractory now
     rates, masses = np.empty(steps), np.empty(steps)
     nu = 0.0  # per ms
     fixed = bands(pop, grid, pop.mu) if pop.coupling == 0 else None
@@ -225,10 +245,18 @@ def evolve(pop: Population, duration_ms: float, dt_ms: float = 0.01, grid: Grid 
     keep = set(np.geomspace(1, steps, snapshots).round().astype(int) - 1) if snapshots else set()
     shots, blow_up = {}, None
     for k in range(steps):
-        p, c = _implicit_step(pop, grid, pop.mu + pop.coupling * pop.tau_m * nu, dt_ms, p, fixed)
+        mu_eff = pop.mu + pop.coupling * pop.tau_m * nu
+        if ref_steps:
+            slot = k % ref_steps
+            source = p.copy()
+            source[grid.reset] += dt_ms * waiting[slot] / grid.h  # the outflow of t_ref ago returns
+            p, c = _implicit_step(pop, grid, mu_eff, dt_ms, source, fixed, reinject=False)
+            waiting[slot] = c * p[-1]
+        else:
+            p, c = _implicit_step(pop, grid, mu_eff, dt_ms, p, fixed)
         nu = c * p[-1]
         rates[k] = nu * 1000.0
-        masses[k] = p.sum() * grid.h
+        masses[k] = p.sum() * grid.h + dt_ms * waiting.sum()
         if k in keep:
             shots[round((k + 1) * dt_ms, 9)] = p.copy()
         if not np.isfinite(nu) or rates[k] > BLOW_UP_RATE_HZ or nu * dt_ms > 0.2:
@@ -249,7 +277,8 @@ def monte_carlo(pop: Population, duration_ms: float, dt_ms: float = 0.01, neuron
 
     The free membrane moves by the exact OU propagator; a crossing between grid points is caught with the
     Brownian-bridge probability exp(-2 (theta - v0)(theta - v1) / var), so the grid adds no sqrt(dt) bias.
-    The coupling feeds the last step's empirical rate back into the drift, as the density solver does.
+    The coupling feeds the last step's empirical rate back into the drift, as the density solver does; a
+    neuron that fires is held for t_ref and moves again from v_reset.
     Initial voltages are drawn from `initial` on `grid` (default: the solver's default Gaussian).
     """
     rng = np.random.default_rng(seed)
@@ -261,6 +290,8 @@ def monte_carlo(pop: Population, duration_ms: float, dt_ms: float = 0.01, neuron
     decay = math.exp(-dt_ms / pop.tau_m)
     spread = pop.sigma * math.sqrt((1 - decay**2) / 2)
     steps = int(round(duration_ms / dt_ms))
+    ref_steps = int(round(pop.t_ref / dt_ms))
+    held = np.zeros(neurons, dtype=np.int64)
     counts = np.zeros(steps, dtype=np.int64)
     nu = 0.0
     for k in range(steps):
@@ -270,7 +301,11 @@ def monte_carlo(pop: Population, duration_ms: float, dt_ms: float = 0.01, neuron
         below = ~crossed
         bridge = np.exp(-2 * (pop.theta - v[below]) * (pop.theta - new[below]) / spread**2)
         crossed[below] = rng.random(int(below.sum())) < bridge
-        new[crossed] = pop.v_reset
+        resting = held > 0
+        crossed &= ~resting
+        new[resting | crossed] = pop.v_reset
+        held[resting] -= 1
+        held[crossed] = ref_steps
         v = new
         counts[k] = int(crossed.sum())
         nu = counts[k] / (neurons * dt_ms)

@@ -189,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     density.add_argument("--coupling", type=float, default=0.0,
                          help="network coupling J: the drift gains J tau_m nu (default 0; > 0 excitatory)")
     density.add_argument("--tau-m", type=float, default=20.0, help="membrane time constant in ms (default 20)")
+    density.add_argument("--t-ref", type=float, default=0.0, help="refractory period in ms, a whole number of "
+                                                                 "steps (default 0)")
     density.add_argument("--duration", type=float, default=0.5, help="seconds (default 0.5)")
     density.add_argument("--dt", type=float, default=0.02, help="time step in ms (default 0.02)")
     density.add_argument("--cells", type=_positive, default=200,
@@ -805,7 +807,7 @@ def run_density(args, console: Console) -> int:
     from .files import write_atomic, write_json
     from .plots import density_png
 
-    pop = fp.Population(args.mu, args.sigma, args.coupling, args.tau_m)
+    pop = fp.Population(args.mu, args.sigma, args.coupling, args.tau_m, t_ref=args.t_ref)
     pop.check()
     if args.monte_carlo < 0:
         raise LapicqueError(f"--monte-carlo = {args.monte_carlo} must be 0 (off) or a number of neurons")
@@ -818,8 +820,9 @@ def run_density(args, console: Console) -> int:
         status.update("stationary state")
         stationary_hz = fp.self_consistent_rate(pop, grid)
     summary = {
-        "mu": pop.mu, "sigma": pop.sigma, "coupling": pop.coupling, "tau_m_ms": pop.tau_m, "theta": pop.theta,
-        "v_reset": pop.v_reset, "duration_s": args.duration, "dt_ms": args.dt, "cells": len(grid.centres),
+        "mu": pop.mu, "sigma": pop.sigma, "coupling": pop.coupling, "tau_m_ms": pop.tau_m, "t_ref_ms": pop.t_ref,
+        "theta": pop.theta, "v_reset": pop.v_reset, "duration_s": args.duration, "dt_ms": args.dt,
+        "cells": len(grid.centres),
         "v_min": float(grid.edges[0]), "scheme": "finite volumes, Scharfetter-Gummel fluxes, backward Euler",
         "final_rate_hz": float(run.rate_hz[-1]),
         "max_mass_error_per_step": float(np.max(np.abs(np.diff(np.concatenate([[1.0], run.mass]))))),

@@ -80,3 +80,32 @@ def test_bad_parameters_are_refused():
         fp.Population(float("nan"), 0.5).check()
     with pytest.raises(fp.LapicqueError, match="at most tau_m / 10"):
         fp.evolve(fp.Population(1.0, 0.5), 10.0, 5.0)
+
+
+def test_refractory_period_matches_siegert_and_conserves_mass_while_neurons_wait():
+    pop = fp.Population(1.2, 0.5, coupling=0.5, t_ref=2.0)
+    grid = fp.make_grid(pop, 200)
+    free = fp.Population(1.2, 0.5, t_ref=2.0)
+    p, rate = fp.stationary(free, grid)
+    assert abs(rate / free.siegert_hz() - 1) < 1e-3  # Siegert with t_ref: 1/nu = t_ref + 1/r_0
+    assert p.sum() * grid.h == pytest.approx(1 - rate / 1000 * 2.0, rel=1e-12)  # the rest is refractory
+    run = fp.evolve(pop, 200.0, 0.02, grid)
+    assert np.max(np.abs(np.diff(np.concatenate([[1.0], run.mass])))) < 1e-10
+    assert run.rate_hz[-1] == pytest.approx(fp.self_consistent_rate(pop, grid), rel=1e-4)
+    assert run.density.sum() * grid.h < 0.95  # some of the mass is waiting out its refractory period
+
+
+def test_refractory_transient_agrees_with_10000_simulated_neurons():
+    pop = fp.Population(1.2, 0.5, t_ref=2.0)
+    grid = fp.make_grid(pop, 200)
+    counts, _ = fp.monte_carlo(pop, 60.0, 0.02, 10000, seed=5, grid=grid)
+    stats = fp.compare_rates(fp.evolve(pop, 60.0, 0.02, grid).rate_hz, counts, 0.02, 10000)
+    assert stats["chi2_per_bin"] < 1.6 and stats["max_abs_z"] < 4.5
+    assert abs(stats["observed_spikes"] / stats["expected_spikes"] - 1) < 3 / math.sqrt(stats["expected_spikes"])
+
+
+def test_refractory_period_must_be_whole_steps():
+    with pytest.raises(fp.LapicqueError, match="--t-ref = 0.05 ms must be a whole number of --dt = 0.02 ms steps"):
+        fp.evolve(fp.Population(1.0, 0.5, t_ref=0.05), 10.0, 0.02)
+    with pytest.raises(fp.LapicqueError, match="--t-ref = -1.0 ms must not be negative"):
+        fp.Population(1.0, 0.5, t_ref=-1.0).check()

@@ -252,7 +252,7 @@ def test_tem_bad_files(tmp_path, capsys):
 def test_density_writes_rates_stationary_state_and_monte_carlo(tmp_path):
     out = tmp_path / "fp"
     assert main(["density", "--mu", "1.2", "--sigma", "0.5", "--coupling", "0.5", "--duration", "0.1",
-                 "--monte-carlo", "2000", "--out", str(out)]) == 0
+                 "--t-ref", "2", "--monte-carlo", "2000", "--out", str(out)]) == 0
     s = json.loads((out / "summary.json").read_text())
     assert s["blow_up"] is None and s["max_mass_error_per_step"] < 1e-10
     assert abs(s["stationary_vs_siegert"]) < 0.01
@@ -278,6 +278,7 @@ def test_density_reports_a_blow_up(tmp_path, capsys):
     (["density", "--duration", "-1"], "--duration must be positive"),
     (["density", "--init", "uniform"], "unknown initial density 'uniform'"),
     (["density", "--monte-carlo", "-5"], "--monte-carlo = -5 must be 0"),
+    (["density", "--t-ref", "0.03"], "--t-ref = 0.03 ms must be a whole number of --dt = 0.02 ms steps"),
 ])
 def test_density_bad_input(args, message, tmp_path, capsys):
     assert_bad_input(args, message, tmp_path, capsys)
