@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="one HTML page of one run, or of several runs side by side",
                             description="Write the verification report (self-contained HTML) of run folders "
-                                        "written by verify, lca or build; several runs of one kind go side by "
+                                        "written by verify, lca, tem or build; several runs of one kind go side by "
                                         "side with their differences called out.")
     report.add_argument("runs", nargs="+", type=Path, help="run folders")
     report.add_argument("--out", type=Path, help="the HTML file (default RUN/report.html for one run, "
@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     tem.add_argument("--lanes", type=_positive, default=1, help="rtl: parallel lanes (default 1)")
     tem.add_argument("--sim", default="verilator", help="rtl: verilator (default) or icarus")
     tem.add_argument("--out", type=Path, default=Path("runs/tem"), help="results folder (default runs/tem)")
+    _report_option(tem)
 
     density = sub.add_parser("density", help="Fokker-Planck density of a noisy LIF population (JSON and PNG)",
                              description="Solve the membrane-potential density of a population of noisy LIF "
@@ -794,6 +795,8 @@ def run_tem(args, console: Console) -> int:
         console.print(f"RTL: {s['updates_checked']:,} updates checked, {s['bit_exact_mismatches']} bit-exact "
                       f"mismatches, spikes equal to the fixed model: {s['rtl_spikes_equal_fixed']}")
     console.print(f"results: {args.out / 'summary.json'}, {args.out / 'tem.png'}")
+    if args.report:
+        _write_report([args.out], args.out / "report.html", console)
     return EXIT_OK if s.get("verified", True) else EXIT_FAILED
 
 

@@ -1,13 +1,13 @@
 """The verification report: one self-contained HTML page per run, or several runs side by side.
 
-`lapicque verify/lca/build --report` and `lapicque report RUN... --out FILE` call `write_report`.
+`lapicque verify/lca/build/tem --report` and `lapicque report RUN... --out FILE` call `write_report`.
 The page has a verdict (every check with its number and bound), the configuration and provenance,
 and matplotlib figures embedded as PNG data; it needs no network and no other file. Each check row
 carries its numbers as data attributes (`data-check`, `data-value`, `data-bound`, `data-passed`)
 so that tests and scripts read them without parsing prose.
 
 What a run folder holds decides its kind: `summary.json` with `updates_checked` (verify), with
-`objective_opt` (lca), or `report.json` with `fmax_mhz` (build).
+`objective_opt` (lca), with `snr_db` and `recoverable` (tem), or `report.json` with `fmax_mhz` (build).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .errors import LapicqueError
 from .files import write_atomic
 from .plots import figure, png_bytes
 
-KINDS = ("verify", "lca", "build")
+KINDS = ("verify", "lca", "build", "tem")
 COLORS = {"float": "#1f77b4", "fixed": "#ff7f0e", "rtl": "#2ca02c", "analog": "#9467bd", "bound": "#d62728"}
 
 
@@ -92,7 +92,9 @@ def load_run(folder: Path) -> Run:
             return Run(folder, "verify", data)
         if "objective_opt" in data and "backend" in data:
             return Run(folder, "lca", data)
-        raise LapicqueError(f"{summary} is not a verify or lca summary; is {folder} a lapicque run folder?")
+        if "snr_db" in data and "recoverable" in data:
+            return Run(folder, "tem", data)
+        raise LapicqueError(f"{summary} is not a verify, lca or tem summary; is {folder} a lapicque run folder?")
     if report.exists():
         data = _read_json(report)
         if "fmax_mhz" in data and "resources" in data:
@@ -433,7 +435,55 @@ def _build_section(run: Run) -> Section:
     return sec
 
 
-SECTIONS = {"verify": _verify_section, "lca": _lca_section, "build": _build_section}
+def _tem_section(run: Run) -> Section:
+    r = run.data
+    sec = Section(run)
+    cond = r["recoverable"]
+    sec.checks.append(Check("recoverable", "recovery condition (spike density)", cond["value"],
+                            f"< {cond['bound']:.4g}", bool(cond["satisfied"])))
+    if "verified" in r:
+        sec.checks.append(Check("bit_exact_mismatches", "RTL updates against the bit-exact model",
+                                r["bit_exact_mismatches"], "== 0", r["bit_exact_mismatches"] == 0))
+        sec.checks.append(Check("rtl_spikes_equal_fixed", "RTL spikes equal the fixed model's",
+                                str(r["rtl_spikes_equal_fixed"]), "True", bool(r["rtl_spikes_equal_fixed"])))
+        sec.checks.append(Check("snr_equal", "RTL spikes decode to the fixed model's SNR (dB)", r["snr_db"],
+                                f"== {r['fixed_snr_db']:.4g}", r["snr_db"] == r["fixed_snr_db"]))
+    sec.numbers = {"snr_db": r["snr_db"], "decode_s": r["decode_s"], "condition_value": cond["value"]}
+    spikes = r["spikes"] if isinstance(r["spikes"], list) else [r["spikes"]]
+    sec.numbers["spikes"] = int(sum(spikes))
+    neurons = r["neuron"] if isinstance(r["neuron"], list) else [r["neuron"]]
+    sec.config = [("signal", ", ".join(f"{k} {v}" for k, v in r["signal"].items() if k != "frequencies_hz")),
+                  ("band", f"{r['bandwidth_hz']:g} Hz, {r['duration_s']:g} s"),
+                  ("backend", r["backend"]),
+                  ("encoders", "; ".join(", ".join(f"{k} {_sig(v)}" for k, v in n.items()) for n in neurons)),
+                  ("decoder", f"{r['decoder']}" + (f", windows of {r['block']['window_s']:.3g} s"
+                                                   if r.get("block") else ", one block")),
+                  ("SNR", f"{r['snr_db']:.2f} dB over {r['snr_window_s'][0]:g}-{r['snr_window_s'][1]:g} s"),
+                  ("condition", cond["condition"])]
+    sec.config += _provenance_rows(r.get("provenance"))
+    data = run.folder / "signal.npz"
+    if data.exists():
+        with np.load(data) as z:
+            t, u, rec = z["t"], z["signal"], z["reconstruction"]
+            times = [z[k] for k in sorted(z.files) if k.startswith("spikes_")]
+        fig, (top, bottom) = figure(10, 3.4, 2)
+        top.plot(t, u, "k", lw=1, label="signal")
+        top.plot(t, rec, color=COLORS[r["backend"]], lw=1, ls="--", label="decoded")
+        low = float(np.min(u))
+        for k, ts in enumerate(times):
+            top.plot(ts, np.full(len(ts), low - 0.1 * (k + 1)), "|", ms=4, color="grey")
+        top.set_xlabel("time (s)")
+        top.set_title(f"signal, reconstruction and spikes ({r['decoder']})", fontsize=9)
+        top.legend(fontsize=7)
+        middle = (t >= r["snr_window_s"][0]) & (t <= r["snr_window_s"][1])
+        bottom.hist(rec[middle] - u[middle], bins=40, color=COLORS[r["backend"]])
+        bottom.set_xlabel("error inside the SNR window")
+        bottom.set_title(f"SNR {r['snr_db']:.1f} dB", fontsize=9)
+        sec.figures.append(("Time encoding and decoding", _png(fig)))
+    return sec
+
+
+SECTIONS = {"verify": _verify_section, "lca": _lca_section, "build": _build_section, "tem": _tem_section}
 
 
 def _sig(x) -> str:

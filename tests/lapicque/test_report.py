@@ -138,6 +138,26 @@ def test_build_report_from_a_build_json(tmp_path):
     assert len(figures(page)) == 1
 
 
+def test_tem_report_shows_the_condition_the_snr_and_the_reconstruction(tmp_path):
+    from lapicque.golden import tem
+    from lapicque.sim.tem import make_signal
+    from lapicque.sim.tem import run as run_tem
+
+    signal, duration, description = make_signal("multitone", 100.0, 0.1)
+    summary = run_tem(signal, duration, [tem.Encoder(3.5, 0.7, 0.01)], "float", "sinc", tmp_path / "t",
+                      description=description)
+    page = render([load_run(tmp_path / "t")])
+    found = checks(page)
+    assert found["recoverable"]["passed"] and float(found["recoverable"]["value"]) == pytest.approx(0.56)
+    assert verdict(page) and len(figures(page)) == 1
+    assert f"{summary['snr_db']:.2f} dB" in page
+    # a condition that fails is a failing check, and the page's verdict says so
+    data = json.loads((tmp_path / "t" / "summary.json").read_text())
+    data["recoverable"].update(value=1.6, satisfied=False)
+    (tmp_path / "t" / "summary.json").write_text(json.dumps(data))
+    assert not verdict(render([load_run(tmp_path / "t")]))
+
+
 def test_bad_folders_are_one_line_errors(tmp_path, verify_run, lca_runs):
     with pytest.raises(LapicqueError, match="run folder .*missing does not exist"):
         load_run(tmp_path / "missing")
