@@ -216,7 +216,6 @@ def initial_density(grid: Grid, kind: str = "gaussian", mean: float | None = Non
         raise LapicqueError(f"--init-std = {std} must be positive")
     centre = grid.centres[grid.reset] if mean is None else mean
     p = np.exp(-0.5 * ((grid.centres - centre) / std) ** 2)
-    p[-1] = 0.0 if p[-1] < 1e-300 else p[-1]
     return p / (p.sum() * grid.h)
 
 

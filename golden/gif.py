@@ -285,7 +285,7 @@ class GIF(BaseEstimator):
         """1 - var(V_model - V) / var(V) outside refractory windows, the model's subthreshold voltage driven by
         the recorded current with the recorded spikes imposed (Pozzorini's 'variance explained on V')."""
         model = self._subthreshold(current, spikes)
-        keep = free & (model == model)
+        keep = free & ~np.isnan(model)  # the model has no voltage inside refractory windows
         return float(1 - np.var(model[keep] - voltage[keep]) / np.var(voltage[keep]))
 
     def _subthreshold(self, current, spikes) -> np.ndarray:

@@ -315,12 +315,20 @@ class Sampled:
     def peak(self) -> float:
         return float(np.max(np.abs(self.samples), initial=0.0))
 
-    def on_grid(self, dt: float) -> np.ndarray:
-        """The signal on a finer grid of step dt over [0, duration], by band-limited (FFT) interpolation."""
+    def __call__(self, times) -> np.ndarray:
+        """The signal on a regular grid of `times` (from its first element), by band-limited (FFT)
+        interpolation; a grid that runs one sample past the end wraps to the (periodic) start."""
         from scipy.signal import resample
 
-        n = int(round(self.duration / dt))
-        return np.append(resample(self.samples, n), self.samples[0])[: n + 1] if n else self.samples[:1]
+        times = np.asarray(times, dtype=np.float64)
+        step = times[1] - times[0] if len(times) > 1 else 1.0 / self.rate
+        n = int(round(self.duration / step))
+        fine = resample(self.samples, n) if n != len(self.samples) else self.samples
+        if times[0]:  # shift by a fraction of a sample: a phase ramp in the band-limited spectrum
+            spectrum = np.fft.rfft(fine)
+            spectrum *= np.exp(2j * np.pi * np.fft.rfftfreq(n, step) * times[0])
+            fine = np.fft.irfft(spectrum, n)
+        return np.resize(fine, len(times))
 
 
 def band_limit(samples: np.ndarray, rate: float, bandwidth: float) -> tuple[np.ndarray, float]:
@@ -448,17 +456,6 @@ def bjorck_pereyra(z: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return a
 
 
-@dataclass
-class Decoded:
-    """A decoder's answer in the time variable it was solved in: call it on times (s) for u."""
-
-    evaluate: Callable[[np.ndarray], np.ndarray]
-    unknowns: int
-
-    def __call__(self, t) -> np.ndarray:
-        return self.evaluate(np.asarray(t, dtype=np.float64))
-
-
 def _solve_sinc(meas: Measurements, omega: float) -> Callable:
     x, weights = quadrature(meas)
     centres = (meas.start + meas.end) / 2
@@ -530,7 +527,8 @@ def _solve_vandermonde(meas: Measurements, omega: float, solver: str = "bjorck-p
     return evaluate
 
 
-def decode(meas: Measurements, bandwidth: float, method: str = "sinc", solver: str = "bjorck-pereyra") -> Decoded:
+def decode(meas: Measurements, bandwidth: float, method: str = "sinc",
+           solver: str = "bjorck-pereyra") -> Callable[[np.ndarray], np.ndarray]:
     """Solve the decoder `method` for the measurements; returns u as a function of time (s).
 
     Internally time runs in units of the measurements' span, centred, so every decoder's matrix has
@@ -550,7 +548,7 @@ def decode(meas: Measurements, bandwidth: float, method: str = "sinc", solver: s
         inner = _solve_spline(local)
     else:
         inner = _solve_vandermonde(local, omega, solver)
-    return Decoded(lambda t: inner((t - origin) / unit), len(meas))
+    return lambda t: inner((np.asarray(t, dtype=np.float64) - origin) / unit)
 
 
 def decode_blocks(meas: Measurements, bandwidth: float, rate: float, samples: int, method: str = "sinc",

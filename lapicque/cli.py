@@ -89,10 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     lca.add_argument("--weight-bits", type=_positive, default=8, help="weight width in bits (default 8)")
     lca.add_argument("--rate", type=float, default=0.25,
                      help="spikes per step of the strongest drive (default 0.25; at most 0.5)")
-    lca.add_argument("--lanes", type=_positive, default=1, help="parallel lanes of the RTL array (default 1)")
-    lca.add_argument("--sim", default="verilator", help="simulator for --backend rtl: verilator (default) or icarus")
-    lca.add_argument("--out", type=Path, default=Path("runs/lca"), help="results folder (default runs/lca)")
-    _report_option(lca)
+    _rtl_run_options(lca, "lca")
 
     report = sub.add_parser("report", help="one HTML page of one run, or of several runs side by side",
                             description="Write the verification report (self-contained HTML) of run folders "
@@ -173,10 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     tem.add_argument("--backend", default="float", help="float (default), fixed or rtl")
     tem.add_argument("--grid-us", type=float, default=1.0, help="float: encoder grid in us (default 1)")
     tem.add_argument("--step-us", type=float, default=10.0, help="fixed and rtl: array timestep in us (default 10)")
-    tem.add_argument("--lanes", type=_positive, default=1, help="rtl: parallel lanes (default 1)")
-    tem.add_argument("--sim", default="verilator", help="rtl: verilator (default) or icarus")
-    tem.add_argument("--out", type=Path, default=Path("runs/tem"), help="results folder (default runs/tem)")
-    _report_option(tem)
+    _rtl_run_options(tem, "tem")
 
     density = sub.add_parser("density", help="Fokker-Planck density of a noisy LIF population (JSON and PNG)",
                              description="Solve the membrane-potential density of a population of noisy LIF "
@@ -251,6 +245,14 @@ def _verify_options(p: argparse.ArgumentParser) -> None:
     _report_option(p)
     # test-only: build a deliberately wrong datapath to show that the harness catches it
     p.add_argument("--inject-bug", help=argparse.SUPPRESS)
+
+
+def _rtl_run_options(p: argparse.ArgumentParser, name: str) -> None:
+    """What a workload with an RTL backend shares: its lanes and simulator, the results folder, --report."""
+    p.add_argument("--lanes", type=_positive, default=1, help="parallel lanes of the RTL array (default 1)")
+    p.add_argument("--sim", default="verilator", help="simulator for --backend rtl: verilator (default) or icarus")
+    p.add_argument("--out", type=Path, default=Path(f"runs/{name}"), help=f"results folder (default runs/{name})")
+    _report_option(p)
 
 
 def _report_option(p: argparse.ArgumentParser) -> None:

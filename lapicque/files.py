@@ -26,6 +26,18 @@ def write_json(path: Path, value) -> None:
     write_atomic(path, json.dumps(value, indent=2) + "\n")
 
 
+def read_array(path: Path, option: str):
+    """A user's .npy or .npz file given as `--option`; a one-line LapicqueError when it cannot be read."""
+    from .errors import LapicqueError
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise LapicqueError(f"--{option} {path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise LapicqueError(f"--{option} {path}: not a NumPy .npy/.npz file ({exc})") from None
+
+
 def write_npy(path: Path, array) -> None:
     """`array` as a .npy file, atomically."""
     buffer = io.BytesIO()

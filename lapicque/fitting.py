@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from lapicque.errors import LapicqueError
-from lapicque.files import write_atomic, write_json
+from lapicque.files import read_array, write_atomic, write_json
 from lapicque.golden import gif
 from lapicque.golden.inputs import ornstein_uhlenbeck
 from lapicque.provenance import provenance
@@ -33,7 +33,7 @@ class Recording:
     source: str = ""
 
 
-def synthetic_truth(dt: float, bins: int = 6, kernel_ms: float = 300.0, t_ref: float = 4.0) -> gif.Truth:
+def synthetic_truth(bins: int = 6, kernel_ms: float = 300.0, t_ref: float = 4.0) -> gif.Truth:
     """lapicque's reference GIF neuron, its kernels in the fit's own basis (so the fit can recover them exactly)."""
     edges = gif.bins_ms(bins, kernel_ms, t_ref)
     eta = 30.0 * np.exp(-(edges[:-1] + edges[1:]) / 2 / 60.0)
@@ -48,7 +48,7 @@ def synthetic_recording(seconds: float, dt: float = 0.1, seed: int = 0) -> Recor
         raise LapicqueError(f"--synthetic = {seconds} s must be a positive number")
     if not (math.isfinite(dt) and 0 < dt <= 1.0):
         raise LapicqueError(f"--dt = {dt} ms must be positive and at most 1 ms")
-    truth = synthetic_truth(dt)
+    truth = synthetic_truth()
     current = 250.0 + ornstein_uhlenbeck(0.0, 150.0, 3.0, seconds * 1000.0, dt, seed=seed + 1)[:, 0]
     voltage, _ = gif.simulate(truth, current, dt, seed=seed + 2, noise_pa=SYNTHETIC_NOISE_PA)
     return Recording(current, voltage, dt, truth, f"synthetic GIF, {seconds:g} s")
@@ -59,7 +59,7 @@ def load_recording(current: Path | None, voltage: Path | None, dt: float | None)
     if current is None:
         raise LapicqueError("give --current I.npy --voltage V.npy --dt MS (or a .npz as --current), or --synthetic")
     if current.suffix == ".npz":
-        data = _load(current, "current")
+        data = read_array(current, "current")
         try:
             i, v, stored = data["current"], data["voltage"], float(data["dt"])
         except KeyError as exc:
@@ -73,7 +73,7 @@ def load_recording(current: Path | None, voltage: Path | None, dt: float | None)
             raise LapicqueError("give --voltage V.npy beside --current I.npy")
         if dt is None:
             raise LapicqueError("give --dt, the sample interval in ms, for .npy recordings")
-        i, v = _load(current, "current"), _load(voltage, "voltage")
+        i, v = read_array(current, "current"), read_array(voltage, "voltage")
     if not (math.isfinite(dt) and dt > 0):
         raise LapicqueError(f"--dt = {dt} ms must be a positive number")
     for name, x in (("current", i), ("voltage", v)):
@@ -84,15 +84,6 @@ def load_recording(current: Path | None, voltage: Path | None, dt: float | None)
     if i.shape != v.shape:
         raise LapicqueError(f"--current has {len(i)} samples but --voltage has {len(v)}; they must match")
     return Recording(i.astype(np.float64), v.astype(np.float64), float(dt), None, f"{current}, {voltage}")
-
-
-def _load(path: Path, what: str):
-    try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise LapicqueError(f"--{what} {path}: no such file") from None
-    except (OSError, ValueError) as exc:
-        raise LapicqueError(f"--{what} {path}: not a NumPy file ({exc})") from None
 
 
 def fit_recording(rec: Recording, model: str, out: Path, *, t_ref: float = 4.0, bins: int = 6,

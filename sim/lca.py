@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from lapicque.errors import LapicqueError
-from lapicque.files import write_json, write_npy, write_npz
+from lapicque.files import read_array, write_json, write_npy, write_npz
 from lapicque.golden import lasso
 from lapicque.golden.lca import (
     DEFAULT_RATE,
@@ -52,7 +52,7 @@ def make_problem(name: str, *, atoms: int = 128, dim: int = 64, sparsity: int = 
     if dictionary is not None or signal is not None:
         if dictionary is None or signal is None:
             raise LapicqueError("give both --dictionary D.npy and --signal y.npy")
-        return lasso.Problem("user", _load_npy(dictionary, "dictionary"), _load_npy(signal, "signal"), lam,
+        return lasso.Problem("user", read_array(dictionary, "dictionary"), read_array(signal, "signal"), lam,
                              nonnegative)
     if not np.isfinite(lam) or lam < 0:
         raise LapicqueError(f"--lam = {lam} must be a finite number >= 0")
@@ -72,15 +72,6 @@ def make_problem(name: str, *, atoms: int = 128, dim: int = 64, sparsity: int = 
         return lasso.patches_problem(atoms, lam, seed, nonnegative)
     raise LapicqueError(f"unknown problem {name!r}; choose one of {', '.join(lasso.PROBLEMS)}, "
                         "or give --dictionary and --signal")
-
-
-def _load_npy(path: Path, what: str) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise LapicqueError(f"--{what} {path}: no such file") from None
-    except (OSError, ValueError) as exc:
-        raise LapicqueError(f"--{what} {path}: not a NumPy .npy array ({exc})") from None
 
 
 def _run_model(compiled: CompiledLCA, steps: int, fixed: bool, say) -> tuple[np.ndarray, np.ndarray]:

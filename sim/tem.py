@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from lapicque.errors import LapicqueError
-from lapicque.files import write_atomic, write_json, write_npz
+from lapicque.files import read_array, write_atomic, write_json, write_npz
 from lapicque.golden import tem
 from lapicque.golden.neuron import zero_state
 from lapicque.provenance import provenance
@@ -57,7 +57,7 @@ def make_signal(source: str, bandwidth: float, duration: float | None, *, tones:
         samples = samples[: int(round(duration * rate))]
     if len(samples) < 16:
         raise LapicqueError(f"{path}: {len(samples)} samples are too few to encode; give a longer signal")
-    limited, removed = tem.band_limit(samples - 0.0, rate, bandwidth)
+    limited, removed = tem.band_limit(samples, rate, bandwidth)
     if removed > OUT_BAND_LIMIT and not lowpass:
         raise LapicqueError(f"{path}: {removed:.1%} of its energy lies above --bandwidth {bandwidth:g} Hz, so it "
                             "is not band-limited to it; raise --bandwidth or pass --lowpass to filter it")
@@ -84,10 +84,7 @@ def _read_samples(path: Path, rate: float | None) -> tuple[np.ndarray, float]:
         data = np.asarray(data, dtype=np.float64)
         return (data.mean(axis=1) if data.ndim == 2 else data), float(rate)
     if path.suffix.lower() == ".npy":
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise LapicqueError(f"--signal {path}: not a NumPy .npy array ({exc})") from None
+        data = read_array(path, "signal")
         if data.ndim != 1 or not np.issubdtype(data.dtype, np.number):
             raise LapicqueError(f"--signal {path}: expected a 1-D numeric array, got shape {data.shape} "
                                 f"of {data.dtype}")
@@ -97,24 +94,6 @@ def _read_samples(path: Path, rate: float | None) -> tuple[np.ndarray, float]:
             raise LapicqueError(f"--signal {path}: a .npy signal needs its sample rate: pass --rate HZ")
         return data.astype(np.float64), float(rate)
     raise LapicqueError(f"--signal {path}: unknown format {path.suffix!r}; give a .wav or .npy file, or 'multitone'")
-
-
-def _sample(signal, times: np.ndarray) -> np.ndarray:
-    """The signal at `times` (a regular grid from its first element): exact for a multitone, band-limited
-    (FFT) interpolation for samples."""
-    if isinstance(signal, tem.Multitone):
-        return signal(times)
-    from scipy.signal import resample
-
-    step = times[1] - times[0] if len(times) > 1 else 1.0 / signal.rate
-    offset = times[0]
-    n = int(round(signal.duration / step))
-    fine = resample(signal.samples, n) if n != len(signal.samples) else signal.samples
-    if offset:  # shift by a fraction of a sample: a phase ramp in the band-limited spectrum
-        spectrum = np.fft.rfft(fine)
-        spectrum *= np.exp(2j * np.pi * np.fft.rfftfreq(n, step) * offset)
-        fine = np.fft.irfft(spectrum, n)
-    return np.resize(fine, len(times))  # a grid one past the end wraps to the (periodic) start
 
 
 def default_block(method: str, meas: tem.Measurements, duration: float) -> tuple[float, float] | None:
@@ -164,12 +143,12 @@ def run(signal, duration: float, encoders: list[tem.Encoder], backend: str, deco
     if backend == "float":
         n = int(round(duration / grid))
         say(f"encoding {duration:g} s on a {grid * 1e6:g} us grid with {len(encoders)} encoder(s)")
-        times = tem.encode(encoders, _sample(signal, np.arange(n + 1) * grid), grid)
+        times = tem.encode(encoders, signal(np.arange(n + 1) * grid), grid)
         decoding = encoders
     else:
         compiled = tem.compile_encoders(encoders, step, peak, lanes=lanes)
         steps = int(round(duration / step))
-        u_mid = _sample(signal, (np.arange(steps) + 0.5) * step)
+        u_mid = signal((np.arange(steps) + 0.5) * step)
         say(f"fixed-point encoder: {steps:,} steps of {step * 1e6:g} us")
         raster = tem.fixed_spikes(compiled, u_mid)
         decoding = compiled.encoders
@@ -203,7 +182,7 @@ def run(signal, duration: float, encoders: list[tem.Encoder], backend: str, deco
     rate = SAMPLES_PER_BAND * bandwidth
     samples = int(math.floor(duration * rate))
     t_out = np.arange(samples) / rate
-    truth = _sample(signal, t_out)
+    truth = signal(t_out)
     chosen = block if block is not None else default_block(decoder, meas, duration)
     say(f"decoding {len(meas):,} measurements ({decoder})")
     decode0 = time.perf_counter()

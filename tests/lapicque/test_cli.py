@@ -316,3 +316,10 @@ def test_fit_bad_input(tmp_path, capsys):
     ]
     for args, message in cases:
         assert_bad_input(args, message, tmp_path, capsys)
+
+
+def test_tem_report_option_writes_the_page(tmp_path):
+    out = tmp_path / "tem"
+    assert main(["tem", "--duration", "0.1", "--decoder", "sinc", "--out", str(out), "--report"]) == 0
+    page = (out / "report.html").read_text()
+    assert "data-check='recoverable'" in page and "data-passed='true'" in page
