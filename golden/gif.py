@@ -318,13 +318,14 @@ class GIF(BaseEstimator):
         v, spikes = simulate(self.as_truth(), current, self.dt, self.seed if seed is None else seed)
         return v, spikes * self.dt
 
-    def score(self, current, voltage, dt: float | None = None) -> float:
-        """The mean coincidence factor of `repeats` simulated trials against the recording's spikes."""
+    def score(self, current, voltage, dt: float | None = None, window_ms: float = COINCIDENCE_WINDOW_MS) -> float:
+        """The mean coincidence factor (within +-`window_ms`) of `repeats` simulated trials against the
+        recording's spikes."""
         current, voltage = self._check(current, voltage, dt)
         data = detect_spikes(voltage, self.spike_threshold) * self.dt
         duration = len(current) * self.dt
-        return float(np.mean([coincidence_factor(data, self.predict(current, seed=self.seed + k)[1], duration)
-                              for k in range(self.repeats)]))
+        return float(np.mean([coincidence_factor(data, self.predict(current, seed=self.seed + k)[1], duration,
+                                                 window_ms) for k in range(self.repeats)]))
 
     def _fitted(self) -> None:
         if not hasattr(self, "C_"):
@@ -387,10 +388,11 @@ def escape_glm(x: np.ndarray, y: np.ndarray, dt: float, iterations: int = 100) -
 
     def parts(coef):
         mu = dt * np.exp(np.minimum(x @ coef, 50.0))
-        ll = float(np.sum(np.where(y > 0, np.log(-np.expm1(-np.maximum(mu, 1e-300))), -mu)))
-        ratio = mu / np.expm1(np.maximum(mu, 1e-300))  # mu / (e^mu - 1), the y = 1 derivative
+        fire = -np.expm1(-np.maximum(mu, 1e-300))  # 1 - e^-mu, written so that no large mu overflows
+        ll = float(np.sum(np.where(y > 0, np.log(fire), -mu)))
+        ratio = mu * np.exp(-mu) / fire  # mu / (e^mu - 1), the y = 1 derivative
         first = np.where(y > 0, ratio, -mu)
-        second = np.where(y > 0, ratio - ratio**2 * np.exp(np.minimum(mu, 700.0)), -mu)
+        second = np.where(y > 0, ratio * (1 - mu / fire), -mu)
         return ll, x.T @ first, (x.T * second) @ x
 
     current, gradient, hessian = parts(b)

@@ -41,16 +41,17 @@ def synthetic_truth(bins: int = 6, kernel_ms: float = 300.0, t_ref: float = 4.0)
     return gif.BinnedTruth(100.0, 5.0, -70.0, -55.0, t_ref, -50.0, 1.0, (), (), edges, eta, edges, gamma)
 
 
-def synthetic_recording(seconds: float, dt: float = 0.1, seed: int = 0) -> Recording:
-    """lapicque's GIF neuron under an Ornstein-Uhlenbeck current (mean 250 pA, sd 150 pA, 3 ms), with unrecorded
-    white-noise current: a recording whose true parameters are known."""
+def synthetic_recording(seconds: float, dt: float = 0.1, seed: int = 0, truth: gif.Truth | None = None,
+                        noise_pa: float = SYNTHETIC_NOISE_PA) -> Recording:
+    """lapicque's GIF neuron (or `truth`) under an Ornstein-Uhlenbeck current (mean 250 pA, sd 150 pA, 3 ms),
+    with unrecorded white-noise current of `noise_pa`: a recording whose true parameters are known."""
     if not (math.isfinite(seconds) and seconds > 0):
         raise LapicqueError(f"--synthetic = {seconds} s must be a positive number")
     if not (math.isfinite(dt) and 0 < dt <= 1.0):
         raise LapicqueError(f"--dt = {dt} ms must be positive and at most 1 ms")
-    truth = synthetic_truth()
+    truth = truth or synthetic_truth()
     current = 250.0 + ornstein_uhlenbeck(0.0, 150.0, 3.0, seconds * 1000.0, dt, seed=seed + 1)[:, 0]
-    voltage, _ = gif.simulate(truth, current, dt, seed=seed + 2, noise_pa=SYNTHETIC_NOISE_PA)
+    voltage, _ = gif.simulate(truth, current, dt, seed=seed + 2, noise_pa=noise_pa)
     return Recording(current, voltage, dt, truth, f"synthetic GIF, {seconds:g} s")
 
 

@@ -96,6 +96,18 @@ def test_coincidence_factor_limits():
     chance = [gif.coincidence_factor(train, np.sort(rng.uniform(0, 10000, 200)), 10000) for _ in range(200)]
     assert abs(np.mean(chance)) < 0.05
     assert gif.coincidence_factor(train, train + 3.0, 10000) > 0.99  # within the 4 ms window
+    assert gif.coincidence_factor(train, train + 3.0, 10000, window_ms=2.0) < 0.05  # outside +-2 ms
+
+
+def test_score_takes_the_coincidence_window():
+    model, _ = fitted(binned_truth(), seconds=20)
+    current = drive(5, 7)
+    voltage, _ = gif.simulate(binned_truth(), current, DT, seed=7)
+    data = gif.detect_spikes(voltage) * DT
+    by_hand = np.mean([gif.coincidence_factor(data, model.predict(current, seed=model.seed + k)[1], 5000.0, 2.0)
+                       for k in range(model.repeats)])
+    assert model.score(current, voltage, window_ms=2.0) == pytest.approx(by_hand, rel=1e-12)
+    assert model.score(current, voltage, window_ms=2.0) < model.score(current, voltage)  # fewer coincidences
 
 
 def test_scikit_learn_conventions_and_model_selection():
