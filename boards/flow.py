@@ -134,13 +134,26 @@ def run_script(work: Path, env: dict[str, str], console) -> None:
         raise LapicqueError(f"{_stage(work).split(' (')[0]} failed: {detail} (full log: {log_path})")
 
 
-def _memories(rpt: str) -> dict[str, str]:
-    """Memory name -> primitive it became, from yosys's `memory_libmap` lines."""
+def _memory_name(path: str) -> str:
+    """The array's name for a memory: the last part of its path, or for a `RegisteredRAM` (whose
+    Memory is called `mem`) the RAM's own."""
+    parts = path.split(".")
+    return parts[-2] if parts[-1] == "mem" and len(parts) > 1 else parts[-1]
+
+
+def _memories(rpt: str, netlist: dict | None = None) -> dict[str, str]:
+    """Memory name -> primitive it became, from yosys's `memory_libmap` lines, and the block RAMs
+    instantiated directly (`RegisteredRAM` on an ECP5: cells `<memory>.ebr<k>` in the netlist)."""
     out = {}
     for match in re.finditer(r"mapping memory \S+?\.([\w.$\\]+) via (\S+)", rpt):
-        out[match.group(1).split(".")[-1]] = PRIMITIVES.get(match.group(2), match.group(2))
+        out[_memory_name(match.group(1))] = PRIMITIVES.get(match.group(2), match.group(2))
     for match in re.finditer(r"using FF mapping for memory \S+?\.([\w.$\\]+)", rpt):
-        out[match.group(1).split(".")[-1]] = "FF"
+        out[_memory_name(match.group(1))] = "FF"
+    for module in (netlist or {}).get("modules", {}).values():
+        for name, cell in module.get("cells", {}).items():
+            instanced = re.search(r"(\w+)\.ebr\d+$", name)
+            if instanced and cell.get("type") == "DP16KD":
+                out[instanced.group(1)] = "EBR"
     return dict(sorted(out.items()))
 
 
@@ -160,12 +173,15 @@ def parse_results(work: Path, board: Board) -> dict:
     clocks = report.get("fmax", {})
     fmax = min((c["achieved"] for c in clocks.values()), default=0.0)
     rpt = (work / f"{NAME}.rpt").read_text(errors="replace")
+    netlist_path = work / f"{NAME}.json"
+    netlist = json.loads(netlist_path.read_text()) if netlist_path.exists() else None
     return {"resources": dict(sorted(resources.items())), "fmax_mhz": round(float(fmax), 2),
-            "memories": _memories(rpt)}
+            "memories": _memories(rpt, netlist)}
 
 
 def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None = None, baud: int = 115200,
-          console=None) -> BuildResult:
+          seed: int | None = None, console=None) -> BuildResult:
+    """Synthesise, place and route the board top; `seed` is nextpnr's placement seed (None: its own)."""
     console = console or _console()
     clock_mhz = clock_mhz or board.default_clock_mhz
     est = check_fits(board, spec)  # exit 2 before any tool runs
@@ -178,7 +194,7 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
     if work.exists():
         shutil.rmtree(work)
     overrides = {
-        "nextpnr_opts": f"--timing-allow-fail --report {NAME}.report.json",
+        "nextpnr_opts": f"--timing-allow-fail --report {NAME}.report.json" + (f" --seed {seed}" if seed else ""),
         "script_after_synth": f"tee -q -o {NAME}.stat.json stat -json",
     }
     if board.family == "ice40":
@@ -218,6 +234,7 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
         "timing_met": timing_met,
         "slack_ns": round(1e3 / clock - 1e3 / results["fmax_mhz"], 3) if results["fmax_mhz"] else None,
         "baud": baud,
+        "placement_seed": seed,
         "neuron_updates_per_s": round(steps_per_s * spec.neurons),
         "synaptic_events_per_s": round(achieved * 1e6 * spec.lanes),
         "timesteps_per_s": round(steps_per_s, 1),

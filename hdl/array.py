@@ -52,13 +52,14 @@ from .layouts import (
     stats_layout,
     stim_layout,
 )
+from .ram import RegisteredRAM
 
 SPIKE_QUEUE_DEPTH = 8
 MONITOR_FIFO_DEPTH = 5
 AER_FIFO_DEPTH = 4
-#: register stages inside the neuron datapath (see `NeuronDatapath`): what lets the FPGA clock reach
-#: 32 MHz on an iCE40 UP5K and 100 MHz on an ECP5
-DATAPATH_LATENCY = MAX_LATENCY
+#: register stages inside the neuron datapath (see `NeuronDatapath`), the state and parameter RAMs'
+#: output registers counted: what lets the FPGA clock reach 32 MHz on an iCE40 UP5K and 100 MHz on an ECP5
+DATAPATH_LATENCY = MAX_LATENCY + 1
 #: cycles a step needs beyond max(D, spikes * D): spike queue and weight read (2), weight register
 #: (1), accumulate (1), step turnaround (2: the registered quiet test), and the datapath's stages
 PIPELINE_LATENCY = 6 + DATAPATH_LATENCY
@@ -266,19 +267,17 @@ class NeuronArray(wiring.Component):
         mon_lanes = []
         for lane in range(lanes):
             cfg_here = cfg_write & (cfg.lane == lane)
-            state_mem = Memory(shape=state_layout(spec), depth=depth, init=[])
-            param_mem = Memory(shape=param_layout(spec), depth=depth, init=[])
+            # state and parameters: read data registered in the RAM (the datapath's first cut; on
+            # an ECP5 the EBR's own output register)
+            state_mem = RegisteredRAM(state_layout(spec), depth)
+            param_mem = RegisteredRAM(param_layout(spec), depth)
             m.submodules[f"state_mem{lane}"] = state_mem
             m.submodules[f"param_mem{lane}"] = param_mem
-            state_w = state_mem.write_port()
-            state_r = state_mem.read_port()
-            param_w = param_mem.write_port()
-            param_r = param_mem.read_port()
             m.d.comb += [
-                state_r.addr.eq(k), state_r.en.eq(~stall),
-                param_r.addr.eq(k), param_r.en.eq(~stall),
-                param_w.addr.eq(cfg.addr), param_w.data.eq(cfg.data),
-                param_w.en.eq(cfg_here & (cfg.target == CFG_PARAM)),
+                state_mem.r_addr.eq(k), state_mem.r_en.eq(~stall), state_mem.o_en.eq(~stall),
+                param_mem.r_addr.eq(k), param_mem.r_en.eq(~stall), param_mem.o_en.eq(~stall),
+                param_mem.w_addr.eq(cfg.addr), param_mem.w_data.eq(cfg.data),
+                param_mem.w_en.eq(cfg_here & (cfg.target == CFG_PARAM)),
             ]
 
             # weights: one memory, or one per bit; either way a single address port (see above)
@@ -364,7 +363,9 @@ class NeuronArray(wiring.Component):
                 with m.If(clearing):
                     m.d.comb += [wp.addr.eq(clear_index), wp.data.eq(0), wp.en.eq(1)]
                 with m.Elif(updating):
-                    m.d.comb += [wp.addr.eq(index_wb), wp.data.eq(0), wp.en.eq(write_back)]
+                    # valid_wb, not write_back: clearing a stalled write-back's entry again is harmless,
+                    # and keeps the stall off the LUT RAM's write enable (as for the state RAM)
+                    m.d.comb += [wp.addr.eq(index_wb), wp.data.eq(0), wp.en.eq(valid_wb)]
                     if not separate_reads:
                         m.d.comb += [rp.addr.eq(k), rp.en.eq(~stall)]
                 with m.Else():
@@ -381,22 +382,26 @@ class NeuronArray(wiring.Component):
                 acc_for_prop.eq(Mux(parity, acc_r_prop[0], acc_r_prop[1])),
             ]
 
-            dp = NeuronDatapath(spec, latency=DATAPATH_LATENCY, inject_bug=self.inject_bug)
+            dp = NeuronDatapath(spec, latency=DATAPATH_LATENCY, inject_bug=self.inject_bug, registered_memories=True)
             m.submodules[f"datapath{lane}"] = dp
             m.d.comb += [
                 dp.en.eq(~stall),
-                dp.state.eq(state_r.data),
-                dp.params.eq(param_r.data),
+                dp.state.eq(state_mem.r_data),
+                dp.params.eq(param_mem.r_data),
                 dp.acc.eq(acc_for_update),
                 dp.ext.eq(ext1[lane]),
             ]
             with m.If(cfg_write):
                 m.d.comb += [
-                    state_w.addr.eq(cfg.addr), state_w.data.eq(cfg.data),
-                    state_w.en.eq(cfg_here & (cfg.target == CFG_STATE)),
+                    state_mem.w_addr.eq(cfg.addr), state_mem.w_data.eq(cfg.data),
+                    state_mem.w_en.eq(cfg_here & (cfg.target == CFG_STATE)),
                 ]
             with m.Else():
-                m.d.comb += [state_w.addr.eq(index_wb), state_w.data.eq(dp.update.state), state_w.en.eq(write_back)]
+                # valid_wb, not write_back: a stalled write-back holds its index and state, so writing
+                # them again is harmless, and the stall (the FIFO levels, far away) stays off the
+                # paths into the state RAM's write port
+                m.d.comb += [state_mem.w_addr.eq(index_wb), state_mem.w_data.eq(dp.update.state),
+                             state_mem.w_en.eq(valid_wb)]
             queue = queues[lane]
             m.d.comb += [queue.w_en.eq(write_back & dp.update.spike), queue.w_data.eq(index_wb)]
             mon_lanes.append(dp.update)

@@ -56,13 +56,20 @@ class NeuronDatapath(wiring.Component):
     the pipeline (tie high when it never stalls).
     """
 
-    def __init__(self, spec: ArraySpec, *, latency: int = 0, inject_bug: str | None = None):
+    def __init__(self, spec: ArraySpec, *, latency: int = 0, inject_bug: str | None = None,
+                 registered_memories: bool = False):
+        """`registered_memories`: `state` and `params` come from registers already (the RAMs' own
+        output registers, enabled with `en`): a first cut registers only `acc` and `ext` beside them,
+        and the usual cuts follow (up to `MAX_LATENCY` + 1 in all). On an ECP5 the EBR's output
+        register is far from the multipliers; the input register after it takes the route."""
         if inject_bug is not None and inject_bug not in BUGS:
             raise ValueError(f"inject_bug must be one of {', '.join(BUGS)}, not {inject_bug!r}")
-        if not isinstance(latency, int) or not 0 <= latency <= MAX_LATENCY:
-            raise ValueError(f"latency must be an integer 0..{MAX_LATENCY}, not {latency!r}")
+        most = MAX_LATENCY + int(registered_memories)
+        if not isinstance(latency, int) or not int(registered_memories) <= latency <= most:
+            raise ValueError(f"latency must be an integer {int(registered_memories)}..{most}, not {latency!r}")
         self.spec = spec
         self.latency = latency
+        self.registered_memories = registered_memories
         self.inject_bug = inject_bug
         super().__init__({
             "state": In(state_layout(spec)),
@@ -94,8 +101,13 @@ class NeuronDatapath(wiring.Component):
             return staged
 
         # the memories' read data, registered: an ECP5 EBR's output is slow (about 6 ns), too slow
-        # to feed a multiplier in the same cycle at 100 MHz
-        x = cut(s=self.state, p=self.params, acc=self.acc, ext=self.ext)
+        # to feed a multiplier in the same cycle at 100 MHz (with `registered_memories`, behind the
+        # RAMs' own output registers, which the first cut pairs with)
+        acc, ext = self.acc, self.ext
+        if self.registered_memories:
+            x = cut(acc=acc, ext=ext)
+            acc, ext = x["acc"], x["ext"]
+        x = cut(s=self.state, p=self.params, acc=acc, ext=ext)
         s, p = x["s"], x["p"]
 
         # the two multiplies, alone in their stage

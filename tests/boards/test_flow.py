@@ -40,15 +40,17 @@ def test_small_ice40_build(out):
     assert code == (0 if report["timing_met"] else 1)
     assert report["timing_met"], f"a 16-neuron array must meet 24 MHz, Fmax {report['fmax_mhz']}"
     assert report["resources"]["spram"]["used"] >= 1 and report["memories"]["weight_mem0"] == "SPRAM"
-    assert report["memories"]["state_mem0"] == "EBR"
+    assert report["memories"]["state_mem0"] == "EBR" and report["placement_seed"] is None
     assert (out / "lapicque.bin").stat().st_size > 100_000  # a whole UP5K configuration image
 
 
 def test_small_ecp5_build(out):
     board = get_board("ulx3s-12f")
     # 64 neurons in 2 lanes: 2048 weights per lane, one EBR each (smaller ones go to LUT RAM)
-    code, report = _build(out, "--board", "ulx3s-12f", "--neurons", "64", "--lanes", "2", "--clock", "50", "--report")
+    code, report = _build(out, "--board", "ulx3s-12f", "--neurons", "64", "--lanes", "2", "--clock", "50", "--report",
+                          "--seed", "3")
     _sane(report, board)
+    assert report["placement_seed"] == 3 and "--seed 3" in (out / "work" / "build_lapicque.sh").read_text()
     page = (out / "report.html").read_text()  # --report: the page next to the JSON
     assert f"data-check='fmax_mhz' data-value='{report['fmax_mhz']}'" in page
     assert "id='verdict' data-passed='true'" in page

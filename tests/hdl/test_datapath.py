@@ -125,6 +125,10 @@ def test_every_latency_gives_the_same_updates(latency):
 def test_latency_out_of_range_is_refused():
     with pytest.raises(ValueError, match=r"latency must be an integer 0..7, not 8"):
         NeuronDatapath(ArraySpec(4), latency=8)
+    # behind registered memories one more cut is allowed, and at least the one they pair with
+    with pytest.raises(ValueError, match=r"latency must be an integer 1..8, not 0"):
+        NeuronDatapath(ArraySpec(4), latency=0, registered_memories=True)
+    assert NeuronDatapath(ArraySpec(4), latency=8, registered_memories=True).latency == 8
 
 
 def test_narrow_widths_match_the_model():

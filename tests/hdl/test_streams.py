@@ -3,9 +3,9 @@
 import random
 
 import pytest
-from amaranth.sim import Simulator
 
 from lapicque.hdl.streams import StreamPacker, StreamUnpacker
+from tests.hdl import run_clocked
 
 
 @pytest.mark.parametrize("count", [1, 3, 4])
@@ -32,11 +32,7 @@ def test_unpacker_emits_items_in_order_under_backpressure(count):
             if valid and ready:
                 got.append(payload)
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(producer)
-    sim.add_testbench(consumer)
-    sim.run_until(1e-3)
+    run_clocked(dut, producer, consumer, until=1e-3)
     assert got == [x for items in words for x in items]
 
 
@@ -73,10 +69,7 @@ def test_packer_fills_then_flushes_into_the_top_slots():
         assert ctx.get(dut.wide.valid)
         out.append(ctx.get(dut.wide.payload))
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(testbench)
-    sim.run()
+    run_clocked(dut, testbench)
     assert decode(out[0]) == (4, [1, 2, 3, 4])
     # a partial beat holds its two items, oldest first, in the top two slots
     items, data = decode(out[1])

@@ -5,9 +5,9 @@ import random
 
 import pytest
 from amaranth.hdl import Module
-from amaranth.sim import Simulator
 
 from lapicque.hdl.uart import UARTReceiver, UARTTransmitter
+from tests.hdl import run_clocked
 
 DIVISOR = 8
 
@@ -31,10 +31,7 @@ def test_transmitter_drives_each_bit_for_divisor_cycles():
             await ctx.tick()
             line.append(ctx.get(dut.tx))
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(testbench)
-    sim.run()
+    run_clocked(dut, testbench)
     start = line.index(0)
     # the middle of each bit period carries the frame, and the line idles high afterwards
     sampled = [line[start + k * DIVISOR + DIVISOR // 2] for k in range(10)]
@@ -69,11 +66,7 @@ def test_loopback_carries_random_bytes():
                 got.append(payload)
         assert ctx.get(rx.framing_errors) == 0 and ctx.get(rx.overruns) == 0
 
-    sim = Simulator(m)
-    sim.add_clock(1e-6)
-    sim.add_testbench(producer)
-    sim.add_testbench(consumer)
-    sim.run_until(20 * 14 * DIVISOR * 1e-6)
+    run_clocked(m, producer, consumer, until=20 * 14 * DIVISOR * 1e-6)
     assert got == sent
 
 
@@ -102,10 +95,7 @@ def test_receiver_drops_a_frame_with_a_low_stop_bit():
     dut = UARTReceiver(DIVISOR)
     got = []
     bad = frame_bits(0x3C)[:-1] + [0, 0]  # stop bit low, then the line stays low a while
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(drive_line(dut, [frame_bits(0x11), bad, frame_bits(0x22)], got))
-    sim.run()
+    run_clocked(dut, drive_line(dut, [frame_bits(0x11), bad, frame_bits(0x22)], got))
     assert got == [0x11, 0x22, ("errors", 1)]
 
 
