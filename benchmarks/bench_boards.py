@@ -3,6 +3,7 @@ the largest dense-weight array each board fits, and synaptic events per cycle ag
 
     python benchmarks/bench_boards.py --quick     # the issue's two targets and one small build each
     python benchmarks/bench_boards.py             # the whole sweep (about an hour on 2 cores)
+    python benchmarks/bench_boards.py --board icebreaker --builds-only   # one board's part of it
 
 Every build is a real `lapicque build` (YoWASP yosys + nextpnr) into a temporary folder; the table
 prints what each report.json says. Fmax is nextpnr's estimate for the placed and routed design.
@@ -110,12 +111,24 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="the two issue targets and one small build each")
     parser.add_argument("--json", type=Path, help="also write the reports to this file")
     parser.add_argument("--skip-builds", action="store_true", help="only the fit table and events per cycle")
+    parser.add_argument("--board", action="append", choices=sorted(SWEEP),
+                        help="sweep only this board (repeat for more)")
+    parser.add_argument("--shape", action="append", metavar="N,P,W",
+                        help="build only these neurons,lanes,weight-bits of the sweep (repeat for more)")
+    parser.add_argument("--builds-only", action="store_true", help="skip the fit table and events per cycle")
     args = parser.parse_args(argv)
     console = Console(stderr=True)
+    configs = QUICK if args.quick else SWEEP
+    if args.board:
+        configs = {name: shapes for name, shapes in configs.items() if name in args.board}
+    if args.shape:
+        wanted = {tuple(int(x) for x in shape.split(",")) for shape in args.shape}
+        configs = {name: [s for s in shapes if s in wanted] for name, shapes in configs.items()}
     if not args.skip_builds:
-        sweep(QUICK if args.quick else SWEEP, args.json, console)
-    largest(console)
-    events_per_cycle(100 if args.quick else 300)
+        sweep(configs, args.json, console)
+    if not args.builds_only:
+        largest(console)
+        events_per_cycle(100 if args.quick else 300)
     return 0
 
 
