@@ -87,30 +87,23 @@ class RegisteredRAM(wiring.Component):
         data_in = Value.cast(self.w_data)
         outputs = []
         for block in range(blocks):
-            chunk = data_in[block * bits:min(width, (block + 1) * bits)]
-            pins = {}
-
+            padded = Signal(36, name=f"di{block}")
+            m.d.comb += padded.eq(data_in[block * bits:min(width, (block + 1) * bits)])
             out_a, out_b = Signal(18, name=f"doa{block}"), Signal(18, name=f"dob{block}")
             if bits == 36:
-                # pseudo dual port: every byte enable is the write enable, the write strobe held high
-                enables = Value.cast(self.w_en).replicate(4)
-                pins.update(_address_pins("A", self.w_addr, shift, enables))
-                pins.update(_address_pins("B", self.r_addr, shift))
-                padded = Signal(36, name=f"di{block}")
-                m.d.comb += padded.eq(chunk)
-                pins.update({f"i_DIA{i}": padded[i] for i in range(18)})
-                pins.update({f"i_DIB{i}": padded[18 + i] for i in range(18)})
+                # pseudo dual port: port A writes both ports' data pins, every byte enable is the write
+                # enable and the write strobe is held high; port B reads both ports' outputs
+                byte_enables, data_b = Value.cast(self.w_en).replicate(4), padded[18:]
                 write_strobe, regmode_a, oce_a = Const(1), "OUTREG", self.o_en
                 read_data = [out_a, out_b]
             else:
-                pins.update(_address_pins("A", self.w_addr, shift, Const(0b11, 2) if bits == 18 else None))
-                pins.update(_address_pins("B", self.r_addr, shift))
-                padded = Signal(18, name=f"di{block}")
-                m.d.comb += padded.eq(chunk)
-                pins.update({f"i_DIA{i}": padded[i] for i in range(18)})
-                pins.update({f"i_DIB{i}": Const(0) for i in range(18)})
+                byte_enables, data_b = (Const(0b11, 2) if bits == 18 else None), Const(0, 18)
                 write_strobe, regmode_a, oce_a = self.w_en, "NOREG", Const(0)
                 read_data = [out_b[:bits]]
+            pins = _address_pins("A", self.w_addr, shift, byte_enables)
+            pins.update(_address_pins("B", self.r_addr, shift))
+            pins.update({f"i_DIA{i}": padded[i] for i in range(18)})
+            pins.update({f"i_DIB{i}": data_b[i] for i in range(18)})
             pins.update({f"o_DOA{i}": out_a[i] for i in range(18)})
             pins.update({f"o_DOB{i}": out_b[i] for i in range(18)})
             for port in "AB":

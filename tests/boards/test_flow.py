@@ -67,6 +67,7 @@ def test_small_ecp5_build(out):
     (["--board", "icebreaker", "--clock", "400"], "--clock 400 MHz is impossible on icebreaker"),
     (["--board", "ulx3s-85f", "--neurons", "6", "--lanes", "4"], "neurons = 6 is not a multiple of lanes = 4"),
     ([], "--board is required"),
+    (["--board", "icebreaker", "--seed", "0"], "argument --seed: 0 must be at least 1"),
 ])
 def test_bad_requests_fail_before_any_tool(out, capsys, args, message):
     assert main(["build", *args, "--out", str(out)]) == 2

@@ -79,8 +79,8 @@ class ECP5:
 
 def dp16kd_model() -> str:
     """A behavioural DP16KD for the modes RegisteredRAM uses, written from Lattice's ECP5 memory guide
-    (TN1264): word address from bit log2(width / 9 * 2) ... of AD[13:0] (x36: 5, x18: 4, x9: 3, x4: 2,
-    x2: 1, x1: 0); at x18 AD[1:0] and at x36 ADA[3:0] enable 9-bit bytes; x36 writes {DIB, DIA} on
+    (TN1264): the word address is AD[13:k] (k = 5, 4, 3, 2, 1, 0 at x36, x18, x9, x4, x2, x1); at x18
+    AD[1:0] and at x36 ADA[3:0] enable 9-bit bytes; x36 writes {DIB, DIA} on
     port A and reads {DOB, DOA} on port B; a read latches at CLK when CE and not WE; with
     REGMODE = OUTREG a register behind the latch takes it when OCE (at x36 DOA's half by port A's)."""
     pins = []
