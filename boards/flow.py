@@ -245,3 +245,14 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
     }
     write_json(out / "report.json", report)
     return BuildResult(report, timing_met)
+
+
+def memory_kinds(memories: dict[str, str]) -> dict[str, dict[str, int]]:
+    """{"weight_mem0_bit3_t1": "EBR", ...} -> {"weight": {"EBR": n}, ...}: what each memory became."""
+    kinds: dict[str, dict[str, int]] = {}
+    for name, primitive in memories.items():
+        match = re.match(r"(weight|state|param|acc)_mem", name)
+        if match:
+            counts = kinds.setdefault(match.group(1), {})
+            counts[primitive] = counts.get(primitive, 0) + 1
+    return kinds

@@ -128,3 +128,20 @@ def cv(intervals) -> float:
     """Coefficient of variation of interspike intervals (nan with fewer than two)."""
     intervals = np.asarray(intervals, dtype=np.float64)
     return float(intervals.std() / intervals.mean()) if intervals.size >= 2 else float("nan")
+
+
+def noisy_lif_fi(p: dict, currents, sigma: float, dt: float, duration: float, neurons: int = 200) -> dict:
+    """The LIF of `lapicque.golden.models` parameters `p` under white noise of `sigma` mV: Siegert rates and
+    simulated ones (`neurons` each) for each current, and the linear response at the middle current
+    (Brunel's convention, voltages relative to E_L). What `lapicque fi --sigma` adds to its summary."""
+    cell = {"tau_m": p["tau_m"], "theta": p["v_th"] - p["e_l"], "v_reset": p["v_reset"] - p["e_l"], "t_ref": p["t_ref"]}
+    mus = p["tau_m"] / p["c_m"] * np.asarray(currents)
+    siegert = [siegert_rate(mu, sigma, **cell) for mu in mus]
+    simulated = [noisy_lif(mu, sigma, dt=dt, duration=duration, neurons=neurons, seed=k, **cell)[0].mean()
+                 / duration * 1000.0 for k, mu in enumerate(mus)]
+    mid = float(mus[len(mus) // 2])
+    freqs = np.geomspace(1.0, 500.0, 25)
+    chi = [lif_linear_response(f, mid, sigma, **cell) for f in freqs]
+    return {"sigma_mv": sigma, "mu_mv": mus.tolist(), "siegert_rates_hz": siegert, "simulated_rates_hz": simulated,
+            "simulated_neurons": neurons, "response_mu_mv": mid, "response_frequencies_hz": freqs.tolist(),
+            "response_gain_hz_per_mv": [abs(c) for c in chi], "response_phase_rad": [float(np.angle(c)) for c in chi]}

@@ -55,11 +55,16 @@ def synthetic_recording(seconds: float, dt: float = 0.1, seed: int = 0, truth: g
     return Recording(current, voltage, dt, truth, f"synthetic GIF, {seconds:g} s")
 
 
-def load_recording(current: Path | None, voltage: Path | None, dt: float | None) -> Recording:
-    """The recording from .npy files (with --dt) or one .npz holding current, voltage and dt."""
+def _samples(source, option: str) -> np.ndarray:
+    """A recorded trace given as a file path or as an array."""
+    return read_array(Path(source), option) if isinstance(source, str | Path) else np.asarray(source)
+
+
+def load_recording(current, voltage, dt: float | None) -> Recording:
+    """The recording from .npy files or arrays (with --dt), or one .npz holding current, voltage and dt."""
     if current is None:
         raise LapicqueError("give --current I.npy --voltage V.npy --dt MS (or a .npz as --current), or --synthetic")
-    if current.suffix == ".npz":
+    if isinstance(current, str | Path) and Path(current).suffix == ".npz":
         data = read_array(current, "current")
         try:
             i, v, stored = data["current"], data["voltage"], float(data["dt"])
@@ -74,7 +79,7 @@ def load_recording(current: Path | None, voltage: Path | None, dt: float | None)
             raise LapicqueError("give --voltage V.npy beside --current I.npy")
         if dt is None:
             raise LapicqueError("give --dt, the sample interval in ms, for .npy recordings")
-        i, v = read_array(current, "current"), read_array(voltage, "voltage")
+        i, v = _samples(current, "current"), _samples(voltage, "voltage")
     if not (math.isfinite(dt) and dt > 0):
         raise LapicqueError(f"--dt = {dt} ms must be a positive number")
     for name, x in (("current", i), ("voltage", v)):
@@ -84,10 +89,11 @@ def load_recording(current: Path | None, voltage: Path | None, dt: float | None)
             raise LapicqueError(f"--{name}: contains NaN or infinite samples")
     if i.shape != v.shape:
         raise LapicqueError(f"--current has {len(i)} samples but --voltage has {len(v)}; they must match")
-    return Recording(i.astype(np.float64), v.astype(np.float64), float(dt), None, f"{current}, {voltage}")
+    source = f"{current}, {voltage}" if isinstance(current, str | Path) else "arrays"
+    return Recording(i.astype(np.float64), v.astype(np.float64), float(dt), None, source)
 
 
-def fit_recording(rec: Recording, model: str, out: Path, *, t_ref: float = 4.0, bins: int = 6,
+def fit_recording(rec: Recording, model: str, out: Path | None, *, t_ref: float = 4.0, bins: int = 6,
                   kernel_ms: float = 300.0, spike_threshold: float = 0.0, holdout: float = 0.2, repeats: int = 10,
                   seed: int = 0) -> dict:
     if model not in MODELS:
@@ -152,6 +158,8 @@ def fit_recording(rec: Recording, model: str, out: Path, *, t_ref: float = 4.0, 
     }
     summary["wall_s"] = time.perf_counter() - wall0
     summary["provenance"] = provenance()
+    if out is None:
+        return summary
     from lapicque.plots import fit_png
 
     out = Path(out)

@@ -46,14 +46,15 @@ GAP_TARGET = 0.01
 
 
 def make_problem(name: str, *, atoms: int = 128, dim: int = 64, sparsity: int = 8, lam: float = 0.1, seed: int = 0,
-                 nonnegative: bool = False, dictionary: Path | None = None, signal: Path | None = None
-                 ) -> lasso.Problem:
-    """The named problem, or the user's own from .npy files (name "user")."""
+                 nonnegative: bool = False, dictionary: Path | np.ndarray | None = None,
+                 signal: Path | np.ndarray | None = None) -> lasso.Problem:
+    """The named problem, or the user's own from .npy files or arrays (name "user")."""
     if dictionary is not None or signal is not None:
         if dictionary is None or signal is None:
             raise LapicqueError("give both --dictionary D.npy and --signal y.npy")
-        return lasso.Problem("user", read_array(dictionary, "dictionary"), read_array(signal, "signal"), lam,
-                             nonnegative)
+        arrays = [x if isinstance(x, np.ndarray) else read_array(x, name)
+                  for x, name in ((dictionary, "dictionary"), (signal, "signal"))]
+        return lasso.Problem("user", *arrays, lam, nonnegative)
     if not np.isfinite(lam) or lam < 0:
         raise LapicqueError(f"--lam = {lam} must be a finite number >= 0")
     if name == "identity":

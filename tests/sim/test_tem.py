@@ -67,8 +67,8 @@ def test_rtl_encoder_spikes_equal_the_fixed_model_and_decode_to_its_snr(tmp_path
     assert s["verified"] and s["bit_exact_mismatches"] == 0 and s["rtl_spikes_equal_fixed"]
     assert s["updates_checked"] == 2 * 3000
     assert s["snr_db"] == s["fixed_snr_db"] and s["snr_db"] > 20
-    from lapicque.report import SECTIONS, load_run
+    from lapicque.report import load_run, section
 
-    section = SECTIONS["tem"](load_run(tmp_path))
+    section = section(load_run(tmp_path))
     assert section.passed and {c.key for c in section.checks} == {"recoverable", "bit_exact_mismatches",
                                                                   "rtl_spikes_equal_fixed", "snr_equal"}

@@ -1,0 +1,69 @@
+"""What the commands share: argument types, option groups, exit codes, and the hand-over to a job."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from pathlib import Path
+
+from lapicque.errors import LapicqueError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not usage plus message
+        raise LapicqueError(f"{message}; see '{self.prog} --help'")
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def job_arguments(args: argparse.Namespace, job, renamed: dict[str, str] | None = None) -> dict:
+    """The parsed options that `job` takes, under their own names (`renamed` maps an option to another
+    parameter name): the command hands over exactly what the user typed or its default."""
+    renamed = renamed or {}
+    parameters = inspect.signature(job).parameters
+    values = {}
+    for option, value in vars(args).items():
+        name = renamed.get(option, option)
+        if name in parameters:
+            values[name] = value
+    return values
+
+
+def add_report_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--report", action="store_true", help="also write OUT/report.html (see lapicque report)")
+
+
+def add_rtl_run_options(p: argparse.ArgumentParser, name: str) -> None:
+    """What a workload with an RTL backend shares: its lanes and simulator, the results folder, --report."""
+    p.add_argument("--lanes", type=positive, default=1, help="parallel lanes of the RTL array (default 1)")
+    p.add_argument("--sim", default="verilator", help="simulator for --backend rtl: verilator (default) or icarus")
+    p.add_argument("--out", type=Path, default=Path(f"runs/{name}"), help=f"results folder (default runs/{name})")
+    add_report_option(p)
+
+
+def add_shape_options(p: argparse.ArgumentParser) -> None:
+    """The array a board build or run uses, when no spec gives it."""
+    p.add_argument("--spec", type=Path, help="array description (TOML) whose shape and widths to use; default: "
+                                             "the board's default array")
+    p.add_argument("--neurons", type=positive, help="neurons (default: the board's)")
+    p.add_argument("--lanes", type=positive, help="parallel lanes (default: the board's, or the spec's)")
+    p.add_argument("--weight-bits", type=positive, help="weight width in bits (default 8, or the spec's)")
+    p.add_argument("--no-watch", action="store_true",
+                   help="leave out the state monitor (saves logic; the board then streams spikes only)")
+
+
+def status_line(console):
+    """A rich status spinner and the callback a job reports its progress to."""
+    spinner = console.status("starting")
+    return spinner, lambda text: spinner.update(text)

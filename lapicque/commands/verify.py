@@ -1,0 +1,77 @@
+"""`lapicque verify`: prove an array's RTL equal to its fixed-point and float models, update by update."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.table import Table
+
+from lapicque.jobs import verify as job
+
+from .options import EXIT_FAILED, EXIT_OK, add_report_option, job_arguments, positive, status_line
+
+NAME = "verify"
+HELP = "prove the RTL array equal to the fixed and float models"
+DESCRIPTION = ("Build the RTL of a neuron array, simulate it with cocotb and check every state update against the "
+               "bit-exact and float models.")
+OUTPUTS = "OUT/summary.json, OUT/sim/ (traces, stimulus, logs), OUT/build.log; with --waves a waveform; with " \
+          "--report OUT/report.html"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spec", type=Path, help="array description (TOML); default: a random array")
+    p.add_argument("--neurons", type=positive, help="neurons of the random array (default 64)")
+    p.add_argument("--lanes", type=positive, help="parallel lanes (default 2, or the spec's)")
+    p.add_argument("--steps", type=positive, default=500, help="timesteps to simulate (default 500)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random array and stimulus (default 0)")
+    p.add_argument("--sim", default="verilator", help="simulator: verilator (default) or icarus")
+    p.add_argument("--waves", action="store_true", help="write a waveform file next to the summary")
+    p.add_argument("--backpressure", type=float, default=None,
+                   help="probability per cycle that a back-pressure burst starts on each stream (default 0.02)")
+    p.add_argument("--out", type=Path, default=Path("runs/verify"), help="results folder (default runs/verify)")
+    add_report_option(p)
+    # test-only: build a deliberately wrong datapath to show that the harness catches it
+    p.add_argument("--inject-bug", help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace, console) -> int:
+    spinner, say = status_line(console)
+    with spinner:
+        summary = job(**job_arguments(args, job), status=say)
+    print_summary(summary, console)
+    console.print(f"results: {args.out / 'summary.json'}")
+    if args.report:
+        console.print(f"report: {args.out / 'report.html'}")
+    return EXIT_OK if summary["passed"] else EXIT_FAILED
+
+
+def print_summary(s: dict, console) -> None:
+    verdict = "[bold green]PASSED[/]" if s["passed"] else "[bold red]FAILED[/]"
+    table = Table(title=f"verify: {s['neurons']} neurons x {s['lanes']} lanes, {s['steps']} steps, "
+                        f"{s['simulator']}: {verdict}")
+    table.add_column("check")
+    table.add_column("value", justify="right")
+    table.add_column("bound", justify="right")
+    table.add_row("updates checked", f"{s['updates_checked']:,}", f"{s['neurons'] * s['steps']:,}")
+    table.add_row("bit-exact mismatches", str(s["bit_exact_mismatches"]), "0")
+    table.add_row("float bound violations", str(s["float_bound_violations"]), "0")
+    table.add_row("max float error (LSB)", f"{s['max_float_error_lsb']:.3f}", f"< {s['float_bound_lsb']}")
+    hit = sum(1 for v in s["coverage"].values() if v)
+    table.add_row("coverage bins hit", f"{hit}/{len(s['coverage'])}",
+                  "missed: " + (", ".join(s["coverage_missed"]) or "none"))
+    table.add_row("cycles per step (mean)", f"{s['cycles_per_step']:.1f}",
+                  f"lower bound {s['cycles_per_step_bound']:.1f}")
+    table.add_row("checked updates per s", f"{s['checked_updates_per_s']:,.0f}", "")
+    table.add_row("wall time (s)", f"{s['wall_s']:.1f}", "build cached" if s["build_cached"] else "built")
+    console.print(table)
+    for key, label in (("first_mismatch", "first bit-exact mismatch"),
+                       ("first_float_violation", "first float bound violation")):
+        m = s.get(key)
+        if m:
+            console.print(f"[red]{label}[/]: step {m['step']}, neuron {m['neuron']}, field {m['field']}: "
+                          f"expected {m['expected']}, got {m['got']}")
+    if s.get("timed_out"):
+        console.print("[red]the RTL stopped making progress: the run timed out[/]")
+    if s.get("waves"):
+        console.print(f"waveform: {s['waves']}")

@@ -1,0 +1,65 @@
+"""Synthesise, place and route an array behind its UART host bridge for an FPGA board."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lapicque.errors import LapicqueError
+from lapicque.spec import ArraySpec
+
+from .folders import write_run_report
+
+DEFAULT_WEIGHT_BITS = 8
+
+
+def board_spec(board, neurons: int | None, lanes: int | None, weight_bits: int | None, no_watch: bool,
+               spec: Path | str | ArraySpec | None = None) -> ArraySpec:
+    """The array a board build or run uses: a spec's (file or object) or the board's default shape, with
+    `lanes`, `weight_bits` and `no_watch` overriding it where given."""
+    from dataclasses import replace
+
+    from lapicque.spec import Widths, load_spec
+
+    if spec is not None:
+        if neurons is not None:
+            raise LapicqueError("give either --spec or --neurons, not both")
+        array = spec if isinstance(spec, ArraySpec) else load_spec(Path(spec))
+        if lanes is not None:
+            array = array.with_lanes(lanes)
+        if weight_bits is not None and weight_bits != array.widths.w:
+            raise LapicqueError(f"--weight-bits {weight_bits} differs from the spec's {array.widths.w}-bit weights; "
+                                "drop --weight-bits or change the spec")
+        return replace(array, monitor=False) if no_watch else array
+    return ArraySpec(neurons or board.default_neurons, lanes=lanes or board.default_lanes,
+                     widths=Widths(w=weight_bits or DEFAULT_WEIGHT_BITS), monitor=not no_watch)
+
+
+def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: int | None = None,
+          lanes: int | None = None, weight_bits: int | None = None, no_watch: bool = False,
+          clock: float | None = None, baud: int = 115200, seed: int | None = None, out: Path | str | None = None,
+          report: bool = False, console=None) -> dict:
+    """Build the array for `board` (see lapicque.boards.board.all_boards) with the YoWASP tools.
+
+    spec: a TOML file or an ArraySpec whose shape and widths to build (default: the board's default shape);
+    neurons, lanes: default the board's (or the spec's lanes); weight_bits: weight width (default 8, or the
+    spec's); no_watch: leave out the state monitor;
+    clock: MHz (default the board's); baud: the UART's; seed: nextpnr's placement seed; out: the build
+    folder (default build/BOARD: report.json, the bitstream, work/; report.html with report=True);
+    console: a rich Console for the tools' progress.
+
+    Returns report.json's content (`fmax_mhz`, `timing_met`, `resources`, ...; docs/build.md). A request
+    that cannot work (an unknown board, an array that does not fit, a clock the PLL cannot make) raises
+    LapicqueError before any tool runs.
+    """
+    from lapicque.boards.board import get_board
+    from lapicque.boards.flow import build as run_flow
+
+    if not board:
+        raise LapicqueError("--board is required (see lapicque build --list-boards)")
+    target = get_board(board)
+    array = board_spec(target, neurons, lanes, weight_bits, no_watch, spec)
+    folder = Path(out) if out is not None else Path("build") / target.name
+    result = run_flow(target, array, folder, clock_mhz=clock, baud=baud, seed=seed, console=console)
+    if report:
+        write_run_report(folder)
+    return result.report

@@ -1,0 +1,77 @@
+"""A benchmark network of LIF neurons (CUBA, Brunel's model A, a lattice) simulated by the float golden model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lapicque.errors import LapicqueError
+
+NETWORKS = ("cuba", "brunel", "lattice")
+MAX_DURATION_S = 3600.0
+
+
+def make_network(network: str, neurons: int | None = None, regime: str = "AI", seed: int = 1):
+    """The named network: cuba (default 4000 neurons), brunel (`neurons` excitatory, default 10000, in-degree
+    C_E = 1000) or lattice (a sheet of about `neurons`, default 1024, with a patch that starts a wave)."""
+    from lapicque.golden.network import brunel, cuba, lattice
+
+    if network not in NETWORKS:
+        raise LapicqueError(f"unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
+    if network == "cuba":
+        return cuba(neurons or 4000, seed=seed)
+    if network == "lattice":
+        side = int(round(np.sqrt(neurons or 1024)))
+        net = lattice(side)
+        y, x = np.divmod(np.arange(net.neurons), side)
+        net.v0[(abs(y - side // 2) <= 1) & (abs(x - side // 2) <= 1)] = -40.0  # a patch that starts the wave
+        return net
+    excitatory = neurons or 10_000
+    return brunel(regime, excitatory=excitatory, epsilon=min(1.0, 1000 / excitatory), seed=seed)
+
+
+def net(*, network: str = "cuba", regime: str = "AI", duration: float = 1.0, neurons: int | None = None,
+        seed: int = 1, dt: float = 0.1, out: Path | str | None = None, progress=None) -> dict:
+    """Simulate `network` for `duration` s of biological time at `dt` ms, integrated exactly.
+
+    regime: brunel's SR, AI, SI-fast or SI-slow; neurons: see `make_network`; seed: connectivity and initial
+    state; out: results folder (summary.json, raster.png); progress(step, steps): called as it runs.
+
+    Returns the summary (`mean_rate_hz`, `mean_cv`, `synchrony`, `wall_s`, ...).
+    """
+    from lapicque.golden.network import run, synchrony
+
+    if not (np.isfinite(duration) and 0 < duration <= MAX_DURATION_S):
+        raise LapicqueError(f"--duration {duration} s is out of range; allowed 0 < duration <= {MAX_DURATION_S:g}")
+    build0 = time.perf_counter()
+    network_model = make_network(network, neurons, regime, seed)
+    build_s = time.perf_counter() - build0
+    result = run(network_model, duration * 1000.0, dt, progress=progress)
+    rates, cvs = result.rates_hz(), result.cvs()
+    summary = {
+        "network": network_model.name,
+        "neurons": network_model.neurons,
+        "synapses": network_model.synapses,
+        "duration_s": duration,
+        "dt_ms": dt,
+        "seed": seed,
+        "spikes": int(result.spike_times.size),
+        "mean_rate_hz": float(rates.mean()),
+        "mean_cv": float(np.mean(cvs)) if cvs.size else None,
+        "neurons_with_cv": int(cvs.size),
+        "synchrony": synchrony(result) if result.duration > 100.0 else None,
+        "wall_s": result.wall_s,
+        "build_s": build_s,
+    }
+    if out is not None:
+        from lapicque.files import write_atomic, write_json
+        from lapicque.plots import raster_png
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "raster.png", raster_png(result, title=f"{network_model.name}, "
+                                                                  f"{network_model.neurons} neurons"))
+        write_json(out / "summary.json", summary)
+    return summary

@@ -1,0 +1,29 @@
+"""`lapicque net` runs: the network's rates, regularity and synchrony, and its raster."""
+
+from __future__ import annotations
+
+from ..sections import Check, Run, Section, provenance_rows, shown
+
+FILE = "summary.json"
+
+
+def matches(data: dict) -> bool:
+    return {"network", "synapses", "mean_rate_hz"} <= data.keys()
+
+
+def section(run: Run) -> Section:
+    s = run.data
+    sec = Section(run)
+    sec.checks.append(Check.at_least("mean_rate_hz", "mean rate is a number (Hz)", s["mean_rate_hz"], 0))
+    sec.numbers = {k: s[k] for k in ("neurons", "synapses", "duration_s", "dt_ms", "spikes", "mean_rate_hz",
+                                     "mean_cv", "synchrony", "wall_s") if s.get(k) is not None}
+    sec.config = [("network", f"{s['network']}: {s['neurons']} neurons, {s['synapses']:,} synapses"),
+                  ("time", f"{s['duration_s']:g} s at dt {s['dt_ms']:g} ms"), ("seed", str(s["seed"])),
+                  ("activity", f"{s['spikes']:,} spikes, mean rate {shown(s['mean_rate_hz'])} Hz, mean CV "
+                               f"{shown(s['mean_cv'])} ({s['neurons_with_cv']} neurons with a CV), synchrony "
+                               f"{shown(s['synchrony'])}"),
+                  ("simulated in", f"{s['wall_s']:.2f} s")]
+    sec.config += provenance_rows(s.get("provenance"))
+    sec.add_png("Raster, population rate, interspike intervals and the population spectrum",
+                run.folder / "raster.png")
+    return sec
