@@ -63,7 +63,8 @@ def parse_params(items: list[str]) -> dict[str, float]:
 
 def arguments(args: argparse.Namespace) -> dict:
     """The job's arguments: --currents LOW:HIGH:COUNT as values, each --param NAME=VALUE into params."""
-    return {**job_arguments(args, job), "currents": parse_currents(args.currents), "params": parse_params(args.param)}
+    return {**job_arguments(args, job), "currents": parse_currents(args.currents),
+            "params": parse_params(args.param) or None}
 
 
 def run(args: argparse.Namespace, console) -> int:

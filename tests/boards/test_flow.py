@@ -42,6 +42,12 @@ def test_small_ice40_build(out):
     assert report["resources"]["spram"]["used"] >= 1 and report["memories"]["weight_mem0"] == "SPRAM"
     assert report["memories"]["state_mem0"] == "EBR" and report["placement_seed"] is None
     assert (out / "lapicque.bin").stat().st_size > 100_000  # a whole UP5K configuration image
+    # the same build from Python: the command's job, the same report
+    from lapicque.jobs import build
+    from tests.lapicque.jobs.test_jobs import comparable
+
+    job = build(board="icebreaker", neurons=16, lanes=1, clock=24.0, out=out.parent / "job")
+    assert comparable(job, out.parent / "job") == comparable(report, out)
 
 
 def test_small_ecp5_build(out):

@@ -9,7 +9,8 @@ from ..sections import Check, Run, Section, shown
 FILE = "summary.json"
 MASS_TOLERANCE = 1e-10  # per step: the scheme conserves mass to rounding
 SIEGERT_TOLERANCE = 0.01  # relative: the grid's discretisation error at the default cells
-MONTE_CARLO_SIGMAS = 5.0  # chi2 per bin may exceed 1 by this many of its standard deviations, sqrt(2 / bins)
+# uncoupled neurons: chi2 per bin may exceed 1 by this many of its standard deviations, sqrt(2 / bins)
+MONTE_CARLO_SIGMAS = 5.0
 
 
 def matches(data: dict) -> bool:
@@ -25,7 +26,11 @@ def section(run: Run) -> Section:
         sec.checks.append(Check.at_most("stationary_vs_siegert", "stationary rate against Siegert's, relative",
                                         abs(s["stationary_vs_siegert"]), SIEGERT_TOLERANCE))
     mc = s.get("monte_carlo")
-    if mc:
+    if mc and s["coupling"] != 0:
+        sec.notes.append(f"Monte-Carlo rates: chi2 per bin {mc['chi2_per_bin']:.2f} over {mc['bins']} bins, shown, not "
+                         "checked: the network's feedback amplifies finite-size fluctuations beyond Poisson counting "
+                         "error, so chi2 per bin is not expected near 1 when the coupling is not 0.")
+    elif mc:
         limit = 1.0 + MONTE_CARLO_SIGMAS * math.sqrt(2.0 / max(mc["bins"], 1))
         sec.checks.append(Check.at_most("monte_carlo_chi2", f"Monte-Carlo rates: chi2 per bin ({mc['bins']} bins)",
                                         mc["chi2_per_bin"], round(limit, 3)))

@@ -20,7 +20,7 @@ from lapicque.sim.lca import make_problem, solve
 from lapicque.sim.verify import verify
 from lapicque.spec import random_spec
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
 
 def checks(page: str) -> dict[str, dict]:

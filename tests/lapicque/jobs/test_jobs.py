@@ -1,0 +1,175 @@
+"""Every command's job, called from Python with the command's options, gives the command's summary."""
+
+import inspect
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lapicque import jobs
+from lapicque.cli import main
+
+# what differs between two runs of the same job: clocks, dates and the folders it wrote to
+TIMES = {"wall_s", "build_s", "decode_s", "reference_wall_s", "run_s", "checked_updates_per_s", "build_cached",
+         "provenance", "simulate_s", "encode_s", "sim_wall_s", "model_wait_s"}
+
+
+def comparable(value, folder: Path | None = None):
+    """`value` without timings, with the run folder's path replaced by a placeholder."""
+    if isinstance(value, dict):
+        return {k: comparable(v, folder) for k, v in value.items() if k not in TIMES and not k.endswith("_wall_s")}
+    if isinstance(value, list):
+        return [comparable(v, folder) for v in value]
+    if isinstance(value, str) and folder is not None:
+        return value.replace(str(folder.resolve()), "OUT").replace(str(folder), "OUT")
+    return value
+
+
+def command_summary(argv: list[str], out: Path, file: str = "summary.json") -> dict:
+    assert main([*argv, "--out", str(out)]) in (0, 1)
+    return comparable(json.loads((out / file).read_text()), out)
+
+
+def test_fi(tmp_path):
+    cli = command_summary(["fi", "--model", "qif", "--currents", "0:400:5", "--duration", "400", "--param",
+                           "k=0.9"], tmp_path / "c")
+    job = jobs.fi(model="qif", currents=np.linspace(0, 400, 5), duration=400.0, params={"k": 0.9})
+    assert comparable(job) == cli and job["params"]["k"] == 0.9
+
+
+def test_fi_writes_the_commands_files_only_when_given_a_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    jobs.fi(model="lif", currents=[0.0, 500.0], duration=300.0)
+    assert list(tmp_path.iterdir()) == []
+    jobs.fi(model="lif", currents=[0.0, 500.0], duration=300.0, out=tmp_path / "o")
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {"summary.json", "fi.png"}
+
+
+def test_net(tmp_path):
+    cli = command_summary(["net", "cuba", "--neurons", "400", "--duration", "0.2", "--seed", "3"], tmp_path / "c")
+    assert comparable(jobs.net(network="cuba", neurons=400, duration=0.2, seed=3)) == cli
+
+
+def test_density(tmp_path):
+    argv = ["density", "--mu", "1.1", "--duration", "0.05", "--monte-carlo", "500", "--seed", "2"]
+    cli = command_summary(argv, tmp_path / "c")
+    assert comparable(jobs.density(mu=1.1, duration=0.05, monte_carlo=500, seed=2)) == cli
+
+
+def test_fit(tmp_path):
+    cli = command_summary(["fit", "--synthetic", "8", "--repeats", "2", "--model", "lif"], tmp_path / "c")
+    assert comparable(jobs.fit(synthetic=8.0, repeats=2, model="lif")) == cli
+
+
+def test_fit_takes_arrays_as_well_as_files(tmp_path):
+    from lapicque.fitting import synthetic_recording
+
+    rec = synthetic_recording(8.0, 0.1, seed=1)
+    np.save(tmp_path / "I.npy", rec.current)
+    np.save(tmp_path / "V.npy", rec.voltage)
+    from_files = jobs.fit(current=tmp_path / "I.npy", voltage=tmp_path / "V.npy", dt=0.1, model="lif", repeats=2)
+    from_arrays = jobs.fit(current=rec.current, voltage=rec.voltage, dt=0.1, model="lif", repeats=2)
+    assert comparable({**from_files, "source": ""}) == comparable({**from_arrays, "source": ""})
+
+
+def test_tem(tmp_path):
+    argv = ["tem", "--duration", "0.1", "--decoder", "sinc", "--neuron", "leaky", "--backend", "fixed", "--step-us",
+            "25"]
+    cli = command_summary(argv, tmp_path / "c")
+    assert comparable(jobs.tem(duration=0.1, decoder="sinc", neuron="leaky", backend="fixed", step_us=25.0)) == cli
+
+
+def test_lca(tmp_path):
+    argv = ["lca", "--atoms", "32", "--dim", "16", "--sparsity", "2", "--steps", "300", "--weight-bits", "6"]
+    cli = command_summary(argv, tmp_path / "c")
+    job = jobs.lca(atoms=32, dim=16, sparsity=2, steps=300, weight_bits=6, out=tmp_path / "j")
+    assert comparable(job, tmp_path / "j") == cli
+
+
+def test_lca_takes_arrays(tmp_path):
+    from lapicque.golden.lasso import random_problem
+
+    problem = random_problem(16, 32, 2, 0.1, 4, False)
+    np.save(tmp_path / "D.npy", problem.dictionary)
+    np.save(tmp_path / "y.npy", problem.signal)
+    files = jobs.lca(dictionary=tmp_path / "D.npy", signal=tmp_path / "y.npy", steps=200)
+    arrays = jobs.lca(dictionary=problem.dictionary, signal=problem.signal, steps=200)
+    assert comparable(files) == comparable(arrays)
+
+
+def test_verify(tmp_path):
+    argv = ["verify", "--neurons", "16", "--lanes", "2", "--steps", "40", "--seed", "9", "--backpressure", "0"]
+    cli = command_summary(argv, tmp_path / "c")
+    job = jobs.verify(neurons=16, lanes=2, steps=40, seed=9, backpressure=0.0)
+    assert comparable(job) == cli and cli["passed"]
+
+
+def test_report(tmp_path):
+    jobs.fi(model="lif", currents=[0.0, 500.0, 1000.0], duration=300.0, out=tmp_path / "run")
+    assert main(["report", str(tmp_path / "run"), "--out", str(tmp_path / "c.html")]) == 0
+    result = jobs.report(runs=[tmp_path / "run"], out=tmp_path / "j.html")
+    assert result["passed"] and result["runs"] == [{"folder": str(tmp_path / "run"), "kind": "fi", "passed": True}]
+    strip = lambda page: page.split("<p>Written")[0] + page.split("</p>", 1)[1]  # noqa: E731 (the time differs)
+    assert strip((tmp_path / "c.html").read_text()) == strip((tmp_path / "j.html").read_text())
+
+
+def test_explore(tmp_path):
+    from PIL import Image
+
+    assert main(["explore", "--model", "eif", "--duration", "100", "--save", str(tmp_path / "c.png")]) == 0
+    jobs.explore(model="eif", duration=100.0, save=tmp_path / "j.png")
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "c.png")), np.asarray(Image.open(tmp_path / "j.png")))
+
+
+class PerfectBoard:
+    """A link to a board that answers exactly as the bit-exact model does (no hardware here)."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def load(self, state):
+        self.state = state
+
+    def watch(self, neurons):
+        self.watched = neurons
+
+    def run(self, steps):
+        from lapicque.boards.host import model_run
+
+        return model_run(self.spec, self.state, steps, self.watched)
+
+
+def test_run_on_board(tmp_path, monkeypatch):
+    from lapicque.boards.host import ArrayLink
+
+    monkeypatch.setattr(ArrayLink, "open", classmethod(lambda cls, port, spec, baud=115200: PerfectBoard(spec)))
+    argv = ["run", "--board", "icebreaker", "--port", "x", "--neurons", "32", "--steps", "50", "--watch", "1,3",
+            "--weight-bits", "6", "--seed", "2"]
+    cli = command_summary(argv, tmp_path / "c")
+    job = jobs.run_on_board(board="icebreaker", port="x", neurons=32, steps=50, watch=[1, 3], weight_bits=6, seed=2)
+    assert comparable(job) == cli and cli["matches_model"] and cli["spikes"] > 0
+
+
+def test_demo_hands_its_options_to_its_job(tmp_path, monkeypatch):
+    # the demo's job runs whole in tests/lapicque/test_demo.py (two minutes); here what the command hands it
+    from lapicque.commands import demo
+    from lapicque.errors import LapicqueError
+
+    seen = {}
+
+    def spy(**kwargs):
+        seen.update(kwargs)
+        raise LapicqueError("spy")
+
+    spy.__signature__ = inspect.signature(jobs.demo)
+    monkeypatch.setattr(demo, "job", spy)
+    assert main(["demo", "--out", str(tmp_path), "--no-build", "--sim", "icarus"]) == 2
+    assert {k: seen[k] for k in ("out", "sim", "no_build")} == {"out": tmp_path, "sim": "icarus", "no_build": True}
+
+
+def test_a_job_refuses_report_without_a_folder():
+    from lapicque.errors import LapicqueError
+
+    with pytest.raises(LapicqueError, match="report=True needs an output folder"):
+        jobs.lca(problem="identity", atoms=4, steps=10, report=True)

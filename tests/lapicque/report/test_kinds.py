@@ -1,0 +1,102 @@
+"""The report kinds: each kind's checks follow from the values they show, NaN fails, each run folder is one kind."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from lapicque import jobs
+from lapicque.report import Check, all_kinds, load_run, render, section
+from tests.lapicque.report.test_page import checks, figures, verdict
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("kinds")
+    jobs.fi(model="lif", currents=np.linspace(0, 800, 5), duration=400.0, out=base / "fi")
+    jobs.fi(model="lif", currents=[200.0, 400.0, 600.0], duration=400.0, dt=0.1, sigma=4.0, out=base / "fi-noise")
+    jobs.net(network="cuba", neurons=400, duration=0.2, out=base / "net")
+    jobs.density(duration=0.05, monte_carlo=1000, out=base / "density")
+    jobs.density(duration=0.05, coupling=0.5, monte_carlo=1000, out=base / "density-coupled")
+    jobs.density(duration=0.05, coupling=1.5, out=base / "density-blow-up")
+    jobs.fit(synthetic=10.0, repeats=2, out=base / "fit")
+    return base
+
+
+def test_every_kind_has_a_template_and_each_run_is_one_kind(runs):
+    from importlib.resources import files
+
+    templates = files("lapicque.report") / "templates" / "kinds"
+    for name in all_kinds():
+        assert (templates / f"{name}.html.j2").is_file(), name
+    for folder, kind in (("fi", "fi"), ("fi-noise", "fi"), ("net", "net"), ("density", "density"), ("fit", "fit")):
+        assert load_run(runs / folder).kind == kind
+
+
+def test_fi_checks_the_closed_form(runs):
+    page = render([load_run(runs / "fi")])
+    c = checks(page)
+    assert c["closed_form_deviation"]["passed"] and float(c["closed_form_deviation"]["value"]) < 1e-9
+    assert c["non_finite_rates"]["passed"] and verdict(page) and len(figures(page)) == 1
+    assert len(figures(render([load_run(runs / "fi-noise")]))) == 2  # fi.png and noise.png
+
+
+def test_a_rate_off_the_closed_form_fails(runs, tmp_path):
+    data = json.loads((runs / "fi" / "summary.json").read_text())
+    data["rates_hz"][-1] *= 1.01  # 1 % off, ten times the tolerance
+    folder = tmp_path / "fi"
+    folder.mkdir()
+    (folder / "summary.json").write_text(json.dumps(data))
+    deviation = checks(render([load_run(folder)]))["closed_form_deviation"]
+    assert not deviation["passed"] and float(deviation["value"]) == pytest.approx(0.01)
+
+
+def test_net_density_fit_sections(runs):
+    assert verdict(render([load_run(runs / "net")]))
+    page = render([load_run(runs / "density")])
+    c = checks(page)
+    assert set(c) == {"max_mass_error_per_step", "stationary_vs_siegert", "monte_carlo_chi2"}
+    assert all(x["passed"] for x in c.values()) and len(figures(page)) == 1
+    coupled = render([load_run(runs / "density-coupled")])
+    assert "monte_carlo_chi2" not in checks(coupled) and "shown, not checked" in coupled
+    blown = render([load_run(runs / "density-blow-up")])
+    assert "Blow-up at" in blown and verdict(blown)  # the model's behaviour, not the solver's failure
+    fit = checks(render([load_run(runs / "fit")]))
+    assert fit["coincidence_factor"]["passed"] and fit["parameters_within_stderr"]["passed"]
+
+
+@pytest.mark.parametrize(("make", "passes"), [
+    (lambda: Check.at_most("x", "x", float("nan"), 1.0), False),
+    (lambda: Check.at_most("x", "x", 1.0, 1.0), True),
+    (lambda: Check.below("x", "x", 1.0, 1.0), False),
+    (lambda: Check.below("x", "x", 5.0, 2.0), False),
+    (lambda: Check.at_least("x", "x", None, 0.0), False),
+    (lambda: Check.above("x", "x", math.inf, 0.0), False),
+    (lambda: Check.equals("x", "x", 0, 0), True),
+    (lambda: Check.equals("x", "x", float("nan"), 0), False),
+    (lambda: Check.equals("x", "x", "true", True), False),
+    (lambda: Check.equals("x", "x", True, True), True),
+])
+def test_a_verdict_follows_from_its_value(make, passes):
+    assert make().passed is passes
+
+
+def test_a_float_error_beyond_its_bound_fails_even_without_counted_violations(tmp_path):
+    """The value shown decides: 5.0 against a bound of 2, or NaN, is a failure whatever else the summary says."""
+    from lapicque.spec import random_spec
+
+    run = tmp_path / "v"
+    jobs.verify(spec=random_spec(16, 2, seed=4), steps=30, out=run)
+    data = json.loads((run / "summary.json").read_text())
+    assert checks(render([load_run(run)]))["max_float_error_lsb"]["passed"]
+    for bad in (5.0 * data["float_bound_lsb"], "NaN"):
+        data["max_float_error_lsb"] = float(bad)
+        (run / "summary.json").write_text(json.dumps(data))
+        page = render([load_run(run)])
+        assert not checks(page)["max_float_error_lsb"]["passed"] and not verdict(page)
+
+
+def test_every_kind_has_at_least_one_check(runs, tmp_path):
+    for folder in ("fi", "net", "density", "fit"):
+        assert section(load_run(runs / folder)).checks
