@@ -67,8 +67,10 @@ class BuildResult:
 def check_tools(board: Board) -> dict[str, str]:
     """The tool variables for `board`'s family; a clear error naming the package if one is missing."""
     env = {}
+    # the interpreter's own folder first: `venv/bin/lapicque build` finds the venv's tools without activation
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     for var, command in TOOLS[board.family].items():
-        path = shutil.which(command)
+        path = shutil.which(command, path=search)
         if path is None:
             package = PACKAGES[command]
             raise LapicqueError(f"{command} is not installed: pip install {package} "

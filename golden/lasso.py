@@ -76,7 +76,7 @@ def check_problem(dictionary, signal, lam) -> None:
     if d.shape[1] < 1 or d.shape[0] < 1:
         raise LapicqueError(f"the dictionary has shape {d.shape}; it needs at least one row and one atom")
     for name, x in (("dictionary", d), ("signal", y)):
-        if not np.issubdtype(x.dtype, np.number) or not np.all(np.isfinite(x)):
+        if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x) or not np.all(np.isfinite(x)):
             raise LapicqueError(f"the {name} holds non-finite or non-numeric values; clean it first")
     if not np.isfinite(lam) or lam < 0:
         raise LapicqueError(f"lam = {lam} must be a finite number >= 0")

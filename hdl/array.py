@@ -16,7 +16,8 @@ ends when both are done; the next starts the cycle after.
 
 Latency and throughput: an update leaves the datapath 1 + `DATAPATH_LATENCY` cycles after its read
 is issued and enters the monitor FIFO; a spike reaches the propagation engine 1-2 cycles after its
-update. The lower bound the benchmark quotes for a step is max(D, spikes * D) + `PIPELINE_LATENCY`.
+update. The lower bound the benchmark quotes for a step is max(D, spikes * D) + `PIPELINE_LATENCY`, less
+`SPIKE_PATH_LATENCY` for a step without spikes (nothing to propagate).
 
 After reset the array clears its accumulators, one address per cycle (D cycles); `cfg` and `run`
 are not ready until then. Memories are otherwise loaded through `cfg` (state, parameters and every
@@ -60,9 +61,12 @@ AER_FIFO_DEPTH = 4
 #: register stages inside the neuron datapath (see `NeuronDatapath`), the state and parameter RAMs'
 #: output registers counted: what lets the FPGA clock reach 32 MHz on an iCE40 UP5K and 100 MHz on an ECP5
 DATAPATH_LATENCY = MAX_LATENCY + 1
-#: cycles a step needs beyond max(D, spikes * D): spike queue and weight read (2), weight register
-#: (1), accumulate (1), step turnaround (2: the registered quiet test), and the datapath's stages
-PIPELINE_LATENCY = 6 + DATAPATH_LATENCY
+#: cycles a spike takes from its update to its last weight accumulated: spike queue and weight read (2),
+#: weight register (1), accumulate (1); a step without spikes does not wait for them
+SPIKE_PATH_LATENCY = 4
+#: cycles a step needs beyond max(D, spikes * D): the spike path, step turnaround (2: the registered quiet
+#: test), and the datapath's stages
+PIPELINE_LATENCY = SPIKE_PATH_LATENCY + 2 + DATAPATH_LATENCY
 
 
 def pipeline_latency(weight_tile_depth: int | None = None, neurons: int = 0, lanes: int = 1) -> int:

@@ -31,11 +31,18 @@ def read_array(path: Path, option: str):
     from .errors import LapicqueError
 
     try:
-        return np.load(path, allow_pickle=False)
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:  # read every member now: a corrupt one fails here, not in the caller
+                return {name: loaded[name] for name in loaded.files}
+        return loaded
     except FileNotFoundError:
         raise LapicqueError(f"--{option} {path}: no such file") from None
-    except (OSError, ValueError) as exc:
-        raise LapicqueError(f"--{option} {path}: not a NumPy .npy/.npz file ({exc})") from None
+    except IsADirectoryError:
+        raise LapicqueError(f"--{option} {path}: a folder, not a file") from None
+    except Exception as exc:  # np.load raises a zoo (ValueError, EOFError, BadZipFile, ...) for bad bytes
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LapicqueError(f"--{option} {path}: not a NumPy .npy/.npz file ({reason})") from None
 
 
 def write_npy(path: Path, array) -> None:

@@ -57,7 +57,11 @@ def synthetic_recording(seconds: float, dt: float = 0.1, seed: int = 0, truth: g
 
 def _samples(source, option: str) -> np.ndarray:
     """A recorded trace given as a file path or as an array."""
-    return read_array(Path(source), option) if isinstance(source, str | Path) else np.asarray(source)
+    samples = read_array(Path(source), option) if isinstance(source, str | Path) else source
+    if isinstance(samples, dict):
+        raise LapicqueError(f"--{option} {source}: an .npz archive; give one .npy file of samples (or the .npz as "
+                            "--current alone)")
+    return np.asarray(samples)
 
 
 def load_recording(current, voltage, dt: float | None) -> Recording:
@@ -66,11 +70,17 @@ def load_recording(current, voltage, dt: float | None) -> Recording:
         raise LapicqueError("give --current I.npy --voltage V.npy --dt MS (or a .npz as --current), or --synthetic")
     if isinstance(current, str | Path) and Path(current).suffix == ".npz":
         data = read_array(current, "current")
+        if not isinstance(data, dict):
+            raise LapicqueError(f"--current {current}: not an .npz archive; it needs current, voltage and dt")
         try:
-            i, v, stored = data["current"], data["voltage"], float(data["dt"])
+            i, v, stored = data["current"], data["voltage"], data["dt"]
         except KeyError as exc:
             raise LapicqueError(f"--current {current}: the .npz has no {exc.args[0]!r}; it needs current, voltage "
                                 "and dt") from None
+        if stored.shape != () or not np.issubdtype(stored.dtype, np.number) or np.iscomplexobj(stored):
+            raise LapicqueError(f"--current {current}: dt in the .npz must be one number (ms), not an array of "
+                                f"shape {stored.shape} of {stored.dtype}")
+        stored = float(stored)
         if dt is not None and not math.isclose(dt, stored, rel_tol=1e-9):
             raise LapicqueError(f"--dt {dt} ms does not match the recording's dt = {stored} ms; drop --dt")
         dt = stored
@@ -83,7 +93,7 @@ def load_recording(current, voltage, dt: float | None) -> Recording:
     if not (math.isfinite(dt) and dt > 0):
         raise LapicqueError(f"--dt = {dt} ms must be a positive number")
     for name, x in (("current", i), ("voltage", v)):
-        if x.ndim != 1 or not np.issubdtype(x.dtype, np.number):
+        if x.ndim != 1 or not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
             raise LapicqueError(f"--{name}: expected 1-D numeric samples, got shape {x.shape} of {x.dtype}")
         if not np.all(np.isfinite(x)):
             raise LapicqueError(f"--{name}: contains NaN or infinite samples")

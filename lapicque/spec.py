@@ -260,37 +260,71 @@ def _broadcast(name: str, value, n: int) -> np.ndarray:
 _TOP_KEYS = {"neurons", "lanes", "monitor", "widths", "params", "weights"}
 
 
+DENSE_NEURONS = 8192  # weights are held as a dense N x N matrix: 8192 neurons are 512 MiB of int64 codes
+
+
+def _whole(value, name: str, source: str, low: int, high: int) -> int:
+    """A TOML integer in [low, high] (not a boolean, not a float), or a one-line SpecError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(f"{source}: {name} = {value!r} must be a whole number from {low} to {high}")
+    if not low <= value <= high:
+        raise SpecError(f"{source}: {name} = {value} is out of range; allowed {low}..{high}")
+    return value
+
+
+def _table(value, name: str, source: str) -> dict:
+    if not isinstance(value, dict):
+        raise SpecError(f"{source}: {name} must be a table ([{name}] with one key per line), not {value!r}")
+    return value
+
+
 def _spec_from_mapping(data: dict, source: str) -> ArraySpec:
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise SpecError(f"{source}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_TOP_KEYS))}")
     if "neurons" not in data:
         raise SpecError(f"{source}: missing key 'neurons'")
-    widths = data.get("widths", {})
+    n = _whole(data["neurons"], "neurons", source, 1, 65536)
+    if n > DENSE_NEURONS:
+        raise SpecError(f"{source}: neurons = {n} needs a dense {n} x {n} weight matrix; specs hold at most "
+                        f"{DENSE_NEURONS} neurons")
+    lanes = _whole(data.get("lanes", 1), "lanes", source, 1, 64)
+    monitor = data.get("monitor", True)
+    if not isinstance(monitor, bool):
+        raise SpecError(f"{source}: monitor = {monitor!r} must be true or false")
+    widths = _table(data.get("widths", {}), "widths", source)
     bad = set(widths) - set(WIDTH_LIMITS)
     if bad:
         raise SpecError(f"{source}: unknown width {sorted(bad)[0]!r}; allowed: {', '.join(WIDTH_LIMITS)}")
-    params = dict(data.get("params", {}))
+    for name, value in widths.items():  # the range is Widths.validate's
+        if isinstance(value, bool) or not isinstance(value, int):
+            low, high, _ = WIDTH_LIMITS[name]
+            raise SpecError(f"{source}: widths.{name} = {value!r} must be a whole number from {low} to {high}")
+    params = dict(_table(data.get("params", {}), "params", source))
     bad = set(params) - set(PARAM_NAMES)
     if bad:
         raise SpecError(f"{source}: unknown parameter {sorted(bad)[0]!r}; allowed: {', '.join(PARAM_NAMES)}")
-    n = data["neurons"]
     weights = data.get("weights")
     if isinstance(weights, dict):
         weights = random_weights(n, **_weights_options(weights, source))
     elif weights is not None:
-        try:
-            weights = np.asarray(weights)
-        except ValueError:
-            raise SpecError(f"{source}: weights must be a rectangular matrix") from None
-    return ArraySpec(
-        neurons=n,
-        lanes=data.get("lanes", 1),
-        widths=Widths(**widths),
-        params=params,
-        weights=weights,
-        monitor=bool(data.get("monitor", True)),
-    )
+        weights = _weight_matrix(weights, n, source)
+    return ArraySpec(neurons=n, lanes=lanes, widths=Widths(**widths), params=params, weights=weights,
+                     monitor=monitor)
+
+
+def _weight_matrix(value, n: int, source: str) -> np.ndarray:
+    """`weights = [[...], ...]`: an n x n matrix of whole numbers, or a one-line SpecError."""
+    if not isinstance(value, list) or not all(isinstance(row, list) for row in value):
+        raise SpecError(f"{source}: weights must be a table of options or a matrix [[...], ...] of {n} rows")
+    if len(value) != n or any(len(row) != n for row in value):
+        raise SpecError(f"{source}: weights must be {n} rows of {n} whole numbers (w[src][dst])")
+    if any(isinstance(x, bool) or not isinstance(x, int) for row in value for x in row):
+        raise SpecError(f"{source}: weights must hold whole numbers (codes)")
+    try:
+        return np.array(value, dtype=np.int64)
+    except OverflowError:
+        raise SpecError(f"{source}: a weight does not fit 64 bits; weights are codes of widths.w bits") from None
 
 
 def _weights_options(table: dict, source: str) -> dict:
@@ -298,7 +332,23 @@ def _weights_options(table: dict, source: str) -> dict:
     bad = set(table) - allowed
     if bad:
         raise SpecError(f"{source}: unknown weights option {sorted(bad)[0]!r}; allowed: {', '.join(sorted(allowed))}")
-    return table
+    options = {}
+    if "density" in table:
+        density = table["density"]
+        if isinstance(density, bool) or not isinstance(density, int | float):
+            raise SpecError(f"{source}: weights.density = {density!r} must be a number from 0 to 1")
+        if not 0.0 <= density <= 1.0:
+            raise SpecError(f"weights.density = {density} is out of range; allowed 0..1")
+        options["density"] = float(density)
+    for name in ("low", "high"):
+        if name in table:
+            options[name] = _whole(table[name], f"weights.{name}", source, -(1 << 31), (1 << 31) - 1)
+    if options.get("low", -8) > options.get("high", 8):
+        raise SpecError(f"{source}: weights.low = {options.get('low', -8)} is above weights.high = "
+                        f"{options.get('high', 8)}")
+    if "seed" in table:
+        options["seed"] = _whole(table["seed"], "weights.seed", source, 0, 2**32 - 1)
+    return options
 
 
 def random_weights(n: int, density: float = 0.1, low: int = -8, high: int = 8, seed: int = 0) -> np.ndarray:
@@ -315,9 +365,11 @@ def load_spec(path: str | Path) -> ArraySpec:
     """Load a spec from a TOML file (see examples/)."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read spec file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text; a spec file is TOML (see examples/)") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -79,13 +79,16 @@ def _read_samples(path: Path, rate: float | None) -> tuple[np.ndarray, float]:
 
         try:
             rate, data = wavfile.read(path)
-        except (ValueError, OSError) as exc:
-            raise LapicqueError(f"--signal {path}: not a readable WAV file ({exc})") from None
+        except Exception as exc:  # scipy raises ValueError, EOFError, struct.error, ... for bad bytes
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise LapicqueError(f"--signal {path}: not a readable WAV file ({reason})") from None
         data = np.asarray(data, dtype=np.float64)
         return (data.mean(axis=1) if data.ndim == 2 else data), float(rate)
     if path.suffix.lower() == ".npy":
         data = read_array(path, "signal")
-        if data.ndim != 1 or not np.issubdtype(data.dtype, np.number):
+        if isinstance(data, dict):
+            raise LapicqueError(f"--signal {path}: an .npz archive; give one .npy array of samples")
+        if data.ndim != 1 or not np.issubdtype(data.dtype, np.number) or np.iscomplexobj(data):
             raise LapicqueError(f"--signal {path}: expected a 1-D numeric array, got shape {data.shape} "
                                 f"of {data.dtype}")
         if not np.all(np.isfinite(data)):

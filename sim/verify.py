@@ -18,7 +18,7 @@ import numpy as np
 from lapicque.errors import LapicqueError
 from lapicque.files import write_json
 from lapicque.golden.neuron import State
-from lapicque.hdl.array import PIPELINE_LATENCY
+from lapicque.hdl.array import PIPELINE_LATENCY, SPIKE_PATH_LATENCY
 from lapicque.provenance import provenance
 from lapicque.spec import ArraySpec
 
@@ -31,14 +31,16 @@ DEFAULT_BACKPRESSURE = 0.02
 
 
 def cycles_lower_bound(spec: ArraySpec, spikes_per_step) -> float:
-    """Mean over steps of max(N / lanes, spikes x fan-out / weight ports) + pipeline latency.
+    """Mean over steps of max(N / lanes, spikes x fan-out / weight ports) + pipeline latency, where a step
+    without spikes has no spike path to wait for (hdl.array.SPIKE_PATH_LATENCY).
 
     Weights are stored dense, so a spike's fan-out is N; each lane has one weight port.
     """
     spikes = np.asarray(spikes_per_step, dtype=np.float64)
     if spikes.size == 0:
         return float("nan")
-    per_step = np.maximum(spec.depth, spikes * spec.neurons / spec.lanes) + PIPELINE_LATENCY
+    latency = np.where(spikes > 0, PIPELINE_LATENCY, PIPELINE_LATENCY - SPIKE_PATH_LATENCY)
+    per_step = np.maximum(spec.depth, spikes * spec.neurons / spec.lanes) + latency
     return float(per_step.mean())
 
 

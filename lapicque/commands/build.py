@@ -9,7 +9,16 @@ from rich.table import Table
 
 from lapicque.jobs import build as job
 
-from .options import EXIT_FAILED, EXIT_OK, add_report_option, add_shape_options, job_arguments, positive
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_report_option,
+    add_shape_options,
+    job_arguments,
+    output_folder,
+    positive,
+    positive_real,
+)
 
 NAME = "build"
 HELP = "synthesise the array for an FPGA board (bitstream and report.json)"
@@ -23,11 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list-boards", action="store_true", help="list the boards and exit")
     p.add_argument("--board", help="board name (see --list-boards)")
     add_shape_options(p)
-    p.add_argument("--clock", type=float, help="clock in MHz (default: the board's)")
+    p.add_argument("--clock", type=positive_real, help="clock in MHz (default: the board's)")
     p.add_argument("--baud", type=positive, default=115200, help="UART baud rate (default 115200)")
     p.add_argument("--seed", type=positive, help="nextpnr's placement seed (default: nextpnr's own); Fmax "
                                                  "moves a few per cent with it")
-    p.add_argument("--out", type=Path, help="output folder (default build/BOARD)")
+    p.add_argument("--out", type=output_folder, help="output folder (default build/BOARD)")
     add_report_option(p)
 
 

@@ -9,7 +9,7 @@ from lapicque.jobs import demo as job
 from lapicque.jobs.demo import PROBLEM
 
 from . import build, lca
-from .options import EXIT_FAILED, EXIT_OK, job_arguments
+from .options import EXIT_FAILED, EXIT_OK, job_arguments, output_folder
 
 NAME = "demo"
 HELP = "the whole story in one run: LCA on float, fixed and RTL (verified), an iCEBreaker build, one report " \
@@ -21,7 +21,7 @@ OUTPUTS = "OUT/report.html, OUT/lca/ (the lca run, OUT/lca/rtl/ its verification
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=Path("runs/demo"), help="results folder (default runs/demo)")
+    p.add_argument("--out", type=output_folder, default=Path("runs/demo"), help="results folder (default runs/demo)")
     p.add_argument("--sim", default="verilator", help="simulator: verilator (default) or icarus")
     p.add_argument("--no-build", action="store_true", help="leave out the iCEBreaker build")
 

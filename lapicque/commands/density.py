@@ -9,7 +9,7 @@ from rich.table import Table
 
 from lapicque.jobs import density as job
 
-from .options import EXIT_OK, job_arguments, positive
+from .options import EXIT_OK, job_arguments, output_folder, positive, seed
 
 NAME = "density"
 HELP = "Fokker-Planck density of a noisy LIF population (JSON and PNG)"
@@ -36,8 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init-std", type=float, default=0.1, help="gaussian: its width (default 0.1)")
     p.add_argument("--monte-carlo", type=int, default=0, metavar="N",
                    help="also simulate N neurons directly and compare the rates (e.g. 10000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the Monte-Carlo run (default 0)")
-    p.add_argument("--out", type=Path, default=Path("runs/density"), help="results folder (default runs/density)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the Monte-Carlo run (default 0)")
+    p.add_argument("--out", type=output_folder, default=Path("runs/density"),
+                   help="results folder (default runs/density)")
 
 
 def run(args: argparse.Namespace, console) -> int:

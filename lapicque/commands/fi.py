@@ -12,7 +12,7 @@ from lapicque.errors import LapicqueError
 from lapicque.jobs import fi as job
 from lapicque.jobs.fi import MAX_POINTS
 
-from .options import EXIT_OK, job_arguments
+from .options import EXIT_OK, job_arguments, output_folder
 
 NAME = "fi"
 HELP = "f-I curve of a neuron model (JSON and PNG)"
@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma", type=float, help="lif only: add white noise of this amplitude (mV, Brunel's "
                                                "convention); the summary and noise.png add the Siegert rate, "
                                                "the simulated noisy rates and the linear response")
-    p.add_argument("--out", type=Path, default=Path("runs/fi"), help="results folder (default runs/fi)")
+    p.add_argument("--out", type=output_folder, default=Path("runs/fi"), help="results folder (default runs/fi)")
 
 
 def parse_currents(text: str | None) -> np.ndarray | None:

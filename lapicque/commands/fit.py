@@ -9,7 +9,7 @@ from rich.table import Table
 
 from lapicque.jobs import fit as job
 
-from .options import EXIT_OK, job_arguments, positive
+from .options import EXIT_OK, job_arguments, output_folder, positive, seed
 
 NAME = "fit"
 HELP = "fit a GIF (or LIF) neuron to a recording of current and voltage"
@@ -36,8 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spike-threshold", type=float, default=0.0, help="mV that marks a spike (default 0)")
     p.add_argument("--holdout", type=float, default=0.2, help="fraction held out for scoring (default 0.2)")
     p.add_argument("--repeats", type=positive, default=10, help="simulated trials per score (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the simulations (default 0)")
-    p.add_argument("--out", type=Path, default=Path("runs/fit"), help="results folder (default runs/fit)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the simulations (default 0)")
+    p.add_argument("--out", type=output_folder, default=Path("runs/fit"), help="results folder (default runs/fit)")
 
 
 def run(args: argparse.Namespace, console) -> int:

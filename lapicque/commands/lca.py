@@ -9,7 +9,7 @@ from rich.table import Table
 
 from lapicque.jobs import lca as job
 
-from .options import EXIT_FAILED, EXIT_OK, add_rtl_run_options, job_arguments, positive, status_line
+from .options import EXIT_FAILED, EXIT_OK, add_rtl_run_options, job_arguments, positive, seed, status_line
 
 NAME = "lca"
 HELP = "solve a LASSO problem by spiking LCA (float, fixed or RTL) and score it"
@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lam", type=float, default=0.1, help="the L1 weight lambda (default 0.1)")
     p.add_argument("--nonnegative", action="store_true",
                    help="solve the nonnegative LASSO (one neuron per atom); default signed (a neuron pair per atom)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the problem (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the problem (default 0)")
     p.add_argument("--backend", default="fixed", help="float, fixed (default) or rtl")
     p.add_argument("--steps", type=positive, default=2000, help="timesteps (default 2000)")
     p.add_argument("--weight-bits", type=positive, default=8, help="weight width in bits (default 8)")

@@ -9,7 +9,7 @@ from rich.progress import Progress
 
 from lapicque.jobs import net as job
 
-from .options import EXIT_OK, job_arguments, positive
+from .options import EXIT_OK, job_arguments, output_folder, positive, seed
 
 NAME = "net"
 HELP = "simulate a benchmark network (cuba, brunel, lattice): JSON summary and raster PNG"
@@ -27,9 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--neurons", type=positive, help="cuba: neurons (default 4000); brunel: excitatory neurons "
                                                     "(default 10000, C_E = 1000); lattice: about side^2 "
                                                     "(default 1024)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the connectivity and initial state (default 1)")
+    p.add_argument("--seed", type=seed, default=1, help="seed of the connectivity and initial state (default 1)")
     p.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1)")
-    p.add_argument("--out", type=Path, default=Path("runs/net"), help="results folder (default runs/net)")
+    p.add_argument("--out", type=output_folder, default=Path("runs/net"), help="results folder (default runs/net)")
 
 
 def run(args: argparse.Namespace, console) -> int:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, console) -> int:
         s = job(**job_arguments(args, job), progress=lambda k, steps: bar.update(task, completed=k, total=steps))
     cv = "n/a" if s["mean_cv"] is None else f"{s['mean_cv']:.2f}"
     console.print(f"{s['network']}: {s['neurons']} neurons, {s['synapses']:,} synapses, {s['duration_s']:g} s: "
-                  f"{s['spikes']:,} spikes, mean rate {s['mean_rate_hz']:.2f} Hz, mean CV {cv}, simulated in "
-                  f"{s['wall_s']:.2f} s")
+                  f"{s['spikes']:,} spikes, mean rate {s['mean_rate_hz']:.2f} Hz, mean CV {cv}; the loop ran "
+                  f"{s['run_s']:.2f} s (after {s['setup_s']:.2f} s loading it)")
     console.print(f"results: {args.out / 'summary.json'}, raster: {args.out / 'raster.png'}")
     return EXIT_OK

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import math
+import os
 from pathlib import Path
 
 from lapicque.errors import LapicqueError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class Parser(argparse.ArgumentParser):
@@ -25,6 +27,46 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
+
+
+MAX_SEED = 2**32 - 1
+
+
+def seed(text: str) -> int:
+    """A random seed: a whole number from 0 to 2^32 - 1 (what numpy's generators take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; a seed is a whole number from 0 to {MAX_SEED}")
+    return value
+
+
+def positive_real(text: str) -> float:
+    """A finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number above 0")
+    return value
+
+
+def output_folder(text: str) -> Path:
+    """A folder a run may write: an existing folder, or one that can be made, checked before any work."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a folder; give a folder for the results")
+    ancestor = path
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} cannot be made: {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text} cannot be written: {ancestor} is not writable; choose another --out")
+    return path
 
 
 def job_arguments(args: argparse.Namespace, job, renamed: dict[str, str] | None = None) -> dict:
@@ -48,7 +90,8 @@ def add_rtl_run_options(p: argparse.ArgumentParser, name: str) -> None:
     """What a workload with an RTL backend shares: its lanes and simulator, the results folder, --report."""
     p.add_argument("--lanes", type=positive, default=1, help="parallel lanes of the RTL array (default 1)")
     p.add_argument("--sim", default="verilator", help="simulator for --backend rtl: verilator (default) or icarus")
-    p.add_argument("--out", type=Path, default=Path(f"runs/{name}"), help=f"results folder (default runs/{name})")
+    p.add_argument("--out", type=output_folder, default=Path(f"runs/{name}"),
+                   help=f"results folder (default runs/{name})")
     add_report_option(p)
 
 

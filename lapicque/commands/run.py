@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lapicque.jobs import run_on_board as job
 
-from .options import EXIT_FAILED, EXIT_OK, add_shape_options, job_arguments, positive
+from .options import EXIT_FAILED, EXIT_OK, add_shape_options, job_arguments, output_folder, positive, seed
 
 NAME = "run"
 HELP = "load an array onto a programmed board, run it, check it against the model"
@@ -21,11 +21,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--board", required=True, help="board name (see lapicque build --list-boards)")
     p.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB1")
     add_shape_options(p)
-    p.add_argument("--seed", type=int, default=0, help="seed of the random array and initial state (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the random array and initial state (default 0)")
     p.add_argument("--steps", type=positive, default=100, help="timesteps to run (default 100)")
     p.add_argument("--watch", default="", help="neurons whose states stream back, e.g. 0,5,9")
     p.add_argument("--baud", type=positive, default=115200, help="UART baud rate (default 115200)")
-    p.add_argument("--out", type=Path, default=Path("runs/board"), help="results folder (default runs/board)")
+    p.add_argument("--out", type=output_folder, default=Path("runs/board"), help="results folder (default runs/board)")
 
 
 def run(args: argparse.Namespace, console) -> int:

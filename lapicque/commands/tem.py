@@ -8,7 +8,16 @@ from rich.table import Table
 
 from lapicque.jobs import tem as job
 
-from .options import EXIT_FAILED, EXIT_OK, add_rtl_run_options, job_arguments, positive, status_line
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_rtl_run_options,
+    job_arguments,
+    positive,
+    positive_real,
+    seed,
+    status_line,
+)
 
 NAME = "tem"
 HELP = "time encoding: encode a band-limited signal with IAF neurons and decode it"
@@ -24,7 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, help="seconds (default 0.2 for multitone, a file's length)")
     p.add_argument("--tones", type=positive, default=10, help="multitone: tones (default 10)")
     p.add_argument("--peak", type=float, default=1.0, help="peak |u| of the signal (default 1; files are scaled)")
-    p.add_argument("--seed", type=int, default=0, help="multitone: seed (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="multitone: seed (default 0)")
     p.add_argument("--rate", type=float, help=".npy signals: their sample rate in Hz")
     p.add_argument("--lowpass", action="store_true", help="files: filter out energy above the band instead of "
                                                           "refusing a signal that is not band-limited")
@@ -42,8 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                "for short runs; vandermonde: 24 intervals)")
     p.add_argument("--overlap", type=float, help="overlap of the windows at each side, s (default block / 5)")
     p.add_argument("--backend", default="float", help="float (default), fixed or rtl")
-    p.add_argument("--grid-us", type=float, default=1.0, help="float: encoder grid in us (default 1)")
-    p.add_argument("--step-us", type=float, default=10.0, help="fixed and rtl: array timestep in us (default 10)")
+    p.add_argument("--grid-us", type=positive_real, default=1.0, help="float: encoder grid in us (default 1)")
+    p.add_argument("--step-us", type=positive_real, default=10.0,
+                   help="fixed and rtl: array timestep in us (default 10)")
     add_rtl_run_options(p, "tem")
 
 

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from lapicque.jobs import verify as job
 
-from .options import EXIT_FAILED, EXIT_OK, add_report_option, job_arguments, positive, status_line
+from .options import EXIT_FAILED, EXIT_OK, add_report_option, job_arguments, output_folder, positive, seed, status_line
 
 NAME = "verify"
 HELP = "prove the RTL array equal to the fixed and float models"
@@ -24,12 +24,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--neurons", type=positive, help="neurons of the random array (default 64)")
     p.add_argument("--lanes", type=positive, help="parallel lanes (default 2, or the spec's)")
     p.add_argument("--steps", type=positive, default=500, help="timesteps to simulate (default 500)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random array and stimulus (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the random array and stimulus (default 0)")
     p.add_argument("--sim", default="verilator", help="simulator: verilator (default) or icarus")
     p.add_argument("--waves", action="store_true", help="write a waveform file next to the summary")
     p.add_argument("--backpressure", type=float, default=None,
                    help="probability per cycle that a back-pressure burst starts on each stream (default 0.02)")
-    p.add_argument("--out", type=Path, default=Path("runs/verify"), help="results folder (default runs/verify)")
+    p.add_argument("--out", type=output_folder, default=Path("runs/verify"),
+                   help="results folder (default runs/verify)")
     add_report_option(p)
     # test-only: build a deliberately wrong datapath to show that the harness catches it
     p.add_argument("--inject-bug", help=argparse.SUPPRESS)

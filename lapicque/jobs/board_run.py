@@ -9,6 +9,7 @@ from lapicque.errors import LapicqueError
 from lapicque.spec import ArraySpec
 
 from .build import board_spec
+from .folders import owned
 
 
 def watch_list(watch: str | Sequence[int], neurons: int) -> list[int]:
@@ -49,21 +50,20 @@ def run_on_board(*, board: str, port: str, spec: Path | str | ArraySpec | None =
     array = shape if spec is not None else replace(random_spec(shape.neurons, shape.lanes, seed=seed,
                                                                widths=shape.widths), monitor=shape.monitor)
     watched = watch_list(watch, array.neurons)
-    say = status or (lambda text: None)
     state = initial_state(array, seed)
-    link = ArrayLink.open(port, array, baud=baud)
-    say("loading parameters, state and weights")
-    link.load(state)
-    link.watch(watched)
-    say(f"running {steps} timesteps")
-    got = link.run(steps)
-    problems = compare_runs(got, model_run(array, state, steps, watched))
-    summary = {"board": target.name, "port": port, "neurons": array.neurons, "steps": steps,
-               "spikes": int(len(got.spikes)), "watched": watched, "matches_model": not problems,
-               "problems": problems, "busy_cycles": got.busy_cycles}
-    if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_npy(out / "spikes.npy", got.spikes)
-        write_json(out / "summary.json", summary)
-    return summary
+    link = ArrayLink.open(port, array, baud=baud)  # the port and the bitstream's identity: input, checked first
+    with owned(out, "run") as folder:
+        say = status or (lambda text: None)
+        say("loading parameters, state and weights")
+        link.load(state)
+        link.watch(watched)
+        say(f"running {steps} timesteps")
+        got = link.run(steps)
+        problems = compare_runs(got, model_run(array, state, steps, watched))
+        summary = {"board": target.name, "port": port, "neurons": array.neurons, "steps": steps,
+                   "spikes": int(len(got.spikes)), "watched": watched, "matches_model": not problems,
+                   "problems": problems, "busy_cycles": got.busy_cycles}
+        if folder is not None:
+            write_npy(folder / "spikes.npy", got.spikes)
+            write_json(folder / "summary.json", summary)
+        return summary

@@ -7,7 +7,7 @@ from pathlib import Path
 from lapicque.errors import LapicqueError
 from lapicque.spec import ArraySpec
 
-from .folders import write_run_report
+from .folders import owned, write_run_report
 
 DEFAULT_WEIGHT_BITS = 8
 
@@ -30,8 +30,15 @@ def board_spec(board, neurons: int | None, lanes: int | None, weight_bits: int |
             raise LapicqueError(f"--weight-bits {weight_bits} differs from the spec's {array.widths.w}-bit weights; "
                                 "drop --weight-bits or change the spec")
         return replace(array, monitor=False) if no_watch else array
-    return ArraySpec(neurons or board.default_neurons, lanes=lanes or board.default_lanes,
-                     widths=Widths(w=weight_bits or DEFAULT_WEIGHT_BITS), monitor=not no_watch)
+    from types import SimpleNamespace
+
+    from lapicque.boards.estimate import check_fits
+
+    shape = SimpleNamespace(neurons=neurons or board.default_neurons, lanes=lanes or board.default_lanes,
+                            widths=Widths(w=weight_bits or DEFAULT_WEIGHT_BITS))
+    if shape.neurons % shape.lanes == 0:
+        check_fits(board, shape)  # before the spec allocates its neurons x neurons weight matrix
+    return ArraySpec(shape.neurons, lanes=shape.lanes, widths=shape.widths, monitor=not no_watch)
 
 
 def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: int | None = None,
@@ -59,7 +66,8 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
     target = get_board(board)
     array = board_spec(target, neurons, lanes, weight_bits, no_watch, spec)
     folder = Path(out) if out is not None else Path("build") / target.name
-    result = run_flow(target, array, folder, clock_mhz=clock, baud=baud, seed=seed, console=console)
-    if report:
-        write_run_report(folder)
+    with owned(folder, "build"):
+        result = run_flow(target, array, folder, clock_mhz=clock, baud=baud, seed=seed, console=console)
+        if report:
+            write_run_report(folder)
     return result.report

@@ -9,6 +9,8 @@ import numpy as np
 
 from lapicque.errors import LapicqueError
 
+from .folders import owned
+
 
 def density(*, mu: float = 1.2, sigma: float = 0.5, coupling: float = 0.0, tau_m: float = 20.0, t_ref: float = 0.0,
             duration: float = 0.5, dt: float = 0.02, cells: int = 200, init: str = "gaussian",
@@ -32,7 +34,14 @@ def density(*, mu: float = 1.2, sigma: float = 0.5, coupling: float = 0.0, tau_m
         raise LapicqueError(f"--monte-carlo = {monte_carlo} must be 0 (off) or a number of neurons")
     grid = fp.make_grid(pop, cells)
     initial = fp.initial_density(grid, init, init_mean, init_std)
-    say = status or (lambda text: None)
+    with owned(out, "density") as folder:
+        return solve(pop, duration, dt, grid, initial, monte_carlo, seed, folder, status or (lambda text: None))
+
+
+def solve(pop, duration: float, dt: float, grid, initial, monte_carlo: int, seed: int, folder: Path | None,
+          say) -> dict:
+    from lapicque.golden import density as fp
+
     wall0 = time.perf_counter()
     say("solving the density")
     run = fp.evolve(pop, duration * 1000.0, dt, grid, initial,
@@ -59,12 +68,10 @@ def density(*, mu: float = 1.2, sigma: float = 0.5, coupling: float = 0.0, tau_m
         counts, _ = fp.monte_carlo(pop, duration * 1000.0, dt, monte_carlo, seed, initial, grid)
         summary["monte_carlo"] = fp.compare_rates(run.rate_hz, counts, dt, monte_carlo)
     summary["wall_s"] = time.perf_counter() - wall0
-    if out is not None:
+    if folder is not None:
         from lapicque.files import write_atomic, write_json
         from lapicque.plots import density_png
 
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / "density.png", density_png(run, summary))
-        write_json(out / "summary.json", summary)
+        write_atomic(folder / "density.png", density_png(run, summary))
+        write_json(folder / "summary.json", summary)
     return summary

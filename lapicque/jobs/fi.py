@@ -10,6 +10,8 @@ import numpy as np
 
 from lapicque.errors import LapicqueError
 
+from .folders import owned
+
 TRANSIENT_MS = 200.0  # left out of every rate (golden.models.fi_curve)
 RANGES = {"izhikevich": (0.0, 20.0), "fitzhugh-nagumo": (0.0, 1.5), "hodgkin-huxley": (0.0, 50.0)}
 DEFAULT_RANGE, DEFAULT_POINTS, MAX_POINTS = (0.0, 1000.0), 26, 10_000
@@ -33,8 +35,7 @@ def fi(*, model: str = "lif", currents: Sequence[float] | np.ndarray | None = No
 
     Returns the summary (`currents`, `rates_hz`, `closed_form_rates_hz` for lif and qif, `rheobase`, ...).
     """
-    from lapicque.golden.analysis import noisy_lif_fi
-    from lapicque.golden.models import fi_curve, get_model, lif_rate, qif_rate, rheobase
+    from lapicque.golden.models import get_model
 
     neuron = get_model(model, **(params or {}))
     currents = default_currents(neuron.name) if currents is None else np.asarray(currents, dtype=np.float64)
@@ -45,7 +46,17 @@ def fi(*, model: str = "lif", currents: Sequence[float] | np.ndarray | None = No
                             "counted")
     if sigma is not None and (neuron.name != "lif" or not (np.isfinite(sigma) and sigma > 0)):
         raise LapicqueError("--sigma needs --model lif and a positive noise amplitude in mV")
-    say = status or (lambda text: None)
+    with owned(out, "fi") as folder:
+        summary = run_fi(neuron, currents, duration, dt, sigma, status or (lambda text: None))
+        if folder is not None:
+            write(folder, summary)
+    return summary
+
+
+def run_fi(neuron, currents: np.ndarray, duration: float, dt: float, sigma: float | None, say) -> dict:
+    from lapicque.golden.analysis import noisy_lif_fi
+    from lapicque.golden.models import fi_curve, lif_rate, qif_rate, rheobase
+
     wall0 = time.perf_counter()
     say(f"simulating {len(currents)} currents for {duration:g} ms of {neuron.name}")
     rates = fi_curve(neuron, currents, duration=duration, dt=dt)
@@ -66,8 +77,6 @@ def fi(*, model: str = "lif", currents: Sequence[float] | np.ndarray | None = No
     if sigma is not None:
         say(f"noisy LIFs at sigma {sigma:g} mV: Siegert, simulation, linear response")
         summary["noise"] = noisy_lif_fi(neuron.p, currents, sigma, dt, duration)
-    if out is not None:
-        write(Path(out), summary)
     return summary
 
 

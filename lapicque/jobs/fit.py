@@ -8,6 +8,8 @@ import numpy as np
 
 from lapicque.errors import LapicqueError
 
+from .folders import owned
+
 
 def fit(*, current: Path | str | np.ndarray | None = None, voltage: Path | str | np.ndarray | None = None,
         dt: float | None = None, synthetic: float | None = None, model: str = "gif", t_ref: float = 4.0,
@@ -34,6 +36,6 @@ def fit(*, current: Path | str | np.ndarray | None = None, voltage: Path | str |
         recording = load_recording(current, voltage, dt)
     if status is not None:
         status(f"fitting a {model} to {len(recording.current) * recording.dt / 1000:g} s")
-    return fit_recording(recording, model, None if out is None else Path(out), t_ref=t_ref, bins=bins,
-                         kernel_ms=kernel_ms, spike_threshold=spike_threshold, holdout=holdout, repeats=repeats,
-                         seed=seed)
+    with owned(out, "fit") as folder:
+        return fit_recording(recording, model, folder, t_ref=t_ref, bins=bins, kernel_ms=kernel_ms,
+                             spike_threshold=spike_threshold, holdout=holdout, repeats=repeats, seed=seed)

@@ -8,13 +8,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lapicque.errors import LapicqueError
+from lapicque.runfolder import RunFolder
 
 
 @contextmanager
-def output_folder(out: Path | str | None, report: bool = False) -> Iterator[Path]:
-    """`out` as a Path, or (for None) a temporary folder for the simulator's files, removed on exit."""
+def output_folder(out: Path | str | None, command: str, report: bool = False) -> Iterator[Path]:
+    """`out`, owned by this run while it runs (lapicque.runfolder), or (for None) a temporary folder for
+    the simulator's files, removed on exit."""
     if out is not None:
-        yield Path(out)
+        with RunFolder(out, command) as folder:
+            yield folder
         return
     if report:
         raise LapicqueError("report=True needs an output folder: give out=")
@@ -22,9 +25,14 @@ def output_folder(out: Path | str | None, report: bool = False) -> Iterator[Path
         yield Path(tmp)
 
 
-def say_to(status):
-    """A status callback that may be None."""
-    return (lambda text: None) if status is None else status
+@contextmanager
+def owned(out: Path | str | None, command: str) -> Iterator[Path | None]:
+    """`out` owned by this run while it runs, or None (a job that writes nothing)."""
+    if out is None:
+        yield None
+        return
+    with RunFolder(out, command) as folder:
+        yield folder
 
 
 def write_run_report(out: Path) -> Path:

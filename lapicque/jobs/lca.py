@@ -28,7 +28,7 @@ def lca(*, problem: str = "random", dictionary: Path | str | np.ndarray | None =
 
     lasso_problem = make_problem(problem, atoms=atoms, dim=dim, sparsity=sparsity, lam=lam, seed=seed,
                                  nonnegative=nonnegative, dictionary=dictionary, signal=signal)
-    with output_folder(out, report) as folder:
+    with output_folder(out, "lca", report) as folder:
         summary = solve(lasso_problem, backend, steps, folder, weight_bits=weight_bits, rate=rate, lanes=lanes,
                         sim=sim, seed=seed, status=status)
         if report:

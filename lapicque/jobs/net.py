@@ -9,6 +9,8 @@ import numpy as np
 
 from lapicque.errors import LapicqueError
 
+from .folders import owned
+
 NETWORKS = ("cuba", "brunel", "lattice")
 MAX_DURATION_S = 3600.0
 
@@ -39,12 +41,20 @@ def net(*, network: str = "cuba", regime: str = "AI", duration: float = 1.0, neu
     regime: brunel's SR, AI, SI-fast or SI-slow; neurons: see `make_network`; seed: connectivity and initial
     state; out: results folder (summary.json, raster.png); progress(step, steps): called as it runs.
 
-    Returns the summary (`mean_rate_hz`, `mean_cv`, `synchrony`, `wall_s`, ...).
+    Returns the summary (`mean_rate_hz`, `mean_cv`, `synchrony`, ...; `run_s` times the simulation loop
+    alone, `setup_s` loading its compiled code once per process, `wall_s` the whole run, `build_s` making
+    the connectivity).
     """
-    from lapicque.golden.network import run, synchrony
-
     if not (np.isfinite(duration) and 0 < duration <= MAX_DURATION_S):
         raise LapicqueError(f"--duration {duration} s is out of range; allowed 0 < duration <= {MAX_DURATION_S:g}")
+    with owned(out, "net") as folder:
+        return simulate(network, regime, duration, neurons, seed, dt, folder, progress)
+
+
+def simulate(network: str, regime: str, duration: float, neurons: int | None, seed: int, dt: float,
+             folder: Path | None, progress) -> dict:
+    from lapicque.golden.network import run, synchrony
+
     build0 = time.perf_counter()
     network_model = make_network(network, neurons, regime, seed)
     build_s = time.perf_counter() - build0
@@ -63,15 +73,15 @@ def net(*, network: str = "cuba", regime: str = "AI", duration: float = 1.0, neu
         "neurons_with_cv": int(cvs.size),
         "synchrony": synchrony(result) if result.duration > 100.0 else None,
         "wall_s": result.wall_s,
+        "setup_s": result.setup_s,
+        "run_s": result.run_s,
         "build_s": build_s,
     }
-    if out is not None:
+    if folder is not None:
         from lapicque.files import write_atomic, write_json
         from lapicque.plots import raster_png
 
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / "raster.png", raster_png(result, title=f"{network_model.name}, "
+        write_atomic(folder / "raster.png", raster_png(result, title=f"{network_model.name}, "
                                                                   f"{network_model.neurons} neurons"))
-        write_json(out / "summary.json", summary)
+        write_json(folder / "summary.json", summary)
     return summary

@@ -38,7 +38,7 @@ def tem(*, signal: str | Path = "multitone", bandwidth: float = 100.0, duration:
     encoder = golden_tem.Encoder(bias, delta, kappa, resistance if neuron == "leaky" else math.inf)
     population = golden_tem.population(encoder, encoders, spread)
     windows = None if block is None else (block, overlap if overlap is not None else block / 5)
-    with output_folder(out, report) as folder:
+    with output_folder(out, "tem", report) as folder:
         summary = run(source, length, population, backend, decoder, folder, description=description,
                       grid=grid_us * 1e-6, step=step_us * 1e-6, block=windows, lanes=lanes, sim=sim, seed=seed,
                       status=status)

@@ -44,7 +44,7 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
         raise LapicqueError(f"--inject-bug must be one of {', '.join(BUGS)}")
     array = array_spec(spec, neurons, lanes, seed)
     backpressure = DEFAULT_BACKPRESSURE if backpressure is None else backpressure
-    with output_folder(out, report) as folder:
+    with output_folder(out, "verify", report) as folder:
         summary = verify_rtl(array, steps, folder, seed=seed, sim=sim, waves=waves, backpressure=backpressure,
                              inject_bug=inject_bug, status=status)
         if report:

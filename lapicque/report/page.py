@@ -27,9 +27,19 @@ def environment() -> Environment:
     return env
 
 
+MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, ZeroDivisionError)
+
+
 def section(run: Run) -> Section:
-    """The section the run's kind makes of it."""
-    return all_kinds()[run.kind].section(run)
+    """The section the run's kind makes of it; a one-line LapicqueError for a summary that has the kind's
+    keys but not its form (edited by hand, or written by something else)."""
+    kind = all_kinds()[run.kind]
+    try:
+        return kind.section(run)
+    except MALFORMED as exc:
+        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        raise LapicqueError(f"{run.folder / kind.FILE} is not a well-formed {run.kind} run ({detail}); run it again "
+                            "to rewrite it") from None
 
 
 @dataclass

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from lapicque.errors import LapicqueError
+from lapicque.runfolder import check_complete
 
 from .kinds import all_kinds, kinds_of
 from .sections import Run
@@ -32,6 +33,7 @@ def load_run(folder: Path) -> Run:
     folder = Path(folder)
     if not folder.is_dir():
         raise LapicqueError(f"run folder {folder} does not exist")
+    check_complete(folder)
     for file in RUN_FILES:
         path = folder / file
         if not path.exists():

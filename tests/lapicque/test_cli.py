@@ -3,6 +3,8 @@
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -323,3 +325,57 @@ def test_tem_report_option_writes_the_page(tmp_path):
     assert main(["tem", "--duration", "0.1", "--decoder", "sinc", "--out", str(out), "--report"]) == 0
     page = (out / "report.html").read_text()
     assert "data-check='recoverable'" in page and "data-passed='true'" in page
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["net", "cuba", "--seed", "-1"], "argument --seed: -1 is out of range; a seed is a whole number from 0 to"),
+    (["lca", "--seed", "99999999999"], "a seed is a whole number from 0 to 4294967295"),
+    (["build", "--board", "icebreaker", "--clock", "0"], "argument --clock: 0 must be a finite number above 0"),
+    (["tem", "--grid-us", "0"], "argument --grid-us: 0 must be a finite number above 0"),
+    (["tem", "--step-us", "nan"], "argument --step-us: nan must be a finite number above 0"),
+])
+def test_numbers_out_of_range_are_refused_by_the_parser(args, message, tmp_path, capsys):
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", [["fi"], ["net", "cuba"], ["density"], ["fit", "--synthetic", "5"], ["lca"],
+                                     ["tem"], ["verify"], ["build", "--board", "icebreaker"]])
+def test_an_out_that_cannot_be_a_folder_is_refused_before_any_work(command, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    for out, message in ((blocker, "exists and is not a folder"), (blocker / "sub", "is a file, not a folder")):
+        started = time.perf_counter()
+        assert main([*command, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0] and time.perf_counter() - started < 5
+    assert blocker.read_text() == "not a folder" and list(tmp_path.iterdir()) == [blocker]
+
+
+def test_an_unexpected_exception_is_one_line_naming_a_log_and_exit_3(tmp_path, monkeypatch, capsys):
+    from lapicque.commands import fi
+
+    def broken(**kwargs):
+        raise ZeroDivisionError("division by zero\nsecond line")
+
+    broken.__signature__ = __import__("inspect").signature(fi.job)
+    monkeypatch.setattr(fi, "job", broken)
+    assert main(["fi", "--out", str(tmp_path / "o")]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "internal error: ZeroDivisionError: division by zero; this is a bug" in err[0]
+    log = Path(err[0].rsplit(" ", 1)[1])
+    text = log.read_text()
+    assert "Traceback" in text and "ZeroDivisionError" in text and "command line: lapicque fi --out" in text
+    log.unlink()
+
+
+def test_an_array_far_too_big_for_the_board_is_refused_at_once(tmp_path, capsys):
+    """65536 neurons: a dense weight matrix would take 34 GB; the fit estimate answers first."""
+    started = time.perf_counter()
+    assert main(["build", "--board", "ulx3s-85f", "--neurons", "65536", "--lanes", "4", "--out",
+                 str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "65536 neurons x 4 lane(s) does not fit ulx3s-85f" in err[0]
+    assert "the largest that fits with 4 lane(s)" in err[0] and time.perf_counter() - started < 5

@@ -1,0 +1,191 @@
+"""Hostile input, generated (Hypothesis): the spec loader and the readers of users' files and run folders either
+accept the input or refuse it with one LapicqueError line; never another exception, never a hang."""
+
+import json
+import math
+import string
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lapicque.errors import LapicqueError
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def toml_value(value) -> str:
+    """A Python value as TOML (what a user could have typed)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(value)
+
+
+scalars = st.one_of(st.booleans(), st.integers(-2**40, 2**40), st.integers(-3, 300),
+                    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["exponential", "linear",
+                    "absolute", "subtract", "", "no", "yes"]))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=5),
+                                                       st.dictionaries(st.sampled_from(["a", "low", "high", "v"]),
+                                                                       inner, max_size=3)), max_leaves=8)
+WIDTHS = ["v", "i", "w", "bias", "ext", "refractory", "x"]
+PARAMS = ["bias", "leak", "decay", "theta_hi", "theta_lo", "refractory", "v_reset", "reset_current", "leak_mode",
+          "reset_mode", "hysteresis", "tau"]
+specs = st.fixed_dictionaries(
+    {},
+    optional={
+        "neurons": st.one_of(st.integers(-2, 70_000), values), "lanes": st.one_of(st.integers(-1, 9), values),
+        "monitor": values,
+        "widths": st.one_of(st.dictionaries(st.sampled_from(WIDTHS), st.one_of(st.integers(0, 40), values),
+                                            max_size=4), values),
+        "params": st.one_of(st.dictionaries(st.sampled_from(PARAMS), values, max_size=5), values),
+        "weights": st.one_of(st.fixed_dictionaries({}, optional={
+            "density": st.one_of(st.floats(-1, 2), values), "low": st.one_of(st.integers(-200, 200), values),
+            "high": st.one_of(st.integers(-200, 200), values), "seed": st.one_of(st.integers(-5, 2**33), values)}),
+            values),
+    })
+
+
+def write_spec(path, spec: dict) -> None:
+    lines = [f"{k} = {toml_value(v)}" for k, v in spec.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@SETTINGS
+@given(spec=specs)
+def test_the_spec_loader_accepts_or_refuses_in_one_line(tmp_path, spec):
+    from lapicque.spec import ArraySpec, load_spec
+
+    path = tmp_path / "spec.toml"
+    write_spec(path, spec)
+    try:
+        loaded = load_spec(path)
+    except LapicqueError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert isinstance(loaded, ArraySpec) and 1 <= loaded.neurons <= 65536
+    assert isinstance(loaded.monitor, bool)
+    if "monitor" in spec:
+        assert loaded.monitor is spec["monitor"]  # only true and false mean true and false
+    assert loaded.weights.shape == (loaded.neurons, loaded.neurons)
+
+
+@SETTINGS
+@given(data=st.binary(max_size=300))
+def test_arbitrary_bytes_as_a_spec_file(tmp_path, data):
+    from lapicque.spec import load_spec
+
+    path = tmp_path / "spec.toml"
+    path.write_bytes(data)
+    with pytest.raises(LapicqueError) as exc:
+        load_spec(path)
+    assert "\n" not in str(exc.value)
+
+
+@SETTINGS
+@given(data=st.one_of(st.binary(max_size=400), st.sampled_from([b"\x93NUMPY", b"PK\x03\x04", b"RIFF....WAVEfmt "])))
+def test_arbitrary_bytes_as_numpy_and_wave_files(tmp_path, data):
+    from lapicque.fitting import load_recording
+    from lapicque.sim.lca import make_problem
+    from lapicque.sim.tem import make_signal
+
+    for name in ("x.npy", "x.npz", "x.wav"):
+        (tmp_path / name).write_bytes(data)
+    calls = [lambda: make_problem("random", dictionary=tmp_path / "x.npy", signal=tmp_path / "x.npy"),
+             lambda: load_recording(tmp_path / "x.npz", None, None),
+             lambda: load_recording(tmp_path / "x.npy", tmp_path / "x.npy", 0.1),
+             lambda: make_signal(str(tmp_path / "x.wav"), 100.0, None),
+             lambda: make_signal(str(tmp_path / "x.npy"), 100.0, None, rate=1000.0)]
+    for call in calls:
+        with pytest.raises(LapicqueError) as exc:
+            call()
+        assert "\n" not in str(exc.value)
+
+
+arrays = st.one_of(
+    st.builds(lambda shape, fill: np.full(shape, fill), st.sampled_from([(0,), (3,), (4, 4), (2, 3, 1), (400,)]),
+              st.sampled_from([0.0, 1.0, np.nan, np.inf, -1e308, 5])),
+    st.builds(lambda n: np.array(["a"] * n), st.integers(0, 5)),
+    st.builds(lambda n: np.arange(n, dtype=np.complex128), st.integers(0, 5)),
+    st.builds(lambda n: np.zeros(n, dtype=bool), st.integers(0, 5)))
+
+
+@SETTINGS
+@given(first=arrays, second=arrays)
+def test_hostile_arrays_in_users_files(tmp_path, first, second):
+    from lapicque.fitting import load_recording
+    from lapicque.sim.lca import make_problem
+    from lapicque.sim.tem import make_signal
+
+    np.save(tmp_path / "a.npy", first)
+    np.save(tmp_path / "b.npy", second)
+    np.savez(tmp_path / "r.npz", current=first, voltage=second, dt=0.1)
+    calls = [lambda: make_problem("random", dictionary=tmp_path / "a.npy", signal=tmp_path / "b.npy"),
+             lambda: load_recording(tmp_path / "r.npz", None, None),
+             lambda: load_recording(tmp_path / "a.npy", tmp_path / "b.npy", 0.1),
+             lambda: make_signal(str(tmp_path / "a.npy"), 100.0, None, rate=1000.0)]
+    for call in calls:
+        try:
+            call()
+        except LapicqueError as exc:
+            assert "\n" not in str(exc)
+
+
+summaries = st.dictionaries(st.sampled_from(["updates_checked", "bit_exact_mismatches", "steps", "objective_opt",
+                                             "backend", "snr_db", "recoverable", "currents", "rates_hz", "rheobase",
+                                             "network", "synapses", "mean_rate_hz", "final_rate_hz",
+                                             "max_mass_error_per_step", "cells", "coincidence_factor", "export",
+                                             "params", "neurons", "passed", "float_bound_lsb"]),
+                            values, max_size=12)
+
+
+@SETTINGS
+@given(summary=summaries, file=st.sampled_from(["summary.json", "report.json"]))
+def test_corrupt_run_folders_are_refused_in_one_line(tmp_path, summary, file):
+    from lapicque.report import load_run, render
+
+    folder = tmp_path / "run"
+    folder.mkdir(exist_ok=True)
+    for name in ("summary.json", "report.json"):
+        (folder / name).unlink(missing_ok=True)
+    (folder / file).write_text(json.dumps(summary))
+    try:
+        page = render([load_run(folder)])
+    except LapicqueError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert "data-passed='false'" in page or "NaN" not in page  # a NaN shown is never passed
+
+
+def test_printable_garbage_in_every_text_option_is_one_line(capsys, tmp_path):
+    """Not generated: one hostile string per text option, across commands."""
+    from lapicque.cli import main
+
+    garbage = "'\"; rm -rf /\n" + string.punctuation
+    for argv in (["fi", "--model", garbage], ["net", garbage], ["lca", "--problem", garbage],
+                 ["tem", "--neuron", garbage], ["tem", "--decoder", garbage], ["density", "--init", garbage],
+                 ["verify", "--sim", garbage], ["build", "--board", garbage], ["fit", "--synthetic", "5", "--model",
+                                                                               garbage]):
+        assert main([*argv, "--out", str(tmp_path / "o")]) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1, (argv, err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prop", [test_the_spec_loader_accepts_or_refuses_in_one_line,
+                                  test_arbitrary_bytes_as_a_spec_file, test_arbitrary_bytes_as_numpy_and_wave_files,
+                                  test_hostile_arrays_in_users_files, test_corrupt_run_folders_are_refused_in_one_line],
+                         ids=lambda p: p.__name__[5:])
+def test_the_long_profile(prop, tmp_path):
+    """`pytest -m slow`: each property again with 3000 examples."""
+    settings(SETTINGS, max_examples=3000)(prop)(tmp_path=tmp_path)
