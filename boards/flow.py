@@ -32,9 +32,9 @@ from lapicque.hdl.array import pipeline_latency
 from lapicque.provenance import provenance
 from lapicque.spec import ArraySpec
 
-from .board import Board
+from .board import Board, pll_for
 from .estimate import check_fits
-from .top import BoardTop, memory_options
+from .top import BoardTop, memory_options, uart_divisor
 
 NAME = "lapicque"
 TOOLS = {
@@ -179,6 +179,14 @@ def parse_results(work: Path, board: Board) -> dict:
     netlist = json.loads(netlist_path.read_text()) if netlist_path.exists() else None
     return {"resources": dict(sorted(resources.items())), "fmax_mhz": round(float(fmax), 2),
             "memories": _memories(rpt, netlist)}
+
+
+def check_request(board: Board, spec: ArraySpec, clock_mhz: float | None, baud: int) -> None:
+    """Everything that makes a build request impossible (the fit, the clock, the baud rate, the tools),
+    each a one-line LapicqueError, decided before any tool runs or any file is written."""
+    check_fits(board, spec)
+    uart_divisor(pll_for(board, clock_mhz or board.default_clock_mhz).output_mhz * 1e6, baud)
+    check_tools(board)
 
 
 def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None = None, baud: int = 115200,

@@ -219,6 +219,9 @@ def initial_density(grid: Grid, kind: str = "gaussian", mean: float | None = Non
     return p / (p.sum() * grid.h)
 
 
+MAX_STEPS = 10_000_000  # each step solves the grid's tridiagonal system: beyond this a run takes hours
+
+
 def evolve(pop: Population, duration_ms: float, dt_ms: float = 0.01, grid: Grid | None = None,
            initial: np.ndarray | None = None, snapshots: int = 5, progress=None) -> DensityRun:
     """Backward Euler in time from `initial` (default: a Gaussian at v_reset); stops at a blow-up.
@@ -233,6 +236,9 @@ def evolve(pop: Population, duration_ms: float, dt_ms: float = 0.01, grid: Grid 
     grid = grid or make_grid(pop)
     p = initial_density(grid) if initial is None else np.array(initial, dtype=np.float64)
     steps = int(round(duration_ms / dt_ms))
+    if steps > MAX_STEPS:
+        raise LapicqueError(f"--duration / --dt = {steps:,} steps; at most {MAX_STEPS:,}: raise --dt or shorten "
+                            "--duration")
     ref_steps = int(round(pop.t_ref / dt_ms))
     if abs(ref_steps * dt_ms - pop.t_ref) > 1e-9 * max(1.0, pop.t_ref):
         raise LapicqueError(f"--t-ref = {pop.t_ref} ms must be a whole number of --dt = {dt_ms} ms steps")
@@ -289,6 +295,9 @@ def monte_carlo(pop: Population, duration_ms: float, dt_ms: float = 0.01, neuron
     decay = math.exp(-dt_ms / pop.tau_m)
     spread = pop.sigma * math.sqrt((1 - decay**2) / 2)
     steps = int(round(duration_ms / dt_ms))
+    if steps > MAX_STEPS:
+        raise LapicqueError(f"--duration / --dt = {steps:,} steps; at most {MAX_STEPS:,}: raise --dt or shorten "
+                            "--duration")
     ref_steps = int(round(pop.t_ref / dt_ms))
     held = np.zeros(neurons, dtype=np.int64)
     counts = np.zeros(steps, dtype=np.int64)

@@ -547,6 +547,9 @@ def _current_at(current, step: int, t: float, n: int) -> np.ndarray:
     return np.broadcast_to(arr, (n,)).copy()
 
 
+MAX_STEPS = 50_000_000  # a bound on one simulation: beyond it a typo in dt runs for hours
+
+
 def simulate(model: Model, current, duration: float, dt: float = 0.1, neurons: int | None = None,
              record: list[int] | None = None, state: np.ndarray | None = None) -> Result:
     """Run `model` for `duration` ms in steps of `dt` ms.
@@ -562,6 +565,9 @@ def simulate(model: Model, current, duration: float, dt: float = 0.1, neurons: i
     steps = int(round(duration / dt))
     if abs(steps * dt - duration) > 1e-9 * duration:
         raise LapicqueError(f"duration = {duration} ms is not a whole number of dt = {dt} ms steps")
+    if steps > MAX_STEPS:
+        raise LapicqueError(f"duration / dt = {steps:,} steps; at most {MAX_STEPS:,}: raise dt or shorten the "
+                            "duration")
     if neurons is None:
         arr = np.asarray(current) if not callable(current) else np.asarray(current(0.0))
         neurons = arr.shape[-1] if arr.ndim >= 1 else 1

@@ -8,6 +8,7 @@ naming the log file that holds the traceback), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -59,6 +60,7 @@ def terminate_as_interrupt():
     tools) first, so that none writes into the run folder afterwards; then the run unwinds as from
     Ctrl-C and marks its folder interrupted (lapicque.runfolder)."""
     def interrupt(signum, frame):
+        logging.disable(logging.CRITICAL)  # the killed processes' runners would log their deaths: not news
         stop_children()
         raise KeyboardInterrupt
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from pathlib import Path
 
@@ -22,8 +23,22 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 
 def write_json(path: Path, value) -> None:
-    """`value` as indented JSON, atomically."""
-    write_atomic(path, json.dumps(value, indent=2) + "\n")
+    """`value` as indented, strict JSON, atomically: NaN and infinities are written as null (JSON has no
+    such numbers; a strict parser refuses them), which every report check treats as a failure."""
+    write_atomic(path, json.dumps(finite_or_null(value), indent=2, allow_nan=False) + "\n")
+
+
+def finite_or_null(value):
+    """`value` with every float that is not finite replaced by None, through dicts, lists and tuples."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_null(v) for v in value]
+    if isinstance(value, np.floating):
+        return float(value) if np.isfinite(value) else None
+    return value
 
 
 def read_array(path: Path, option: str):

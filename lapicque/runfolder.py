@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -35,27 +36,73 @@ class RunFolder:
                                                     "time": time.time(), **extra}) + "\n")
 
     def __enter__(self) -> Path:
+        self.existed = self.out.exists()
         self.out.mkdir(parents=True, exist_ok=True)
         try:
             self.lock.acquire()
         except Timeout:
             raise LapicqueError(f"{self.out} is in use by another lapicque run; wait for it to finish or give "
                                 "another --out") from None
+        marker = self.out / MARKER
+        self.previous_marker = marker.read_bytes() if marker.exists() else None
         self._mark("running")
+        # a previous run's verdict files are set aside, not deleted, until this run has passed its input
+        # checks: bad input found late gives them back untouched
         for name in RESULTS:
-            (self.out / name).unlink(missing_ok=True)
+            if (self.out / name).exists():
+                os.replace(self.out / name, self.out / f".{name}.previous")
+        self.started = time.time()
         return self.out
 
     def __exit__(self, kind, exc, tb) -> None:
         try:
             if kind is None:
+                self._drop_previous()
                 self._mark("complete")
+            elif issubclass(kind, LapicqueError):  # bad input: as if the run had never started
+                self._remove_this_runs_files()
+                self._restore_previous()
             elif issubclass(kind, KeyboardInterrupt):
+                self._remove_this_runs_files()
+                self._drop_previous()
                 self._mark("interrupted")
             else:
+                self._drop_previous()
                 self._mark("failed", reason=f"{kind.__name__}: {exc}".splitlines()[0])
         finally:
             self.lock.release()
+            if kind is not None and issubclass(kind, LapicqueError) and not self.existed:
+                shutil.rmtree(self.out, ignore_errors=True)
+
+    def _drop_previous(self) -> None:
+        for name in RESULTS:
+            (self.out / f".{name}.previous").unlink(missing_ok=True)
+
+    def _restore_previous(self) -> None:
+        for name in RESULTS:
+            if (self.out / f".{name}.previous").exists():
+                os.replace(self.out / f".{name}.previous", self.out / name)
+        if self.previous_marker is None:
+            (self.out / MARKER).unlink(missing_ok=True)
+        else:
+            write_atomic(self.out / MARKER, self.previous_marker)
+
+    def _remove_this_runs_files(self) -> None:
+        """Every entry of the folder made or changed since this run started, but its lock, marker and the
+        previous run's files set aside."""
+        keep = {LOCK, MARKER, *(f".{name}.previous" for name in RESULTS)}
+        for entry in self.out.iterdir():
+            if entry.name in keep:
+                continue
+            try:
+                if entry.lstat().st_mtime < self.started:  # older than this run: not its file
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+            except OSError:
+                pass  # gone already, or not ours to remove
 
 
 def check_complete(folder: Path) -> None:

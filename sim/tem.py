@@ -32,6 +32,7 @@ SNR_TRIM = 0.1  # the SNR ignores this fraction of the duration at each end (dec
 SAMPLES_PER_BAND = 20  # output samples per Hz of bandwidth (10 per Nyquist interval)
 VANDERMONDE_BLOCK = 24  # intervals per window: Bjorck-Pereyra is exact there (docs/tem.md)
 ONE_BLOCK_LIMIT = 1500  # measurements up to which sinc and spline decode in one block
+MIN_POINTS, MAX_POINTS = 100, 100_000_000  # encoder grid points or array steps: a resolution, a memory bound
 
 
 def make_signal(source: str, bandwidth: float, duration: float | None, *, tones: int = 10, peak: float = 1.0,
@@ -139,6 +140,11 @@ def run(signal, duration: float, encoders: list[tem.Encoder], backend: str, deco
     bandwidth = signal.bandwidth
     peak = signal.peak
     tem.check_encoders(encoders)
+    points = duration / (grid if backend == "float" else step)
+    if not MIN_POINTS <= points <= MAX_POINTS:
+        option, value = ("--grid-us", grid) if backend == "float" else ("--step-us", step)
+        raise LapicqueError(f"{option} {value * 1e6:g} makes {points:,.0f} samples of {duration:g} s; allowed "
+                            f"{MIN_POINTS}..{MAX_POINTS:,}: choose {option} accordingly")
     condition = tem.recovery(encoders, bandwidth, peak)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

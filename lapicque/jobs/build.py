@@ -60,14 +60,16 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
     """
     from lapicque.boards.board import get_board
     from lapicque.boards.flow import build as run_flow
+    from lapicque.boards.flow import check_request
 
     if not board:
         raise LapicqueError("--board is required (see lapicque build --list-boards)")
     target = get_board(board)
     array = board_spec(target, neurons, lanes, weight_bits, no_watch, spec)
     folder = Path(out) if out is not None else Path("build") / target.name
+    check_request(target, array, clock, baud)  # before the folder is touched
     with owned(folder, "build"):
         result = run_flow(target, array, folder, clock_mhz=clock, baud=baud, seed=seed, console=console)
-        if report:
-            write_run_report(folder)
+    if report:  # once the run is complete: the report refuses a folder whose run is not
+        write_run_report(folder)
     return result.report

@@ -31,6 +31,6 @@ def lca(*, problem: str = "random", dictionary: Path | str | np.ndarray | None =
     with output_folder(out, "lca", report) as folder:
         summary = solve(lasso_problem, backend, steps, folder, weight_bits=weight_bits, rate=rate, lanes=lanes,
                         sim=sim, seed=seed, status=status)
-        if report:
-            write_run_report(folder)
+    if report:  # once the run is complete: the report refuses a folder whose run is not
+        write_run_report(folder)
     return summary

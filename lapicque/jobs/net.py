@@ -13,6 +13,7 @@ from .folders import owned
 
 NETWORKS = ("cuba", "brunel", "lattice")
 MAX_DURATION_S = 3600.0
+MIN_DT_MS, MAX_DT_MS = 0.001, 1.0  # below: a typo that runs for days; above: delays and refractoriness lost
 
 
 def make_network(network: str, neurons: int | None = None, regime: str = "AI", seed: int = 1):
@@ -47,6 +48,10 @@ def net(*, network: str = "cuba", regime: str = "AI", duration: float = 1.0, neu
     """
     if not (np.isfinite(duration) and 0 < duration <= MAX_DURATION_S):
         raise LapicqueError(f"--duration {duration} s is out of range; allowed 0 < duration <= {MAX_DURATION_S:g}")
+    if not (np.isfinite(dt) and MIN_DT_MS <= dt <= MAX_DT_MS):
+        raise LapicqueError(f"--dt {dt} ms is out of range; allowed {MIN_DT_MS:g} to {MAX_DT_MS:g} ms")
+    if duration * 1000.0 / dt < 1:
+        raise LapicqueError(f"--duration {duration} s is shorter than one step of --dt {dt} ms")
     with owned(out, "net") as folder:
         return simulate(network, regime, duration, neurons, seed, dt, folder, progress)
 

@@ -42,6 +42,6 @@ def tem(*, signal: str | Path = "multitone", bandwidth: float = 100.0, duration:
         summary = run(source, length, population, backend, decoder, folder, description=description,
                       grid=grid_us * 1e-6, step=step_us * 1e-6, block=windows, lanes=lanes, sim=sim, seed=seed,
                       status=status)
-        if report:
-            write_run_report(folder)
+    if report:  # once the run is complete: the report refuses a folder whose run is not
+        write_run_report(folder)
     return summary

@@ -47,6 +47,6 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
     with output_folder(out, "verify", report) as folder:
         summary = verify_rtl(array, steps, folder, seed=seed, sim=sim, waves=waves, backpressure=backpressure,
                              inject_bug=inject_bug, status=status)
-        if report:
-            write_run_report(folder)
+    if report:  # once the run is complete: the report refuses a folder whose run is not
+        write_run_report(folder)
     return summary

@@ -379,3 +379,18 @@ def test_an_array_far_too_big_for_the_board_is_refused_at_once(tmp_path, capsys)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "65536 neurons x 4 lane(s) does not fit ulx3s-85f" in err[0]
     assert "the largest that fits with 4 lane(s)" in err[0] and time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["fi", "--dt", "1e-9"], "steps; at most 50,000,000: raise dt or shorten the duration"),
+    (["net", "cuba", "--dt", "1e308"], "--dt 1e+308 ms is out of range; allowed 0.001 to 1 ms"),
+    (["net", "cuba", "--dt", "1e-9"], "--dt 1e-09 ms is out of range"),
+    (["density", "--dt", "1e-9"], "steps; at most 10,000,000: raise --dt or shorten --duration"),
+    (["tem", "--grid-us", "1e-6"], "--grid-us 1e-06 makes 200,000,000,000 samples of 0.2 s"),
+    (["tem", "--backend", "fixed", "--step-us", "1e9"], "--step-us 1e+09 makes 0 samples of 0.2 s"),
+])
+def test_step_counts_are_bounded(args, message, tmp_path, capsys):
+    """A typo in a time step must not run for hours: refused at once."""
+    started = time.perf_counter()
+    assert_bad_input(args, message, tmp_path, capsys)
+    assert time.perf_counter() - started < 10

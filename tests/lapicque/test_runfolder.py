@@ -9,13 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import psutil
 import pytest
 
 from lapicque.cli import main
 from lapicque.errors import LapicqueError
 from lapicque.report import load_run
-from lapicque.runfolder import MARKER, RunFolder
+from lapicque.runfolder import LOCK, MARKER, RunFolder
 
 
 def assert_one_line_exit_2(argv, message, capsys):
@@ -59,8 +60,9 @@ def live_children(pid: int) -> list[psutil.Process]:
 def interrupt_when(argv, ready, sig, cwd: Path, timeout_s: float = 300.0):
     """Start `lapicque ARGV`, wait until `ready(children)` holds, send `sig`; returns the exit status,
     stderr and the processes it had started."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}  # as a user runs it, not pytest
     proc = subprocess.Popen([sys.executable, "-m", "lapicque", *argv], cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + timeout_s
     children = []
     while time.monotonic() < deadline and proc.poll() is None:
@@ -103,7 +105,7 @@ def test_interrupting_verify_stops_the_simulator_and_the_model_helper(tmp_path, 
     assert status == 130 and err.strip().splitlines() == ["lapicque: interrupted"]
     assert_all_gone(children)
     time.sleep(2)  # nothing writes into the folder after the run has ended
-    assert not (out / "summary.json").exists()
+    assert {p.name for p in out.iterdir()} == {MARKER, LOCK}  # no file of the interrupted run survives
     assert json.loads((out / MARKER).read_text())["state"] == "interrupted"
     result = subprocess.run([sys.executable, "-m", "lapicque", "report", str(out)], capture_output=True, text=True,
                             timeout=120)
@@ -118,5 +120,37 @@ def test_interrupting_a_build_stops_the_fpga_tools(tmp_path):
                                            tmp_path)
     assert status == 130
     assert_all_gone(children)
-    assert not (out / "report.json").exists()
+    assert {p.name for p in out.iterdir()} == {MARKER, LOCK}
     assert json.loads((out / MARKER).read_text())["state"] == "interrupted"
+
+
+def test_summaries_are_strict_json(tmp_path):
+    """NaN and infinities have no JSON form: they are written as null, which every report check fails."""
+    from lapicque.files import write_json
+    from lapicque.report import render
+
+    write_json(tmp_path / "x.json", {"a": float("nan"), "b": [1.0, float("inf")], "c": np.float32("nan")})
+    assert json.loads((tmp_path / "x.json").read_text(), parse_constant=lambda name: pytest.fail(name)) == {
+        "a": None, "b": [1.0, None], "c": None}
+    run = tmp_path / "fi"
+    run.mkdir()
+    write_json(run / "summary.json", {"currents": [0.0, 1.0], "rates_hz": [0.0, float("nan")], "rheobase": None,
+                                      "closed_form_rates_hz": None, "model": "lif", "method": "exact",
+                                      "equations": "", "params": {}, "dt_ms": 0.1, "duration_ms": 300.0})
+    assert "id='verdict' data-passed='false'" in render([load_run(run)])
+
+
+def test_bad_input_found_late_leaves_the_previous_run_as_it_was(tmp_path, capsys):
+    """--steps 70000 is checked by the simulation layer, after the folder is taken: the previous run's results
+    come back untouched."""
+    out = tmp_path / "v"
+    assert main(["verify", "--neurons", "16", "--lanes", "2", "--steps", "20", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != ".lapicque.lock"}
+    assert_one_line_exit_2(["verify", "--neurons", "16", "--lanes", "2", "--steps", "70000", "--out", str(out)],
+                           "--steps = 70000 is out of range", capsys)
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != ".lapicque.lock"}
+    assert after == before and load_run(out).kind == "verify"
+    fresh = tmp_path / "new"
+    assert_one_line_exit_2(["verify", "--steps", "70000", "--out", str(fresh)], "--steps = 70000 is out of range",
+                           capsys)
+    assert not fresh.exists()  # a folder this run made is gone again
