@@ -23,11 +23,15 @@ variables, the right-hand side, the spike condition and the reset. `simulate` ru
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lapicque.errors import LapicqueError
+
+POSITIVE = {"c_m", "c_mem", "c_fb", "tau", "tau_m", "tau_w", "delta_t"}  # divided by, or a time scale
+NON_NEGATIVE = {"t_ref", "g_l", "g_k", "g_na", "g_e", "g_i"}
 
 
 @dataclass
@@ -48,6 +52,15 @@ class Model:
             raise LapicqueError(f"{self.name}: unknown parameter {sorted(unknown)[0]!r}; "
                                 f"allowed: {', '.join(sorted(self.defaults))}")
         self.p = {**self.defaults, **self.params}
+        for key, value in self.params.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise LapicqueError(f"{self.name}: parameter {key} = {value!r} must be a finite number")
+            if key in POSITIVE and not value > 0:
+                raise LapicqueError(f"{self.name}: parameter {key} = {value!r} must be above 0 (a capacitance, "
+                                    "time constant or slope)")
+            if key in NON_NEGATIVE and value < 0:
+                raise LapicqueError(f"{self.name}: parameter {key} = {value!r} must be 0 or more (a conductance or "
+                                    "a refractory period)")
 
     # the model's definition; subclasses fill these in
     def initial(self, n: int) -> np.ndarray:

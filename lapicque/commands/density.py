@@ -9,7 +9,7 @@ from rich.table import Table
 
 from lapicque.jobs import density as job
 
-from .options import EXIT_OK, job_arguments, output_folder, positive, seed
+from .options import EXIT_OK, job_arguments, output_folder, real_in, seed, whole_in
 
 NAME = "density"
 HELP = "Fokker-Planck density of a noisy LIF population (JSON and PNG)"
@@ -21,21 +21,27 @@ OUTPUTS = "OUT/summary.json, OUT/density.png"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mu", type=float, default=1.2, help="mean input (default 1.2; 1 is threshold)")
-    p.add_argument("--sigma", type=float, default=0.5, help="noise amplitude (default 0.5)")
-    p.add_argument("--coupling", type=float, default=0.0,
-                   help="network coupling J: the drift gains J tau_m nu (default 0; > 0 excitatory)")
-    p.add_argument("--tau-m", type=float, default=20.0, help="membrane time constant in ms (default 20)")
-    p.add_argument("--t-ref", type=float, default=0.0, help="refractory period in ms, a whole number of "
-                                                           "steps (default 0)")
+    p.add_argument("--mu", type=real_in(-100.0, 100.0), default=1.2,
+                   help="mean input (default 1.2; 1 is threshold); allowed -100.0 to 100.0")
+    p.add_argument("--sigma", type=real_in(1e-3, 100.0), default=0.5,
+                   help="noise amplitude (default 0.5); allowed 1e-3 to 100.0")
+    p.add_argument("--coupling", type=real_in(-100.0, 100.0), default=0.0,
+                   help="network coupling J: the drift gains J tau_m nu (default 0; > 0 excitatory); allowed -100 "
+                        "to 100")
+    p.add_argument("--tau-m", type=real_in(0.1, 1000.0), default=20.0,
+                   help="membrane time constant in ms (default 20); allowed 0.1 to 1000.0")
+    p.add_argument("--t-ref", type=real_in(0.0, 1000.0), default=0.0, help="refractory period in ms, a whole number of "
+                                                           "steps (default 0); allowed 0.0 to 1000.0")
     p.add_argument("--duration", type=float, default=0.5, help="seconds (default 0.5)")
     p.add_argument("--dt", type=float, default=0.02, help="time step in ms (default 0.02)")
-    p.add_argument("--cells", type=positive, default=200, help="cells between reset and threshold (default 200)")
+    p.add_argument("--cells", type=whole_in(10, 20_000), default=200,
+                   help="cells between reset and threshold (default 200); allowed 10 to 20000")
     p.add_argument("--init", default="gaussian", help="initial density: gaussian (default) or reset")
     p.add_argument("--init-mean", type=float, help="gaussian: its mean (default: the reset)")
-    p.add_argument("--init-std", type=float, default=0.1, help="gaussian: its width (default 0.1)")
-    p.add_argument("--monte-carlo", type=int, default=0, metavar="N",
-                   help="also simulate N neurons directly and compare the rates (e.g. 10000)")
+    p.add_argument("--init-std", type=real_in(1e-4, 10.0), default=0.1,
+                   help="gaussian: its width (default 0.1); allowed 1e-4 to 10.0")
+    p.add_argument("--monte-carlo", type=whole_in(0, 1_000_000), default=0, metavar="N",
+                   help="also simulate N neurons directly and compare the rates (e.g. 10000); allowed 0 to 1000000")
     p.add_argument("--seed", type=seed, default=0, help="seed of the Monte-Carlo run (default 0)")
     p.add_argument("--out", type=output_folder, default=Path("runs/density"),
                    help="results folder (default runs/density)")

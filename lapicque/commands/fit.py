@@ -9,7 +9,7 @@ from rich.table import Table
 
 from lapicque.jobs import fit as job
 
-from .options import EXIT_OK, job_arguments, output_folder, positive, seed
+from .options import EXIT_OK, job_arguments, output_folder, real_in, seed, whole_in
 
 NAME = "fit"
 HELP = "fit a GIF (or LIF) neuron to a recording of current and voltage"
@@ -26,16 +26,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                 "voltage and dt")
     p.add_argument("--voltage", type=Path, help="recorded membrane potential, mV (.npy, 1-D)")
     p.add_argument("--dt", type=float, help="sample interval in ms (needed for .npy files)")
-    p.add_argument("--synthetic", type=float, metavar="SECONDS",
+    p.add_argument("--synthetic", type=real_in(0.1, 600.0), metavar="SECONDS",
                    help="instead of files: simulate lapicque's own GIF neuron under noisy current for this long "
-                        "and fit it (the report shows the true parameters beside the fitted ones)")
+                        "and fit it (the report shows the true parameters beside the fitted ones); allowed 0.1 to "
+                        "600")
     p.add_argument("--model", default="gif", help="gif (default: spike-triggered current and threshold) or lif")
     p.add_argument("--t-ref", type=float, default=4.0, help="refractory period in ms (default 4)")
-    p.add_argument("--bins", type=positive, default=6, help="gif: rectangular bins per kernel (default 6)")
+    p.add_argument("--bins", type=whole_in(1, 100), default=6,
+                   help="gif: rectangular bins per kernel (default 6); allowed 1 to 100")
     p.add_argument("--kernel-ms", type=float, default=300.0, help="gif: kernel length in ms (default 300)")
     p.add_argument("--spike-threshold", type=float, default=0.0, help="mV that marks a spike (default 0)")
     p.add_argument("--holdout", type=float, default=0.2, help="fraction held out for scoring (default 0.2)")
-    p.add_argument("--repeats", type=positive, default=10, help="simulated trials per score (default 10)")
+    p.add_argument("--repeats", type=whole_in(1, 1000), default=10,
+                   help="simulated trials per score (default 10); allowed 1 to 1000")
     p.add_argument("--seed", type=seed, default=0, help="seed of the simulations (default 0)")
     p.add_argument("--out", type=output_folder, default=Path("runs/fit"), help="results folder (default runs/fit)")
 

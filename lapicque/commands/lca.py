@@ -9,7 +9,7 @@ from rich.table import Table
 
 from lapicque.jobs import lca as job
 
-from .options import EXIT_FAILED, EXIT_OK, add_rtl_run_options, job_arguments, positive, seed, status_line
+from .options import EXIT_FAILED, EXIT_OK, add_rtl_run_options, job_arguments, positive, seed, status_line, whole_in
 
 NAME = "lca"
 HELP = "solve a LASSO problem by spiking LCA (float, fixed or RTL) and score it"
@@ -25,9 +25,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="identity, zero, competition, excitation, bars, random (default) or patches")
     p.add_argument("--dictionary", type=Path, help="your own dictionary, dim x atoms, unit-norm columns (.npy)")
     p.add_argument("--signal", type=Path, help="your own signal, length dim (.npy); needs --dictionary")
-    p.add_argument("--atoms", type=positive, default=128, help="dictionary atoms (default 128)")
-    p.add_argument("--dim", type=positive, default=64, help="signal length of the random problem (default 64)")
-    p.add_argument("--sparsity", type=positive, default=8, help="planted nonzeros of the random problem (default 8)")
+    p.add_argument("--atoms", type=whole_in(1, 4096), default=128,
+                   help="dictionary atoms (default 128); allowed 1 to 4096")
+    p.add_argument("--dim", type=whole_in(1, 4096), default=64,
+                   help="signal length of the random problem (default 64); allowed 1 to 4096")
+    p.add_argument("--sparsity", type=whole_in(1, 4096), default=8,
+                   help="planted nonzeros of the random problem (default 8); allowed 1 to 4096")
     p.add_argument("--lam", type=float, default=0.1, help="the L1 weight lambda (default 0.1)")
     p.add_argument("--nonnegative", action="store_true",
                    help="solve the nonnegative LASSO (one neuron per atom); default signed (a neuron pair per atom)")

@@ -9,7 +9,7 @@ from rich.progress import Progress
 
 from lapicque.jobs import net as job
 
-from .options import EXIT_OK, job_arguments, output_folder, positive, seed
+from .options import EXIT_OK, job_arguments, output_folder, seed, whole_in
 
 NAME = "net"
 HELP = "simulate a benchmark network (cuba, brunel, lattice): JSON summary and raster PNG"
@@ -24,9 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                    "local excitation: a wave from a central patch)")
     p.add_argument("--regime", default="AI", help="brunel: SR, AI (default), SI-fast or SI-slow")
     p.add_argument("--duration", type=float, default=1.0, help="biological time in s (default 1)")
-    p.add_argument("--neurons", type=positive, help="cuba: neurons (default 4000); brunel: excitatory neurons "
-                                                    "(default 10000, C_E = 1000); lattice: about side^2 "
-                                                    "(default 1024)")
+    p.add_argument("--neurons", type=whole_in(1, 50_000),
+                   help="cuba: neurons (default 4000); brunel: excitatory neurons (default 10000, C_E = 1000); "
+                        "lattice: about side^2 (default 1024); allowed 1 to 50000")
     p.add_argument("--seed", type=seed, default=1, help="seed of the connectivity and initial state (default 1)")
     p.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1)")
     p.add_argument("--out", type=output_folder, default=Path("runs/net"), help="results folder (default runs/net)")

@@ -43,6 +43,36 @@ def seed(text: str) -> int:
     return value
 
 
+def whole_in(low: int, high: int):
+    """A type for a whole number from `low` to `high`: the documented range of a size option."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range; allowed {low}..{high:,}")
+        return value
+
+    parse.__name__ = f"whole number {low}..{high}"
+    return parse
+
+
+def real_in(low: float, high: float):
+    """A type for a finite number from `low` to `high` (both included)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{text} is out of range; allowed {low:g} to {high:g}")
+        return value
+
+    parse.__name__ = f"number {low:g}..{high:g}"
+    return parse
+
+
 def positive_real(text: str) -> float:
     """A finite number above 0."""
     try:

@@ -13,10 +13,11 @@ from .options import (
     EXIT_OK,
     add_rtl_run_options,
     job_arguments,
-    positive,
     positive_real,
+    real_in,
     seed,
     status_line,
+    whole_in,
 )
 
 NAME = "tem"
@@ -29,9 +30,12 @@ OUTPUTS = "OUT/summary.json, OUT/signal.npz, OUT/tem.png; --backend rtl adds OUT
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--signal", default="multitone", help="multitone (default, seeded) or a .wav / .npy file")
-    p.add_argument("--bandwidth", type=float, default=100.0, help="bandwidth in Hz (default 100)")
-    p.add_argument("--duration", type=float, help="seconds (default 0.2 for multitone, a file's length)")
-    p.add_argument("--tones", type=positive, default=10, help="multitone: tones (default 10)")
+    p.add_argument("--bandwidth", type=real_in(1e-3, 1e5), default=100.0,
+                   help="bandwidth in Hz (default 100); allowed 1e-3 to 1e5")
+    p.add_argument("--duration", type=real_in(1e-3, 3600.0),
+                   help="seconds (default 0.2 for multitone, a file's length); allowed 1e-3 to 3600.0")
+    p.add_argument("--tones", type=whole_in(1, 1000), default=10,
+                   help="multitone: tones (default 10); allowed 1 to 1000")
     p.add_argument("--peak", type=float, default=1.0, help="peak |u| of the signal (default 1; files are scaled)")
     p.add_argument("--seed", type=seed, default=0, help="multitone: seed (default 0)")
     p.add_argument("--rate", type=float, help=".npy signals: their sample rate in Hz")
@@ -43,7 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kappa", type=float, default=0.01, help="integration constant kappa, the capacitance C of "
                                                              "a leaky neuron (default 0.01)")
     p.add_argument("--resistance", type=float, default=10.0, help="leaky: resistance R (default 10)")
-    p.add_argument("--encoders", type=positive, default=1, help="encoders in the population (default 1)")
+    p.add_argument("--encoders", type=whole_in(1, 256), default=1,
+                   help="encoders in the population (default 1); allowed 1 to 256")
     p.add_argument("--spread", type=float, default=0.2, help="population: relative spread of the biases "
                                                              "(default 0.2)")
     p.add_argument("--decoder", default="spline", help="spline (default), sinc or vandermonde")

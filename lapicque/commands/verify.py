@@ -9,7 +9,17 @@ from rich.table import Table
 
 from lapicque.jobs import verify as job
 
-from .options import EXIT_FAILED, EXIT_OK, add_report_option, job_arguments, output_folder, positive, seed, status_line
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_report_option,
+    job_arguments,
+    output_folder,
+    positive,
+    seed,
+    status_line,
+    whole_in,
+)
 
 NAME = "verify"
 HELP = "prove the RTL array equal to the fixed and float models"
@@ -21,7 +31,8 @@ OUTPUTS = "OUT/summary.json, OUT/sim/ (traces, stimulus, logs), OUT/build.log; w
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spec", type=Path, help="array description (TOML); default: a random array")
-    p.add_argument("--neurons", type=positive, help="neurons of the random array (default 64)")
+    p.add_argument("--neurons", type=whole_in(1, 8192),
+                   help="neurons of the random array (default 64); allowed 1 to 8192")
     p.add_argument("--lanes", type=positive, help="parallel lanes (default 2, or the spec's)")
     p.add_argument("--steps", type=positive, default=500, help="timesteps to simulate (default 500)")
     p.add_argument("--seed", type=seed, default=0, help="seed of the random array and stimulus (default 0)")

@@ -229,7 +229,7 @@ def test_tem_warns_when_the_recovery_condition_fails(tmp_path, capsys):
     (["tem", "--neuron", "leaky", "--backend", "fixed", "--step-us", "1"], "too slow for the array's 12-bit leak"),
     (["tem", "--decoder", "vandermonde", "--neuron", "leaky"], "the vandermonde decoder takes one ideal encoder"),
     (["tem", "--decoder", "fourier"], "unknown decoder 'fourier'"),
-    (["tem", "--bandwidth", "-3"], "--bandwidth = -3.0 Hz must be a positive number"),
+    (["tem", "--bandwidth", "-3"], "argument --bandwidth: -3 is out of range; allowed 0.001 to 100000"),
     (["tem", "--delta", "nan"], "delta = nan must be a positive number"),
     (["tem", "--block", "0.01", "--overlap", "0.01"], "--block = 0.01 s must exceed twice the overlap"),
 ])
@@ -274,12 +274,12 @@ def test_density_reports_a_blow_up(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["density", "--sigma", "-0.5"], "--sigma = -0.5 must be positive"),
-    (["density", "--mu", "nan"], "--mu = nan must be a finite number"),
+    (["density", "--sigma", "-0.5"], "argument --sigma: -0.5 is out of range; allowed 0.001 to 100"),
+    (["density", "--mu", "nan"], "argument --mu: nan is out of range; allowed -100 to 100"),
     (["density", "--dt", "0"], "--dt = 0.0 ms must be positive"),
     (["density", "--duration", "-1"], "--duration must be positive"),
     (["density", "--init", "uniform"], "unknown initial density 'uniform'"),
-    (["density", "--monte-carlo", "-5"], "--monte-carlo = -5 must be 0"),
+    (["density", "--monte-carlo", "-5"], "argument --monte-carlo: -5 is out of range; allowed 0..1,000,000"),
     (["density", "--t-ref", "0.03"], "--t-ref = 0.03 ms must be a whole number of --dt = 0.02 ms steps"),
 ])
 def test_density_bad_input(args, message, tmp_path, capsys):
@@ -391,6 +391,28 @@ def test_an_array_far_too_big_for_the_board_is_refused_at_once(tmp_path, capsys)
 ])
 def test_step_counts_are_bounded(args, message, tmp_path, capsys):
     """A typo in a time step must not run for hours: refused at once."""
+    started = time.perf_counter()
+    assert_bad_input(args, message, tmp_path, capsys)
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["fi", "--param", "c_m=0"], "lif: parameter c_m = 0.0 must be above 0"),
+    (["fi", "--param", "tau_m=nan"], "lif: parameter tau_m = nan must be a finite number"),
+    (["fi", "--param", "t_ref=-1"], "lif: parameter t_ref = -1.0 must be 0 or more"),
+    (["density", "--cells", "100000000"], "argument --cells: 100000000 is out of range; allowed 10..20,000"),
+    (["density", "--coupling", "1e308"], "argument --coupling: 1e308 is out of range"),
+    (["lca", "--atoms", "100000000"], "argument --atoms: 100000000 is out of range; allowed 1..4,096"),
+    (["lca", "--dim", "100000000"], "argument --dim: 100000000 is out of range"),
+    (["tem", "--tones", "100000000"], "argument --tones: 100000000 is out of range; allowed 1..1,000"),
+    (["tem", "--encoders", "100000"], "argument --encoders: 100000 is out of range; allowed 1..256"),
+    (["tem", "--bandwidth", "1e12"], "argument --bandwidth: 1e12 is out of range"),
+    (["fit", "--synthetic", "1e9"], "argument --synthetic: 1e9 is out of range; allowed 0.1 to 600"),
+    (["net", "cuba", "--neurons", "100000000"], "argument --neurons: 100000000 is out of range; allowed 1..50,000"),
+    (["verify", "--neurons", "100000"], "argument --neurons: 100000 is out of range; allowed 1..8,192"),
+])
+def test_sizes_and_magnitudes_have_documented_maxima(args, message, tmp_path, capsys):
+    """Each of these once ran out of memory, divided by zero or ran until killed (issue 16)."""
     started = time.perf_counter()
     assert_bad_input(args, message, tmp_path, capsys)
     assert time.perf_counter() - started < 10
