@@ -575,12 +575,12 @@ def simulate(model: Model, current, duration: float, dt: float = 0.1, neurons: i
         raise LapicqueError(f"dt = {dt} ms must be a positive number")
     if not (np.isfinite(duration) and duration > 0):
         raise LapicqueError(f"duration = {duration} ms must be a positive number")
+    if not 1 <= duration / dt <= MAX_STEPS:  # in floats first: 1e308 steps do not fit an int
+        raise LapicqueError(f"duration / dt = {duration / dt:,.3g} steps; allowed 1 to {MAX_STEPS:,}: raise dt or "
+                            "shorten the duration")
     steps = int(round(duration / dt))
     if abs(steps * dt - duration) > 1e-9 * duration:
         raise LapicqueError(f"duration = {duration} ms is not a whole number of dt = {dt} ms steps")
-    if steps > MAX_STEPS:
-        raise LapicqueError(f"duration / dt = {steps:,} steps; at most {MAX_STEPS:,}: raise dt or shorten the "
-                            "duration")
     if neurons is None:
         arr = np.asarray(current) if not callable(current) else np.asarray(current(0.0))
         neurons = arr.shape[-1] if arr.ndim >= 1 else 1

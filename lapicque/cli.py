@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+import warnings
 from contextlib import contextmanager, suppress
 
 from rich.console import Console
@@ -38,9 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=False)
     try:
-        with terminate_as_interrupt():
+        # the libraries' warnings (numpy, scipy, matplotlib) are gathered, not printed as they come: an error
+        # stays one line, and a run that succeeds says in one line that there were some
+        with terminate_as_interrupt(), warnings.catch_warnings(record=True) as caught:
             args = build_parser().parse_args(argv)
-            return args.handler(args, console)
+            status = args.handler(args, console)
+        if caught:
+            first = caught[0]
+            print(f"lapicque: {len(caught)} warning(s) from the libraries underneath, the first: "
+                  f"{first.category.__name__}: {str(first.message).splitlines()[0]}", file=sys.stderr)
+        return status
     except LapicqueError as exc:
         print(f"lapicque: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -22,6 +22,8 @@ from lapicque.units import to_codes
 
 MODELS = ("gif", "lif")
 SYNTHETIC_NOISE_PA = 50.0  # unrecorded input noise of the synthetic neuron
+MIN_HELD_OUT = 100  # samples on each side of the cut: a fit and a score need a few spikes
+MAX_SAMPLES = 20_000_000  # a synthetic recording's samples: about 2 s of fitting per million
 
 
 @dataclass
@@ -49,6 +51,9 @@ def synthetic_recording(seconds: float, dt: float = 0.1, seed: int = 0, truth: g
         raise LapicqueError(f"--synthetic = {seconds} s must be a positive number")
     if not (math.isfinite(dt) and 0 < dt <= 1.0):
         raise LapicqueError(f"--dt = {dt} ms must be positive and at most 1 ms")
+    if seconds * 1000.0 / dt > MAX_SAMPLES:
+        raise LapicqueError(f"--synthetic {seconds:g} s at --dt {dt:g} ms is {seconds * 1000.0 / dt:,.3g} samples; "
+                            f"at most {MAX_SAMPLES:,}")
     truth = truth or synthetic_truth()
     current = 250.0 + ornstein_uhlenbeck(0.0, 150.0, 3.0, seconds * 1000.0, dt, seed=seed + 1)[:, 0]
     voltage, _ = gif.simulate(truth, current, dt, seed=seed + 2, noise_pa=noise_pa)
@@ -115,6 +120,9 @@ def fit_recording(rec: Recording, model: str, out: Path | None, *, t_ref: float 
     wall0 = time.perf_counter()
     n = len(rec.current)
     cut = int(n * (1 - holdout))
+    if n - cut < MIN_HELD_OUT or cut < MIN_HELD_OUT:
+        raise LapicqueError(f"--holdout {holdout:g} of {n:,} samples leaves {n - cut:,} to score and {cut:,} to fit; "
+                            f"each needs at least {MIN_HELD_OUT:,}")
     kernels = bins if model == "gif" else 0
     estimator = gif.GIF(dt=rec.dt, T_ref=t_ref, eta_bins=kernels, eta_ms=kernel_ms, gamma_bins=kernels,
                         gamma_ms=kernel_ms, spike_threshold=spike_threshold, repeats=repeats, seed=seed)

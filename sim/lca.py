@@ -54,6 +54,9 @@ def make_problem(name: str, *, atoms: int = 128, dim: int = 64, sparsity: int = 
             raise LapicqueError("give both --dictionary D.npy and --signal y.npy")
         arrays = [x if isinstance(x, np.ndarray) else read_array(x, name)
                   for x, name in ((dictionary, "dictionary"), (signal, "signal"))]
+        for array, name, path in zip(arrays, ("dictionary", "signal"), (dictionary, signal), strict=True):
+            if isinstance(array, dict):
+                raise LapicqueError(f"--{name} {path}: an .npz archive of {len(array)} arrays; give one .npy array")
         return lasso.Problem("user", *arrays, lam, nonnegative)
     if not np.isfinite(lam) or lam < 0:
         raise LapicqueError(f"--lam = {lam} must be a finite number >= 0")

@@ -30,6 +30,7 @@ BACKENDS = ("float", "fixed", "rtl")
 OUT_BAND_LIMIT = 0.01  # a file with more of its energy above the band needs --lowpass
 SNR_TRIM = 0.1  # the SNR ignores this fraction of the duration at each end (decoders lose the edges)
 SAMPLES_PER_BAND = 20  # output samples per Hz of bandwidth (10 per Nyquist interval)
+MIN_OUTPUT_SAMPLES = 40  # the decoders and the SNR window need a few band periods
 VANDERMONDE_BLOCK = 24  # intervals per window: Bjorck-Pereyra is exact there (docs/tem.md)
 ONE_BLOCK_LIMIT = 1500  # measurements up to which sinc and spline decode in one block
 MIN_POINTS, MAX_POINTS = 100, 100_000_000  # encoder grid points or array steps: a resolution, a memory bound
@@ -45,6 +46,9 @@ def make_signal(source: str, bandwidth: float, duration: float | None, *, tones:
         raise LapicqueError(f"--peak = {peak} must be a positive number")
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise LapicqueError(f"--duration = {duration} s must be a positive number")
+    if duration is not None and duration * bandwidth * SAMPLES_PER_BAND < MIN_OUTPUT_SAMPLES:
+        raise LapicqueError(f"--duration {duration:g} s holds {duration * bandwidth:.3g} periods of a {bandwidth:g} Hz "
+                            f"band; give at least {MIN_OUTPUT_SAMPLES / SAMPLES_PER_BAND / bandwidth:.3g} s")
     if source == "multitone":
         signal = tem.multitone(bandwidth, tones, peak, seed)
         return signal, duration or 0.2, {"kind": "multitone", "tones": tones, "seed": seed, "peak_bound": peak,
@@ -83,7 +87,14 @@ def _read_samples(path: Path, rate: float | None) -> tuple[np.ndarray, float]:
         except Exception as exc:  # scipy raises ValueError, EOFError, struct.error, ... for bad bytes
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise LapicqueError(f"--signal {path}: not a readable WAV file ({reason})") from None
+        if data.ndim not in (1, 2) or not np.issubdtype(data.dtype, np.number) or data.size == 0:
+            raise LapicqueError(f"--signal {path}: expected mono or multi-channel samples, got shape {data.shape} "
+                                f"of {data.dtype}")
         data = np.asarray(data, dtype=np.float64)
+        if not np.all(np.isfinite(data)):
+            raise LapicqueError(f"--signal {path}: the WAV file holds NaN or infinite samples; clean it first")
+        if not rate > 0:
+            raise LapicqueError(f"--signal {path}: the WAV file says its sample rate is {rate} Hz")
         return (data.mean(axis=1) if data.ndim == 2 else data), float(rate)
     if path.suffix.lower() == ".npy":
         data = read_array(path, "signal")

@@ -60,7 +60,9 @@ def run(args: argparse.Namespace, console) -> int:
         table.add_row("Siegert at the same drift", f"{s['siegert_rate_hz']:.3f} Hz ({s['stationary_vs_siegert']:+.1e})")
     table.add_row("largest mass change per step", f"{s['max_mass_error_per_step']:.1e}")
     mc = s.get("monte_carlo")
-    if mc:
+    if mc and not mc["bins"]:
+        table.add_row(f"Monte-Carlo ({args.monte_carlo:,} neurons)", "too few spikes per 1 ms bin to compare")
+    elif mc:
         table.add_row(f"Monte-Carlo ({args.monte_carlo:,} neurons)", f"chi2/dof {mc['chi2_per_bin']:.2f}, "
                                                                      f"max |z| {mc['max_abs_z']:.2f}")
     console.print(table)

@@ -8,7 +8,7 @@ from pathlib import Path
 from lapicque.errors import LapicqueError
 from lapicque.jobs import explore as job
 
-from .options import EXIT_OK, job_arguments
+from .options import EXIT_OK, job_arguments, real_in
 
 NAME = "explore"
 HELP = "a neuron model under sliders (matplotlib window)"
@@ -19,8 +19,9 @@ OUTPUTS = "a window; with --save the PNG"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="adex", help="a model of lapicque fi --help (default adex)")
-    p.add_argument("--current", type=float, help="the current step (default: the model's)")
-    p.add_argument("--duration", type=float, default=500.0, help="window in ms (default 500)")
+    p.add_argument("--current", type=real_in(-1e9, 1e9), help="the current step (default: the model's)")
+    p.add_argument("--duration", type=real_in(1.0, 1e5), default=500.0, help="window in ms (default 500); allowed 1 "
+                                                                               "to 100000")
     p.add_argument("--save", type=Path, help="write the figure to this PNG instead of opening a window")
 
 

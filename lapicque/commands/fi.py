@@ -12,7 +12,7 @@ from lapicque.errors import LapicqueError
 from lapicque.jobs import fi as job
 from lapicque.jobs.fi import MAX_POINTS
 
-from .options import EXIT_OK, job_arguments, output_folder
+from .options import EXIT_OK, job_arguments, output_folder, real_in
 
 NAME = "fi"
 HELP = "f-I curve of a neuron model (JSON and PNG)"
@@ -29,9 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dt", type=float, default=0.05, help="time step in ms (default 0.05)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a model parameter (repeatable), e.g. --param tau_m=20")
-    p.add_argument("--sigma", type=float, help="lif only: add white noise of this amplitude (mV, Brunel's "
-                                               "convention); the summary and noise.png add the Siegert rate, "
-                                               "the simulated noisy rates and the linear response")
+    p.add_argument("--sigma", type=real_in(1e-6, 1000.0),
+                   help="lif only: add white noise of this amplitude (mV, Brunel's convention; up to 1000); the "
+                        "summary and noise.png add the Siegert rate, the simulated noisy rates and the linear response")
     p.add_argument("--out", type=output_folder, default=Path("runs/fi"), help="results folder (default runs/fi)")
 
 

@@ -25,17 +25,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--current", type=Path, help="injected current, pA (.npy, 1-D), or a .npz with current, "
                                                 "voltage and dt")
     p.add_argument("--voltage", type=Path, help="recorded membrane potential, mV (.npy, 1-D)")
-    p.add_argument("--dt", type=float, help="sample interval in ms (needed for .npy files)")
+    p.add_argument("--dt", type=real_in(1e-6, 100.0), help="sample interval in ms (needed for .npy files)")
     p.add_argument("--synthetic", type=real_in(0.1, 600.0), metavar="SECONDS",
                    help="instead of files: simulate lapicque's own GIF neuron under noisy current for this long "
                         "and fit it (the report shows the true parameters beside the fitted ones); allowed 0.1 to "
                         "600")
     p.add_argument("--model", default="gif", help="gif (default: spike-triggered current and threshold) or lif")
-    p.add_argument("--t-ref", type=float, default=4.0, help="refractory period in ms (default 4)")
+    p.add_argument("--t-ref", type=real_in(0.0, 1000.0), default=4.0,
+                   help="refractory period in ms (default 4; up to 1000)")
     p.add_argument("--bins", type=whole_in(1, 100), default=6,
                    help="gif: rectangular bins per kernel (default 6); allowed 1 to 100")
-    p.add_argument("--kernel-ms", type=float, default=300.0, help="gif: kernel length in ms (default 300)")
-    p.add_argument("--spike-threshold", type=float, default=0.0, help="mV that marks a spike (default 0)")
+    p.add_argument("--kernel-ms", type=real_in(1.0, 100_000.0), default=300.0,
+                   help="gif: kernel length in ms (default 300; 1 to 100000)")
+    p.add_argument("--spike-threshold", type=real_in(-1000.0, 1000.0), default=0.0,
+                   help="mV that marks a spike (default 0)")
     p.add_argument("--holdout", type=float, default=0.2, help="fraction held out for scoring (default 0.2)")
     p.add_argument("--repeats", type=whole_in(1, 1000), default=10,
                    help="simulated trials per score (default 10); allowed 1 to 1000")

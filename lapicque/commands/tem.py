@@ -36,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds (default 0.2 for multitone, a file's length); allowed 1e-3 to 3600.0")
     p.add_argument("--tones", type=whole_in(1, 1000), default=10,
                    help="multitone: tones (default 10); allowed 1 to 1000")
-    p.add_argument("--peak", type=float, default=1.0, help="peak |u| of the signal (default 1; files are scaled)")
+    p.add_argument("--peak", type=real_in(1e-6, 1e6), default=1.0,
+                   help="peak |u| of the signal (default 1; files are scaled)")
     p.add_argument("--seed", type=seed, default=0, help="multitone: seed (default 0)")
     p.add_argument("--rate", type=float, help=".npy signals: their sample rate in Hz")
     p.add_argument("--lowpass", action="store_true", help="files: filter out energy above the band instead of "

@@ -26,12 +26,14 @@ def fit(*, current: Path | str | np.ndarray | None = None, voltage: Path | str |
 
     Returns the summary (`params`, `stderr`, `coincidence_factor`, `export`, ...; docs/analysis.md).
     """
-    from lapicque.fitting import fit_recording, load_recording, synthetic_recording
+    from lapicque.fitting import fit_recording, load_recording, synthetic_recording, synthetic_truth
 
     if synthetic is not None:
         if current is not None or voltage is not None:
             raise LapicqueError("give either --synthetic SECONDS or --current and --voltage, not both")
-        recording = synthetic_recording(synthetic, dt or 0.1, seed)
+        # the true kernels in the fit's own basis, so that the fit can recover them exactly
+        truth = synthetic_truth(bins, kernel_ms, t_ref)
+        recording = synthetic_recording(synthetic, dt or 0.1, seed, truth=truth)
     else:
         recording = load_recording(current, voltage, dt)
     if status is not None:

@@ -310,7 +310,8 @@ def test_fit_bad_input(tmp_path, capsys):
         (["fit", "--current", str(tmp_path / "M.npy"), "--voltage", v, "--dt", "0.1"], "expected 1-D numeric samples"),
         (["fit", "--current", i, "--voltage", i], "give --dt, the sample interval in ms"),
         (["fit", "--current", str(tmp_path / "r.npz"), "--dt", "0.2"], "--dt 0.2 ms does not match the recording's"),
-        (["fit", "--current", i, "--voltage", i, "--dt", "-1"], "--dt = -1.0 ms must be a positive number"),
+        (["fit", "--current", i, "--voltage", i, "--dt", "-1"], "argument --dt: -1 is out of range; allowed 1e-06 to "
+                                                                "100"),
         (["fit", "--current", i, "--voltage", i, "--dt", "0.1"], "the recording has 0 spikes above 0.0 mV"),
         (["fit", "--current", str(tmp_path / "missing.npy"), "--voltage", v, "--dt", "0.1"], "no such file"),
         (["fit", "--synthetic", "5", "--model", "hh"], "unknown model 'hh'"),
@@ -382,10 +383,10 @@ def test_an_array_far_too_big_for_the_board_is_refused_at_once(tmp_path, capsys)
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["fi", "--dt", "1e-9"], "steps; at most 50,000,000: raise dt or shorten the duration"),
+    (["fi", "--dt", "1e-9"], "duration / dt = 1e+12 steps; allowed 1 to 50,000,000: raise dt or shorten the duration"),
     (["net", "cuba", "--dt", "1e308"], "--dt 1e+308 ms is out of range; allowed 0.001 to 1 ms"),
     (["net", "cuba", "--dt", "1e-9"], "--dt 1e-09 ms is out of range"),
-    (["density", "--dt", "1e-9"], "steps; at most 10,000,000: raise --dt or shorten --duration"),
+    (["density", "--dt", "1e-9"], "--duration / --dt = 5e+11 steps; allowed 1 to 10,000,000"),
     (["tem", "--grid-us", "1e-6"], "--grid-us 1e-06 makes 200,000,000,000 samples of 0.2 s"),
     (["tem", "--backend", "fixed", "--step-us", "1e9"], "--step-us 1e+09 makes 0 samples of 0.2 s"),
 ])
@@ -416,3 +417,31 @@ def test_sizes_and_magnitudes_have_documented_maxima(args, message, tmp_path, ca
     started = time.perf_counter()
     assert_bad_input(args, message, tmp_path, capsys)
     assert time.perf_counter() - started < 10
+
+
+def test_bad_samples_are_named_for_what_they_are(tmp_path, capsys):
+    from scipy.io import wavfile
+
+    wav = tmp_path / "nan.wav"
+    wavfile.write(wav, 8000, np.array([0.0, np.nan, 0.5] * 1000, dtype=np.float32))
+    assert_bad_input(["tem", "--signal", str(wav)], "the WAV file holds NaN or infinite samples", tmp_path, capsys)
+    np.savez(tmp_path / "D.npz", a=np.eye(4), b=np.ones(4))
+    np.save(tmp_path / "y.npy", np.ones(4))
+    assert_bad_input(["lca", "--dictionary", str(tmp_path / "D.npz"), "--signal", str(tmp_path / "y.npy")],
+                     "an .npz archive of 2 arrays; give one .npy array", tmp_path, capsys)
+
+
+def test_library_warnings_never_break_the_one_line_error(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    from lapicque.commands import fi
+    from lapicque.errors import LapicqueError
+
+    def noisy(**kwargs):
+        warnings.warn("overflow encountered in exp", RuntimeWarning, stacklevel=1)
+        raise LapicqueError("the real problem")
+
+    noisy.__signature__ = __import__("inspect").signature(fi.job)
+    monkeypatch.setattr(fi, "job", noisy)
+    assert main(["fi", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["lapicque: error: the real problem"]

@@ -189,3 +189,52 @@ def test_printable_garbage_in_every_text_option_is_one_line(capsys, tmp_path):
 def test_the_long_profile(prop, tmp_path):
     """`pytest -m slow`: each property again with 3000 examples."""
     settings(SETTINGS, max_examples=3000)(prop)(tmp_path=tmp_path)
+
+
+HOSTILE_NUMBERS = ["nan", "inf", "-inf", "0", "-1", "1e308", "-1e308", "1e-308", "abc", "", " 1", "0x10", "2.5"]
+# each command at its cheapest, so that a hostile value that is accepted runs briefly
+CHEAP = {"fi": ["--currents", "0:500:3", "--duration", "300"], "density": ["--duration", "0.01"],
+         "net": ["cuba", "--neurons", "200", "--duration", "0.05"], "tem": ["--duration", "0.02"],
+         "lca": ["--atoms", "8", "--dim", "8", "--sparsity", "2", "--steps", "50"],
+         "fit": ["--synthetic", "2", "--repeats", "1"], "explore": ["--duration", "50"],
+         "verify": ["--neurons", "8", "--lanes", "2", "--steps", "5"]}
+
+
+def numeric_options(command: str) -> list[str]:
+    """Every option of `command` whose value is a number, found in the parser itself."""
+    from lapicque.cli import build_parser
+    from lapicque.commands import options
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    numeric = {int, float, options.positive, options.seed, options.positive_real}
+    return [a.option_strings[-1] for a in sub._actions if a.option_strings and a.type is not None
+            and (a.type in numeric or getattr(a.type, "__name__", "").startswith(("whole number", "number")))]
+
+
+@pytest.mark.parametrize("command", sorted(CHEAP))
+def test_every_numeric_option_takes_hostile_values_in_one_line(command, tmp_path, capsys):
+    """Every number-valued option of the command, each hostile value in turn: exit 0 or 1 with a finished run,
+    or exit 2 with one line; never a traceback (exit 3), never a hang."""
+    import time
+
+    from lapicque.cli import main
+
+    options = numeric_options(command)
+    assert options, f"{command} has no numeric options?"
+    for option in options:
+        for value in HOSTILE_NUMBERS:
+            base = [a for i, a in enumerate(CHEAP[command]) if option not in (a, CHEAP[command][i - 1])]
+            extra = ["--save", str(tmp_path / "e.png")] if command == "explore" else ["--out", str(tmp_path / "o")]
+            started = time.perf_counter()
+            status = main([command, *base, option, value, *extra])
+            err = capsys.readouterr().err.strip().splitlines()
+            assert status in (0, 1, 2), (option, value, err)
+            assert time.perf_counter() - started < 60, (option, value)
+            if status == 2:
+                assert len(err) == 1 and err[0].startswith("lapicque: error: "), (option, value, err)
+            else:
+                summary = tmp_path / "o" / "summary.json"
+                assert command == "explore" or summary.exists(), (option, value)
+                if summary.exists():
+                    json.loads(summary.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
