@@ -1,9 +1,11 @@
 """The neuron contract as executable models: bit-exact fixed point and float64, vectorised over neurons.
 
 Both models run the one function `array_step`, so the only difference between them is quantisation:
-the fixed model rounds every exponential decay down (arithmetic shift right by 12, i.e. floor), the
-float model does not round at all. Both saturate to the same ranges (saturation is a design rule, not
-a rounding). The update equations are those of `lapicque.spec`.
+the fixed model rounds every exponential decay as the spec's `rounding` says (`floor`: the decrement
+shifted right by 12, so a positive state stops short of rest; `toward_zero`: the kept part truncated
+toward zero, so both signs reach rest), the float model does not round at all. Both saturate to the
+same ranges (saturation is a design rule, not a rounding). The update equations are those of
+`lapicque.spec`.
 
 Widths: all arithmetic is int64 (fixed) or float64 (float); products `x * d` are at most
 2**31 * 4096 < 2**44, so neither overflows nor loses precision before the explicit saturation.
@@ -57,10 +59,14 @@ def zero_state(n: int) -> State:
     return State(z.copy(), z.copy(), z.copy(), z.copy())
 
 
-def _decay(x, d, fixed: bool):
-    if fixed:
-        return x - ((x * d) >> DECAY_SHIFT)
-    return x - x * d / DECAY_ONE
+def _decay(x, d, fixed: bool, rounding: str = "floor"):
+    if not fixed:
+        return x - x * d / DECAY_ONE
+    product = x * d
+    if rounding == "floor":
+        return x - (product >> DECAY_SHIFT)
+    # toward zero: trunc(x (4096 - d) / 4096) = x - ceil(x d / 4096) for x >= 0, x - floor(x d / 4096) below
+    return x - ((product + np.where(x >= 0, DECAY_ONE - 1, 0)) >> DECAY_SHIFT)
 
 
 def _linear_leak(x, d):
@@ -89,13 +95,13 @@ def array_step(spec: ArraySpec, state: State, acc, ext, fixed: bool, params=None
     theta_hi = p["theta_hi"]
 
     # 1. synaptic current (integrates during refractory too)
-    i_raw = _decay(i, p["decay"], fixed) + acc + ext
+    i_raw = _decay(i, p["decay"], fixed, spec.rounding) + acc + ext
     i_new = _clip(i_raw, i_lo, i_hi)
 
     # 2. membrane, unless refractory
     refractory = ref > 0
     active = ~refractory
-    leaked = np.where(p["leak_mode"] == 0, _decay(v, p["leak"], fixed), _linear_leak(v, p["leak"]))
+    leaked = np.where(p["leak_mode"] == 0, _decay(v, p["leak"], fixed, spec.rounding), _linear_leak(v, p["leak"]))
     v_raw = leaked + i_new + p["bias"] - np.where(hyst & pulse, p["reset_current"], 0)
     v_pre = _clip(v_raw, v_lo, v_hi)
 
@@ -173,12 +179,16 @@ class ArrayModel:
 
 
 def quantisation_bound(spec: ArraySpec) -> dict[str, np.ndarray]:
-    """Per-neuron bound on (fixed - float) after one step from the same integer state, in LSB.
+    """Per-neuron bound on |fixed - float| after one step from the same integer state, in LSB.
 
-    Each floor-rounded decay adds an error in [0, 1); saturation is 1-Lipschitz and keeps it.
+    Each rounded decay adds an error of magnitude below 1: in [0, 1) for `floor` (the decrement is
+    rounded down, so fixed >= float), and for `toward_zero` in (-1, 0] where the state is positive and
+    [0, 1) where it is negative (the kept part is truncated toward zero, so |fixed| <= |float|);
+    saturation is 1-Lipschitz and keeps it.
     The current sees one decay; the membrane sees its own leak (exponential mode) plus the current's.
     A decay of 0 or 4096 is exact, as is the linear leak, so those neurons must match the float
-    model exactly (bound 0). The scoreboard checks 0 <= fixed - float < bound (or == 0 for bound 0).
+    model exactly (bound 0). The scoreboard checks 0 <= fixed - float < bound for `floor` and
+    |fixed - float| < bound for `toward_zero` (or == 0 for bound 0).
     """
     p = spec.params
 

@@ -2,7 +2,8 @@
 
 Update equations (codes; see `lapicque.spec` for the full contract)::
 
-    i' = sat_i(i - ((i * decay) >> 12) + acc + ext)
+    i' = sat_i(decay(i) + acc + ext),  decay(x) = x - ((x * decay) >> 12)  (rounding "floor")
+                                        or trunc(x * (4096 - decay) / 4096)  (rounding "toward_zero")
     if ref > 0:  ref' = ref - 1, v' = v
     else:        v_pre = sat_v(leak(v) + i' + bias - (reset_current if hysteresis and pulse))
                  normal:     spike = v_pre >= theta_hi; v' = v_reset | sat_v(v_pre - theta_hi)
@@ -27,7 +28,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from lapicque.spec import DECAY_SHIFT, ArraySpec, signed_range
+from lapicque.spec import DECAY_ONE, DECAY_SHIFT, ArraySpec, signed_range
 
 from .layouts import lane_update_layout, param_layout, state_layout
 
@@ -80,6 +81,14 @@ class NeuronDatapath(wiring.Component):
             "update": Out(lane_update_layout(spec)),
         })
 
+    def _decrement(self, product, state):
+        """What a decay takes off `state`, from `product` = state x d: shifted right by 12 (`floor`), or for
+        `toward_zero` rounded up for a state >= 0 (so the kept part is truncated toward zero, and both
+        signs reach rest)."""
+        if self.spec.rounding == "floor":
+            return product >> DECAY_SHIFT
+        return (product + Mux(state >= 0, DECAY_ONE - 1, 0)) >> DECAY_SHIFT
+
     def elaborate(self, platform):
         m = Module()
         w = self.spec.widths
@@ -119,10 +128,10 @@ class NeuronDatapath(wiring.Component):
 
         # 1. synaptic current, unsaturated; 2. the leak, and what the membrane adds besides i
         i_raw = Signal(signed(max(w.i, self.spec.acc_bits, w.ext) + 3), name="i_raw")
-        m.d.comb += i_raw.eq(s.i - (x["prod_i"] >> DECAY_SHIFT) + x["acc"] + x["ext"])
+        m.d.comb += i_raw.eq(s.i - self._decrement(x["prod_i"], s.i) + x["acc"] + x["ext"])
         leaked = Signal(signed(w.v + 1), name="leaked")
         with m.If(p.leak_mode == 0):
-            m.d.comb += leaked.eq(s.v - (x["prod_v"] >> DECAY_SHIFT))
+            m.d.comb += leaked.eq(s.v - self._decrement(x["prod_v"], s.v))
         with m.Elif(s.v > 0):
             m.d.comb += leaked.eq(Mux(s.v > p.leak, s.v - p.leak, 0))
         with m.Else():

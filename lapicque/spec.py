@@ -16,7 +16,9 @@ Update rule per neuron and timestep, in this order (codes are integers; rest is 
         hysteresis mode: a pulse starts when v >= theta_hi; spike = pulse (one spike per step the
                          pulse is high); the pulse ends when v <= theta_lo, then ref <- refractory
 
-    decay(x, d) = x - ((x * d) >> 12)                     exponential, floor rounding (arithmetic shift)
+    decay(x, d) = x - ((x * d) >> 12)                     rounding = "floor" (arithmetic shift; the default)
+                = trunc(x * (4096 - d) / 4096)          rounding = "toward_zero": the kept part truncated
+                                                        toward zero, so both signs reach rest
     leak(x, d)  = decay(x, d)           if leak_mode == exponential
                 = x - d clamped at 0 from above, x + d clamped at 0 from below   if linear
 
@@ -39,6 +41,8 @@ DECAY_SHIFT = 12
 DECAY_ONE = 1 << DECAY_SHIFT
 
 LEAK_MODES = ("exponential", "linear")
+#: how every exponential decay (current and membrane) rounds, for the whole array (see the module docstring)
+ROUNDING_MODES = ("floor", "toward_zero")
 RESET_MODES = ("absolute", "subtract")
 
 #: per-neuron parameter names, in the order the parameter memory packs them
@@ -100,6 +104,7 @@ class ArraySpec:
     params: dict[str, np.ndarray] = field(default_factory=dict)
     weights: np.ndarray | None = None
     monitor: bool = True
+    rounding: str = "floor"
 
     def __post_init__(self) -> None:
         n = self.neurons
@@ -150,6 +155,8 @@ class ArraySpec:
     # -- validation -----------------------------------------------------------------------------
     def validate(self) -> None:
         n, lanes = self.neurons, self.lanes
+        if self.rounding not in ROUNDING_MODES:
+            raise SpecError(f"rounding = {self.rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
         if not isinstance(n, int | np.integer) or not 1 <= n <= 65536:
             raise SpecError(f"neurons = {n!r} is out of range; allowed 1..65536")
         if not isinstance(lanes, int | np.integer) or not 1 <= lanes <= 64:
@@ -208,6 +215,7 @@ class ArraySpec:
             "neurons": int(self.neurons),
             "lanes": int(self.lanes),
             "monitor": bool(self.monitor),
+            "rounding": self.rounding,
             "widths": dataclasses.asdict(self.widths),
             "params": {k: self.params[k].tolist() for k in PARAM_NAMES},
             "weights": self.weights.tolist(),
@@ -218,7 +226,8 @@ class ArraySpec:
         return _spec_from_mapping(data, source="spec")
 
     def with_lanes(self, lanes: int) -> ArraySpec:
-        return ArraySpec(self.neurons, lanes, self.widths, dict(self.params), self.weights.copy(), self.monitor)
+        return ArraySpec(self.neurons, lanes, self.widths, dict(self.params), self.weights.copy(), self.monitor,
+                         self.rounding)
 
 
 def default_params() -> dict[str, int]:
@@ -257,7 +266,7 @@ def _broadcast(name: str, value, n: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-_TOP_KEYS = {"neurons", "lanes", "monitor", "widths", "params", "weights"}
+_TOP_KEYS = {"neurons", "lanes", "monitor", "rounding", "widths", "params", "weights"}
 
 
 DENSE_NEURONS = 8192  # weights are held as a dense N x N matrix: 8192 neurons are 512 MiB of int64 codes
@@ -292,6 +301,9 @@ def _spec_from_mapping(data: dict, source: str) -> ArraySpec:
     monitor = data.get("monitor", True)
     if not isinstance(monitor, bool):
         raise SpecError(f"{source}: monitor = {monitor!r} must be true or false")
+    rounding = data.get("rounding", "floor")
+    if rounding not in ROUNDING_MODES:
+        raise SpecError(f"{source}: rounding = {rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
     widths = _table(data.get("widths", {}), "widths", source)
     bad = set(widths) - set(WIDTH_LIMITS)
     if bad:
@@ -310,7 +322,7 @@ def _spec_from_mapping(data: dict, source: str) -> ArraySpec:
     elif weights is not None:
         weights = _weight_matrix(weights, n, source)
     return ArraySpec(neurons=n, lanes=lanes, widths=Widths(**widths), params=params, weights=weights,
-                     monitor=monitor)
+                     monitor=monitor, rounding=rounding)
 
 
 def _weight_matrix(value, n: int, source: str) -> np.ndarray:
@@ -377,7 +389,8 @@ def load_spec(path: str | Path) -> ArraySpec:
     return _spec_from_mapping(data, source=str(path))
 
 
-def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | None = None) -> ArraySpec:
+def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | None = None,
+                rounding: str = "floor") -> ArraySpec:
     """A spec that exercises every rule: both leak modes, both resets, hysteresis, refractory.
 
     Parameters are drawn so that the array is active (most neurons fire every few steps) and every
@@ -406,4 +419,4 @@ def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | No
     )
     w_lo, w_hi = signed_range(widths.w)
     weights = random_weights(n, density=min(1.0, 8.0 / n), low=w_lo, high=w_hi, seed=seed + 1)
-    return ArraySpec(neurons, lanes, widths, params, weights)
+    return ArraySpec(neurons, lanes, widths, params, weights, rounding=rounding)

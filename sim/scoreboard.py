@@ -91,8 +91,12 @@ class Scoreboard:
         b_i, b_v = self.bound["i"], self.bound["v"]
         flt, d_i, d_v, decided_alike, straddle = one.model, one.d_i, one.d_v, one.decided_alike, one.straddle
 
-        def outside(d, bound):
-            return (d < 0) | (d > bound) | ((d == bound) & (bound > 0))
+        if self.spec.rounding == "floor":  # fixed >= float: the error is one-sided
+            def outside(d, bound):
+                return (d < 0) | (d > bound) | ((d == bound) & (bound > 0))
+        else:  # toward zero: |fixed| <= |float|, so the error takes the sign against the state's
+            def outside(d, bound):
+                return (np.abs(d) > bound) | ((np.abs(d) == bound) & (bound > 0))
 
         checks = (("i", d_i, b_i, flt.state.i), ("v", d_v, b_v, flt.state.v),
                   ("spike", np.where(decided_alike | straddle, 0, 1), 0, flt.spike))
@@ -143,9 +147,13 @@ def float_one_step(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) 
     b_v = quantisation_bound(spec)["v"]
     d_i = rtl["i"] - flt.state.i
     decided_alike = (rtl["spike"] == flt.spike) & (rtl["pulse"] == flt.state.pulse) & (rtl["ref"] == flt.state.ref)
-    # fixed >= float, so a straddle has the float just below theta_hi, or at most b_v below theta_lo
-    near_hi = (flt.v_pre < p["theta_hi"]) & (flt.v_pre > p["theta_hi"] - b_v)
-    near_lo = (flt.v_pre <= p["theta_lo"]) & (flt.v_pre > p["theta_lo"] - b_v)
+    if spec.rounding == "floor":
+        # fixed >= float, so a straddle has the float just below theta_hi, or at most b_v below theta_lo
+        near_hi = (flt.v_pre < p["theta_hi"]) & (flt.v_pre > p["theta_hi"] - b_v)
+        near_lo = (flt.v_pre <= p["theta_lo"]) & (flt.v_pre > p["theta_lo"] - b_v)
+    else:  # toward zero: the fixed membrane may lie either side of the float one, by less than b_v
+        near_hi = np.abs(flt.v_pre - p["theta_hi"]) < b_v
+        near_lo = np.abs(flt.v_pre - p["theta_lo"]) < b_v
     straddle = ~decided_alike & (near_hi | near_lo)
     d_v = np.where(decided_alike, rtl["v"] - flt.state.v, 0.0)
     return OneStep(flt, d_i, d_v, decided_alike, straddle)

@@ -135,3 +135,62 @@ def test_float_model_runs_unquantised_parameters_only():
     spec = ArraySpec(1)
     with pytest.raises(ValueError, match="fixed model runs the spec's codes"):
         ArrayModel(spec, fixed=True, params={"bias": 0.5})
+
+
+# -- rounding modes (issue 17): hand-computed decays, return to rest, the float bound reached and kept ----
+
+
+@pytest.mark.parametrize(("x", "d", "floor", "toward_zero"), [
+    (5, 1024, 4, 3),  # 5 * 3072 / 4096 = 3.75: floor keeps 5 - floor(1.25) = 4, toward zero trunc(3.75) = 3
+    (-5, 1024, -3, -3),  # -3.75: floor -5 - floor(-1.25) = -3, toward zero -3
+    (3, 1024, 3, 2),  # 2.25: floor takes floor(0.75) = 0 off and never moves; toward zero 2
+    (-3, 1024, -2, -2),
+    (1, 4095, 1, 0),  # 1 / 4096 kept: floor takes floor(4095 / 4096) = 0 off
+    (-1, 4095, 0, 0),
+    (4096, 1, 4095, 4095),  # exact: 4095 either way
+    (7, 0, 7, 7),
+    (7, 4096, 0, 0),
+])
+def test_decay_by_hand_in_each_rounding_mode(x, d, floor, toward_zero):
+    for rounding, want in (("floor", floor), ("toward_zero", toward_zero)):
+        spec = ArraySpec(1, params={"decay": d, "leak": 0, "theta_hi": 30000}, rounding=rounding)
+        st = State(np.array([0]), np.array([x]), np.array([0]), np.array([0]))
+        assert array_step(spec, st, np.array([0]), np.array([0]), True).state.i[0] == want, rounding
+
+
+@pytest.mark.parametrize("pulse", [3, -3])
+def test_a_pulse_decays_to_rest_toward_zero_but_not_always_with_floor(pulse):
+    """decay 1024, leak 256, one input pulse of +-3, 1000 steps (the case that found the asymmetry)."""
+    ext = np.zeros((1000, 1), dtype=np.int64)
+    ext[0, 0] = pulse
+    final = {}
+    for rounding in ("floor", "toward_zero"):
+        spec = ArraySpec(1, params={"decay": 1024, "leak": 256, "theta_hi": 30000}, rounding=rounding)
+        trace = ArrayModel(spec, fixed=True).run(ext)
+        final[rounding] = (int(trace["i"][-1, 0]), int(trace["v"][-1, 0]))
+    assert final["toward_zero"] == (0, 0)
+    assert final["floor"] == ((3, 48) if pulse > 0 else (0, 0))  # floor: a positive state never reaches rest
+
+
+@pytest.mark.parametrize("rounding", ["floor", "toward_zero"])
+def test_the_one_step_float_bound_is_kept_and_reached(rounding):
+    """One step from random integer states: fixed - float lies where the mode puts it (floor: [0, b);
+    toward zero: against the state's sign, |.| < b) and comes within 5 % of the bound b."""
+    rng = np.random.default_rng(3)
+    n = 20000
+    params = {"decay": rng.integers(1, 4096, n), "leak": rng.integers(1, 4096, n), "theta_hi": 32767,
+              "bias": rng.integers(-50, 50, n)}
+    spec = ArraySpec(n, params=params, rounding=rounding)
+    st = State(rng.integers(-20000, 20000, n), rng.integers(-20000, 20000, n), np.zeros(n, np.int64),
+               np.zeros(n, np.int64))
+    zero = np.zeros(n, dtype=np.int64)
+    fixed = array_step(spec, st, zero, zero, True).state
+    flt = array_step(spec, st.as_float(), zero, zero, False).state
+    bound = quantisation_bound(spec)
+    d_i, d_v = fixed.i - flt.i, fixed.v - flt.v
+    assert np.all(np.abs(d_i) < bound["i"]) and np.all(np.abs(d_v) < bound["v"])
+    if rounding == "floor":
+        assert d_i.min() >= 0 and d_v.min() >= 0
+    else:
+        assert np.all(d_i * st.i <= 0)  # truncated toward zero: never further from rest than the float
+    assert np.abs(d_i).max() >= 0.95 * bound["i"].max() and np.abs(d_v).max() >= 0.95 * bound["v"].max()

@@ -68,7 +68,7 @@ def run_datapath(spec: ArraySpec, cases, inject_bug=None, latency=0, stall_seed=
 def golden(spec: ArraySpec, cases):
     out = []
     for params, state, acc, ext in cases:
-        one = ArraySpec(1, widths=spec.widths, params=params)
+        one = ArraySpec(1, widths=spec.widths, params=params, rounding=spec.rounding)
         st = State(*(np.array([state[k]]) for k in ("v", "i", "ref", "pulse")))
         r = array_step(one, st, np.array([acc]), np.array([ext]), True)
         out.append({"v": int(r.state.v[0]), "i": int(r.state.i[0]), "ref": int(r.state.ref[0]),
@@ -156,3 +156,38 @@ def test_injected_bug_is_visible_at_the_datapath():
 def test_unknown_bug_is_refused():
     with pytest.raises(ValueError, match="inject_bug must be one of refractory_off_by_one, threshold_strict"):
         NeuronDatapath(ArraySpec(4), inject_bug="typo")
+
+
+def rounding_cases(spec: ArraySpec, seed: int, count: int = 300):
+    """Random states and decay factors over their whole ranges (not only multiples of 256), both signs."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(count):
+        n = int(rng.integers(spec.neurons))
+        params = {name: int(spec.params[name][n]) for name in PARAM_NAMES}
+        params["decay"] = int(rng.integers(0, 4097))
+        if params["leak_mode"] == 0:
+            params["leak"] = int(rng.integers(0, 4097))
+        pulse = int(params["hysteresis"] and rng.random() < 0.5)
+        small = rng.random() < 0.5  # states near rest, where the two roundings part
+        span = 40 if small else 32768
+        state = {"v": int(rng.integers(-span, span)), "i": int(rng.integers(-span, span)),
+                 "ref": 0 if pulse else int(rng.integers(0, 3)), "pulse": pulse}
+        cases.append((params, state, int(rng.integers(-50, 50)), int(rng.integers(-128, 128))))
+    return cases
+
+
+@pytest.mark.parametrize("rounding", ["floor", "toward_zero"])
+@pytest.mark.parametrize("latency", [0, 3, 7])
+def test_every_rounding_mode_matches_the_model_at_every_latency(rounding, latency):
+    spec = random_spec(64, 1, seed=11, rounding=rounding)
+    cases = rounding_cases(spec, seed=latency + 1) + directed_cases()
+    assert run_datapath(spec, cases, latency=latency) == golden(spec, cases)
+
+
+def test_the_two_roundings_are_different_hardware():
+    """A floor datapath checked against the toward-zero model (or the reverse) fails: the mode is not a label."""
+    floor, toward = (random_spec(64, 1, seed=11, rounding=r) for r in ("floor", "toward_zero"))
+    cases = rounding_cases(floor, seed=9)
+    assert run_datapath(floor, cases) != golden(toward, cases)
+    assert run_datapath(toward, cases) != golden(floor, cases)

@@ -73,7 +73,7 @@ def test_load_example_toml():
 
 @pytest.mark.parametrize(("text", "message"), [
     ("neurons = 4\ncolour = 'red'\n",
-     "unknown key 'colour'; allowed: lanes, monitor, neurons, params, weights, widths"),
+     "unknown key 'colour'; allowed: lanes, monitor, neurons, params, rounding, weights, widths"),
     ("lanes = 2\n", "missing key 'neurons'"),
     ("neurons = 4\n[widths]\nvv = 3\n", "unknown width 'vv'; allowed: v, i, w, bias, ext, refractory"),
     ("neurons = 4\n[params]\nthreshold = 3\n", "unknown parameter 'threshold'; allowed: bias, leak, decay, "
@@ -96,3 +96,19 @@ def test_malformed_and_missing_files(tmp_path):
         load_spec(bad)
     with pytest.raises(SpecError, match="cannot read spec file"):
         load_spec(tmp_path / "missing.toml")
+
+
+def test_rounding_mode_in_a_spec_file(tmp_path):
+    from lapicque.errors import SpecError
+    from lapicque.spec import load_spec
+
+    path = tmp_path / "a.toml"
+    path.write_text('neurons = 4\nrounding = "toward_zero"\n')
+    spec = load_spec(path)
+    assert spec.rounding == "toward_zero" and spec.with_lanes(2).rounding == "toward_zero"
+    assert ArraySpec.from_dict(spec.to_dict()).rounding == "toward_zero"
+    path.write_text("neurons = 4\n")
+    assert load_spec(path).rounding == "floor"  # specs without the key keep today's behaviour
+    path.write_text('neurons = 4\nrounding = "nearest"\n')
+    with pytest.raises(SpecError, match="rounding = 'nearest' is not one of floor, toward_zero"):
+        load_spec(path)

@@ -138,3 +138,16 @@ def test_the_cycle_bound_is_never_beaten(out, neurons, lanes):
     assert (spikes == 0).any() and (spikes > 0).any()  # both kinds of step were measured
     assert s["cycles_per_step"] >= s["cycles_per_step_bound"] - 1e-9
     assert s["cycles_per_step"] <= 1.25 * s["cycles_per_step_bound"]  # and it is not a loose one
+
+
+def test_toward_zero_rounding_is_bit_exact_on_the_rtl_within_its_bound(out):
+    """The toward-zero mode end to end: the RTL equals the model on every update and stays within the
+    mode's two-sided float bound."""
+    spec = random_spec(16, 2, seed=8, rounding="toward_zero")
+    params = dict(spec.params)
+    rng = np.random.default_rng(8)
+    params["decay"] = rng.integers(1, 4096, 16)  # not only multiples of 256: the rounding shows
+    spec = type(spec)(16, 2, spec.widths, params, spec.weights, rounding="toward_zero")
+    s = verify(spec, 300, out, seed=8)
+    assert_passed(s)
+    assert json.loads((out / "sim" / "config.json").read_text())["spec"]["rounding"] == "toward_zero"

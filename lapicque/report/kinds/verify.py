@@ -166,7 +166,8 @@ def spec_rows(spec) -> list[tuple[str, str]]:
 
     w = spec.widths
     p = spec.params
-    rows = [("widths (bits)", f"v {w.v}, i {w.i}, w {w.w}, bias {w.bias}, ext {w.ext}, refractory {w.refractory}")]
+    rows = [("widths (bits)", f"v {w.v}, i {w.i}, w {w.w}, bias {w.bias}, ext {w.ext}, refractory {w.refractory}"),
+            ("rounding of decays", spec.rounding)]
     rows.append(("leak modes", ", ".join(f"{name} {int(np.sum(p['leak_mode'] == k))}"
                                         for k, name in enumerate(LEAK_MODES))))
     rows.append(("reset modes", ", ".join(f"{name} {int(np.sum(p['reset_mode'] == k))}"
