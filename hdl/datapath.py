@@ -28,7 +28,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from lapicque.spec import DECAY_ONE, DECAY_SHIFT, ArraySpec, signed_range
+from lapicque.spec import DECAY_SHIFT, ArraySpec, signed_range
 
 from .layouts import lane_update_layout, param_layout, state_layout
 
@@ -82,12 +82,13 @@ class NeuronDatapath(wiring.Component):
         })
 
     def _decrement(self, product, state):
-        """What a decay takes off `state`, from `product` = state x d: shifted right by 12 (`floor`), or for
-        `toward_zero` rounded up for a state >= 0 (so the kept part is truncated toward zero, and both
-        signs reach rest)."""
+        """What a decay takes off `state`, from `product` = state x d, as (shifted, round_up): `floor` takes
+        product >> 12; `toward_zero` takes one more where the state is >= 0 and the product's low 12 bits
+        are not all 0 (a ceiling, so the kept part is truncated toward zero and both signs reach rest). The
+        extra one is a 1-bit operand of the sum it feeds, not an adder of its own: a carry-in, cheap."""
         if self.spec.rounding == "floor":
-            return product >> DECAY_SHIFT
-        return (product + Mux(state >= 0, DECAY_ONE - 1, 0)) >> DECAY_SHIFT
+            return product >> DECAY_SHIFT, 0
+        return product >> DECAY_SHIFT, (state >= 0) & (product[:DECAY_SHIFT] != 0)
 
     def elaborate(self, platform):
         m = Module()
@@ -128,10 +129,12 @@ class NeuronDatapath(wiring.Component):
 
         # 1. synaptic current, unsaturated; 2. the leak, and what the membrane adds besides i
         i_raw = Signal(signed(max(w.i, self.spec.acc_bits, w.ext) + 3), name="i_raw")
-        m.d.comb += i_raw.eq(s.i - self._decrement(x["prod_i"], s.i) + x["acc"] + x["ext"])
+        taken, round_up = self._decrement(x["prod_i"], s.i)
+        m.d.comb += i_raw.eq(s.i - taken - round_up + x["acc"] + x["ext"])
         leaked = Signal(signed(w.v + 1), name="leaked")
         with m.If(p.leak_mode == 0):
-            m.d.comb += leaked.eq(s.v - self._decrement(x["prod_v"], s.v))
+            taken, round_up = self._decrement(x["prod_v"], s.v)
+            m.d.comb += leaked.eq(s.v - taken - round_up)
         with m.Elif(s.v > 0):
             m.d.comb += leaked.eq(Mux(s.v > p.leak, s.v - p.leak, 0))
         with m.Else():

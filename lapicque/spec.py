@@ -16,7 +16,8 @@ Update rule per neuron and timestep, in this order (codes are integers; rest is 
         hysteresis mode: a pulse starts when v >= theta_hi; spike = pulse (one spike per step the
                          pulse is high); the pulse ends when v <= theta_lo, then ref <- refractory
 
-    decay(x, d) = x - ((x * d) >> 12)                     rounding = "floor" (arithmetic shift; the default)
+    decay(x, d) = x - ((x * d) >> 12)                   rounding = "floor" (arithmetic shift; the default:
+                                                        a small positive state stops short of rest)
                 = trunc(x * (4096 - d) / 4096)          rounding = "toward_zero": the kept part truncated
                                                         toward zero, so both signs reach rest
     leak(x, d)  = decay(x, d)           if leak_mode == exponential
@@ -41,7 +42,8 @@ DECAY_SHIFT = 12
 DECAY_ONE = 1 << DECAY_SHIFT
 
 LEAK_MODES = ("exponential", "linear")
-#: how every exponential decay (current and membrane) rounds, for the whole array (see the module docstring)
+#: how every exponential decay (current and membrane) rounds, for the whole array (see the module docstring);
+#: floor is the default (toward_zero costs 5 % of Fmax on the ULX3S, docs/contract.md)
 ROUNDING_MODES = ("floor", "toward_zero")
 RESET_MODES = ("absolute", "subtract")
 

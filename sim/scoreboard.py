@@ -22,7 +22,10 @@ from lapicque.spec import ArraySpec
 
 FIELDS = UPDATE_FIELDS
 STREAM_BINS = ("backpressure_stim", "backpressure_spikes", "backpressure_monitor", "queue_full")
-COVERAGE_BINS = ("spike",) + FLAG_NAMES + STREAM_BINS
+#: a state that decays to rest, from either sign, with no input that step: where the roundings part
+REST_BINS = ("current_rest_from_above", "current_rest_from_below", "membrane_rest_from_above",
+             "membrane_rest_from_below")
+COVERAGE_BINS = ("spike",) + FLAG_NAMES + REST_BINS + STREAM_BINS
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Scoreboard:
         self.first_float_violation: Mismatch | None = None
         self.threshold_straddles = 0
         self.max_float_error_lsb = 0.0
+        self.rest = dict.fromkeys(REST_BINS, 0)
 
     @property
     def updates_checked(self) -> int:
@@ -88,6 +92,7 @@ class Scoreboard:
             return
         rtl = {k: v[:T] for k, v in self.rtl.items()}
         one = float_one_step(self.spec, self.initial, rtl, ext[:T])
+        self.rest = rest_counts(self.spec, self.initial, rtl, ext[:T])
         b_i, b_v = self.bound["i"], self.bound["v"]
         flt, d_i, d_v, decided_alike, straddle = one.model, one.d_i, one.d_v, one.decided_alike, one.straddle
 
@@ -118,7 +123,7 @@ class Scoreboard:
         counts = {"spike": int(self.rtl["spike"][:T].sum())}
         for bit, name in enumerate(FLAG_NAMES):
             counts[name] = int(((self.rtl["flags"][:T] >> bit) & 1).sum())
-        return counts
+        return {**counts, **self.rest}
 
     @property
     def float_bound_lsb(self) -> int:
@@ -134,6 +139,22 @@ class OneStep:
     d_v: np.ndarray  # rtl - float, membrane (0 where the two decided a spike differently)
     decided_alike: np.ndarray
     straddle: np.ndarray  # decided differently, the float just below a threshold: quantisation, not a fault
+
+
+def rest_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> dict[str, int]:
+    """Updates where the current (with no input that step) or the membrane (leaking, not refractory, not
+    firing) went from a nonzero state to exactly 0, by the sign it came from."""
+    prev_i = np.concatenate([initial.i[None], rtl["i"][:-1]])
+    prev_v = np.concatenate([initial.v[None], rtl["v"][:-1]])
+    prev_spikes = np.concatenate([np.zeros((1, spec.neurons), dtype=np.int64), rtl["spike"][:-1]])
+    quiet = (prev_spikes @ spec.weights + ext) == 0
+    current_rest = quiet & (prev_i != 0) & (rtl["i"] == 0)
+    leak_bit = 1 << FLAG_NAMES.index("leak_to_rest")
+    membrane_rest = (rtl["flags"] & leak_bit) != 0
+    return {"current_rest_from_above": int((current_rest & (prev_i > 0)).sum()),
+            "current_rest_from_below": int((current_rest & (prev_i < 0)).sum()),
+            "membrane_rest_from_above": int((membrane_rest & (prev_v > 0)).sum()),
+            "membrane_rest_from_below": int((membrane_rest & (prev_v < 0)).sum())}
 
 
 def float_one_step(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> OneStep:

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from lapicque.errors import LapicqueError
+from lapicque.spec import ROUNDING_MODES
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -132,6 +133,8 @@ def add_shape_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--neurons", type=positive, help="neurons (default: the board's)")
     p.add_argument("--lanes", type=positive, help="parallel lanes (default: the board's, or the spec's)")
     p.add_argument("--weight-bits", type=positive, help="weight width in bits (default 8, or the spec's)")
+    p.add_argument("--rounding", choices=ROUNDING_MODES,
+                   help="how the decays round: floor (the default) or toward_zero; the RTL differs")
     p.add_argument("--no-watch", action="store_true",
                    help="leave out the state monitor (saves logic; the board then streams spikes only)")
 

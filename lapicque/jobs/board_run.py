@@ -26,14 +26,16 @@ def watch_list(watch: str | Sequence[int], neurons: int) -> list[int]:
 
 
 def run_on_board(*, board: str, port: str, spec: Path | str | ArraySpec | None = None, neurons: int | None = None,
-                 lanes: int | None = None, weight_bits: int | None = None, no_watch: bool = False, seed: int = 0,
+                 lanes: int | None = None, weight_bits: int | None = None, rounding: str | None = None,
+                 no_watch: bool = False, seed: int = 0,
                  steps: int = 100, watch: str | Sequence[int] = "", baud: int = 115200,
                  out: Path | str | None = None, status=None) -> dict:
     """Load an array onto a board programmed by `lapicque build` (docs/protocol.md), run `steps` timesteps and
     compare the spikes and watched states with the bit-exact model.
 
     spec: a TOML file (`lanes`, `weight_bits` and `no_watch` override it; default: a random array of the
-    board's build shape, `neurons` x `lanes` with `weight_bits`-bit weights, default 8, seeded by `seed`);
+    board's build shape, `neurons` x `lanes` with `weight_bits`-bit weights, default 8, and `rounding`,
+    seeded by `seed`; they must be the bitstream's);
     watch: neurons whose states stream back; out: results folder (summary.json, spikes.npy).
     Returns the summary (`matches_model`, `problems`, ...).
     """
@@ -46,9 +48,10 @@ def run_on_board(*, board: str, port: str, spec: Path | str | ArraySpec | None =
     from lapicque.spec import random_spec
 
     target = get_board(board)
-    shape = board_spec(target, neurons, lanes, weight_bits, no_watch, spec)
+    shape = board_spec(target, neurons, lanes, weight_bits, no_watch, spec, rounding)
     array = shape if spec is not None else replace(random_spec(shape.neurons, shape.lanes, seed=seed,
-                                                               widths=shape.widths), monitor=shape.monitor)
+                                                               widths=shape.widths, rounding=shape.rounding),
+                                                   monitor=shape.monitor)
     watched = watch_list(watch, array.neurons)
     state = initial_state(array, seed)
     link = ArrayLink.open(port, array, baud=baud)  # the port and the bitstream's identity: input, checked first

@@ -13,9 +13,9 @@ DEFAULT_WEIGHT_BITS = 8
 
 
 def board_spec(board, neurons: int | None, lanes: int | None, weight_bits: int | None, no_watch: bool,
-               spec: Path | str | ArraySpec | None = None) -> ArraySpec:
+               spec: Path | str | ArraySpec | None = None, rounding: str | None = None) -> ArraySpec:
     """The array a board build or run uses: a spec's (file or object) or the board's default shape, with
-    `lanes`, `weight_bits` and `no_watch` overriding it where given."""
+    `lanes`, `weight_bits`, `rounding` and `no_watch` overriding it where given."""
     from dataclasses import replace
 
     from lapicque.spec import Widths, load_spec
@@ -29,6 +29,7 @@ def board_spec(board, neurons: int | None, lanes: int | None, weight_bits: int |
         if weight_bits is not None and weight_bits != array.widths.w:
             raise LapicqueError(f"--weight-bits {weight_bits} differs from the spec's {array.widths.w}-bit weights; "
                                 "drop --weight-bits or change the spec")
+        array = replace(array, rounding=rounding) if rounding is not None else array
         return replace(array, monitor=False) if no_watch else array
     from types import SimpleNamespace
 
@@ -38,18 +39,21 @@ def board_spec(board, neurons: int | None, lanes: int | None, weight_bits: int |
                             widths=Widths(w=weight_bits or DEFAULT_WEIGHT_BITS))
     if shape.neurons % shape.lanes == 0:
         check_fits(board, shape)  # before the spec allocates its neurons x neurons weight matrix
-    return ArraySpec(shape.neurons, lanes=shape.lanes, widths=shape.widths, monitor=not no_watch)
+    return ArraySpec(shape.neurons, lanes=shape.lanes, widths=shape.widths, monitor=not no_watch,
+                     **({"rounding": rounding} if rounding is not None else {}))
 
 
 def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: int | None = None,
-          lanes: int | None = None, weight_bits: int | None = None, no_watch: bool = False,
+          lanes: int | None = None, weight_bits: int | None = None, rounding: str | None = None,
+          no_watch: bool = False,
           clock: float | None = None, baud: int = 115200, seed: int | None = None, out: Path | str | None = None,
           report: bool = False, console=None) -> dict:
     """Build the array for `board` (see lapicque.boards.board.all_boards) with the YoWASP tools.
 
     spec: a TOML file or an ArraySpec whose shape and widths to build (default: the board's default shape);
     neurons, lanes: default the board's (or the spec's lanes); weight_bits: weight width (default 8, or the
-    spec's); no_watch: leave out the state monitor;
+    spec's); rounding: the decays' rounding (default floor, or the spec's); no_watch: leave out the
+    state monitor;
     clock: MHz (default the board's); baud: the UART's; seed: nextpnr's placement seed; out: the build
     folder (default build/BOARD: report.json, the bitstream, work/; report.html with report=True);
     console: a rich Console for the tools' progress.
@@ -65,7 +69,7 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
     if not board:
         raise LapicqueError("--board is required (see lapicque build --list-boards)")
     target = get_board(board)
-    array = board_spec(target, neurons, lanes, weight_bits, no_watch, spec)
+    array = board_spec(target, neurons, lanes, weight_bits, no_watch, spec, rounding)
     folder = Path(out) if out is not None else Path("build") / target.name
     check_request(target, array, clock, baud)  # before the folder is touched
     with owned(folder, "build"):

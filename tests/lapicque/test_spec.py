@@ -108,7 +108,7 @@ def test_rounding_mode_in_a_spec_file(tmp_path):
     assert spec.rounding == "toward_zero" and spec.with_lanes(2).rounding == "toward_zero"
     assert ArraySpec.from_dict(spec.to_dict()).rounding == "toward_zero"
     path.write_text("neurons = 4\n")
-    assert load_spec(path).rounding == "floor"  # specs without the key keep today's behaviour
+    assert load_spec(path).rounding == "floor"  # specs without the key keep the rounding they always had
     path.write_text('neurons = 4\nrounding = "nearest"\n')
     with pytest.raises(SpecError, match="rounding = 'nearest' is not one of floor, toward_zero"):
         load_spec(path)

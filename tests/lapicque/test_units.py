@@ -69,14 +69,16 @@ def _first_spike_step(neuron: PhysicalLIF, lsb_mv: float) -> float:
     return lif_first_spike_ms(neuron) / neuron.dt_ms
 
 
-def test_fixed_model_first_spike_is_bracketed_by_its_rounding():
-    """The floor-rounded leak loses between 0 and 1 code less per step than the exact leak, so the
-    fixed membrane lies between LIFs driven by bias and by bias + 1 codes (the map v -> v(1-a) + b is
-    monotone): its first spike is bracketed by their analytic spike steps."""
+@pytest.mark.parametrize(("rounding", "low", "high"), [("floor", 0, 1), ("toward_zero", -1, 1)])
+def test_fixed_model_first_spike_is_bracketed_by_its_rounding(rounding, low, high):
+    """A floor-rounded leak loses between 0 and 1 code less per step than the exact leak, a toward-zero one
+    up to 1 code either way (toward rest), so the fixed membrane lies between LIFs driven by bias + low and
+    bias + high codes (the map v -> v(1-a) + b is monotone): its first spike is bracketed by their analytic
+    spike steps."""
     neuron = PhysicalLIF(i_bias_na=0.2, refractory_ms=1.0, dt_ms=0.1)
     lsb = 0.01
     m = to_codes(neuron, lsb_mv=lsb)
-    model = ArrayModel(ArraySpec(1, params=m.codes))
+    model = ArrayModel(ArraySpec(1, params=m.codes, rounding=rounding))
     first = next(k for k in range(1, 10_000) if model.step([0]).spike[0])
     a = m.codes["leak"] / 4096
 
@@ -84,10 +86,11 @@ def test_fixed_model_first_spike_is_bracketed_by_its_rounding():
         return PhysicalLIF(tau_m_ms=m.realised["tau_m_ms"], i_bias_na=codes * lsb / (a * neuron.r_mohm),
                            v_th_mv=m.realised["v_th_mv"], dt_ms=neuron.dt_ms)
 
-    earliest = math.ceil(_first_spike_step(lif_with_bias(m.codes["bias"] + 1), lsb))
-    latest = math.ceil(_first_spike_step(lif_with_bias(m.codes["bias"]), lsb))
+    earliest = math.ceil(_first_spike_step(lif_with_bias(m.codes["bias"] + high), lsb))
+    latest = math.ceil(_first_spike_step(lif_with_bias(m.codes["bias"] + low), lsb))
     assert earliest <= first <= latest
     assert earliest < latest  # the bracket is not empty: the rounding matters here
     # and the float model of the same codes hits the realised neuron's analytic step exactly
     flt = ArrayModel(ArraySpec(1, params=m.codes), fixed=False)
-    assert next(k for k in range(1, 10_000) if flt.step([0]).spike[0]) == latest
+    exact = next(k for k in range(1, 10_000) if flt.step([0]).spike[0])
+    assert exact == math.ceil(_first_spike_step(lif_with_bias(m.codes["bias"]), lsb))
