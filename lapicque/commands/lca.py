@@ -9,7 +9,7 @@ from rich.table import Table
 
 from lapicque.jobs import lca as job
 
-from .options import EXIT_FAILED, EXIT_OK, add_rtl_run_options, job_arguments, positive, seed, status_line, whole_in
+from .options import EXIT_FAILED, EXIT_OK, add_rtl_run_options, positive, print_where, run_with_status, seed, whole_in
 
 NAME = "lca"
 HELP = "solve a LASSO problem by spiking LCA (float, fixed or RTL) and score it"
@@ -44,13 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console) -> int:
-    spinner, say = status_line(console)
-    with spinner:
-        summary = job(**job_arguments(args, job), status=say)
+    summary = run_with_status(args, console, job)
     print_summary(summary, console)
-    console.print(f"results: {args.out / 'summary.json'}")
-    if args.report:
-        console.print(f"report: {args.out / 'report.html'}")
+    print_where(args, console)
     return EXIT_OK if summary.get("verified", True) else EXIT_FAILED
 
 

@@ -143,3 +143,17 @@ def status_line(console):
     """A rich status spinner and the callback a job reports its progress to."""
     spinner = console.status("starting")
     return spinner, lambda text: spinner.update(text)
+
+
+def run_with_status(args: argparse.Namespace, console, job, **extra) -> dict:
+    """`job` called with the command's options under a status line; its summary."""
+    spinner, say = status_line(console)
+    with spinner:
+        return job(**job_arguments(args, job), status=say, **extra)
+
+
+def print_where(args: argparse.Namespace, console) -> None:
+    """Where a run with --out and --report left its results."""
+    console.print(f"results: {args.out / 'summary.json'}")
+    if args.report:
+        console.print(f"report: {args.out / 'report.html'}")

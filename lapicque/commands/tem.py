@@ -8,17 +8,7 @@ from rich.table import Table
 
 from lapicque.jobs import tem as job
 
-from .options import (
-    EXIT_FAILED,
-    EXIT_OK,
-    add_rtl_run_options,
-    job_arguments,
-    positive_real,
-    real_in,
-    seed,
-    status_line,
-    whole_in,
-)
+from .options import EXIT_FAILED, EXIT_OK, add_rtl_run_options, positive_real, real_in, run_with_status, seed, whole_in
 
 NAME = "tem"
 HELP = "time encoding: encode a band-limited signal with IAF neurons and decode it"
@@ -64,9 +54,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console) -> int:
-    spinner, say = status_line(console)
-    with spinner:
-        s = job(**job_arguments(args, job), status=say)
+    s = run_with_status(args, console, job)
     cond = s["recoverable"]
     table = Table(title=f"tem: {s['signal'].get('kind')} {s['bandwidth_hz']:g} Hz, {s['duration_s']:g} s, "
                         f"{s['encoders']} {args.neuron} encoder(s), {args.backend}")

@@ -13,11 +13,11 @@ from .options import (
     EXIT_FAILED,
     EXIT_OK,
     add_report_option,
-    job_arguments,
     output_folder,
     positive,
+    print_where,
+    run_with_status,
     seed,
-    status_line,
     whole_in,
 )
 
@@ -48,13 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console) -> int:
-    spinner, say = status_line(console)
-    with spinner:
-        summary = job(**job_arguments(args, job), status=say)
+    summary = run_with_status(args, console, job)
     print_summary(summary, console)
-    console.print(f"results: {args.out / 'summary.json'}")
-    if args.report:
-        console.print(f"report: {args.out / 'report.html'}")
+    print_where(args, console)
     return EXIT_OK if summary["passed"] else EXIT_FAILED
 
 
