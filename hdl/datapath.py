@@ -81,14 +81,19 @@ class NeuronDatapath(wiring.Component):
             "update": Out(lane_update_layout(spec)),
         })
 
-    def _decrement(self, product, state):
-        """What a decay takes off `state`, from `product` = state x d, as (shifted, round_up): `floor` takes
-        product >> 12; `toward_zero` takes one more where the state is >= 0 and the product's low 12 bits
-        are not all 0 (a ceiling, so the kept part is truncated toward zero and both signs reach rest). The
-        extra one is a 1-bit operand of the sum it feeds, not an adder of its own: a carry-in, cheap."""
-        if self.spec.rounding == "floor":
-            return product >> DECAY_SHIFT, 0
-        return product >> DECAY_SHIFT, (state >= 0) & (product[:DECAY_SHIFT] != 0)
+    def _round_up(self, m: Module, state, factor, name: str):
+        """`toward_zero` takes one more than `floor` off a state >= 0 whose product state x factor has low 12
+        bits that are not all 0 (a ceiling: the kept part is then truncated toward zero). Those bits are 0
+        exactly when the trailing zeros of state and factor add up to 12 or more, so the bit comes from the
+        operands, beside the multiply, not after it: for every k, state has a 1 in bits 0..k and factor one
+        in bits 0..11-k. Registered with the products, it enters the next sum as a 1-bit operand."""
+        bit = Signal(name=name)
+        low_state = [state[:min(k + 1, len(state))].any() for k in range(DECAY_SHIFT)]
+        low_factor = [factor[:min(k + 1, len(factor))].any() for k in range(DECAY_SHIFT)]
+        nonzero_low_product = Cat(*(low_state[k] & low_factor[DECAY_SHIFT - 1 - k]
+                                    for k in range(DECAY_SHIFT))).any()
+        m.d.comb += bit.eq((state >= 0) & nonzero_low_product)
+        return bit
 
     def elaborate(self, platform):
         m = Module()
@@ -124,17 +129,17 @@ class NeuronDatapath(wiring.Component):
         prod_i = Signal(signed(w.i + DECAY_SHIFT + 2), name="prod_i")
         prod_v = Signal(signed(w.v + self.spec.leak_bits + 1), name="prod_v")
         m.d.comb += [prod_i.eq(s.i * p.decay), prod_v.eq(s.v * p.leak)]
-        x = cut(s=s, p=p, acc=x["acc"], ext=x["ext"], prod_i=prod_i, prod_v=prod_v)
+        rounding = {} if self.spec.rounding == "floor" else {"round_i": self._round_up(m, s.i, p.decay, "round_i"),
+                                                             "round_v": self._round_up(m, s.v, p.leak, "round_v")}
+        x = cut(s=s, p=p, acc=x["acc"], ext=x["ext"], prod_i=prod_i, prod_v=prod_v, **rounding)
         s, p = x["s"], x["p"]
 
         # 1. synaptic current, unsaturated; 2. the leak, and what the membrane adds besides i
         i_raw = Signal(signed(max(w.i, self.spec.acc_bits, w.ext) + 3), name="i_raw")
-        taken, round_up = self._decrement(x["prod_i"], s.i)
-        m.d.comb += i_raw.eq(s.i - taken - round_up + x["acc"] + x["ext"])
+        m.d.comb += i_raw.eq(s.i - (x["prod_i"] >> DECAY_SHIFT) - x.get("round_i", 0) + x["acc"] + x["ext"])
         leaked = Signal(signed(w.v + 1), name="leaked")
         with m.If(p.leak_mode == 0):
-            taken, round_up = self._decrement(x["prod_v"], s.v)
-            m.d.comb += leaked.eq(s.v - taken - round_up)
+            m.d.comb += leaked.eq(s.v - (x["prod_v"] >> DECAY_SHIFT) - x.get("round_v", 0))
         with m.Elif(s.v > 0):
             m.d.comb += leaked.eq(Mux(s.v > p.leak, s.v - p.leak, 0))
         with m.Else():

@@ -256,7 +256,10 @@ def _broadcast(name: str, value, n: int) -> np.ndarray:
         value = [code(x) for x in value] if isinstance(value, list | tuple) else code(value)
     if isinstance(value, bool):
         value = int(value)
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError, OverflowError):  # ragged lists, nested tables, numbers past 64 bits
+        raise SpecError(f"{name} must be one whole number or a list of {n} whole numbers") from None
     if arr.dtype == bool:
         arr = arr.astype(np.int64)
     if arr.ndim == 0:

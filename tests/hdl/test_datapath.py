@@ -7,7 +7,7 @@ from amaranth.sim import Simulator
 
 from lapicque.golden.neuron import State, array_step
 from lapicque.hdl.datapath import NeuronDatapath
-from lapicque.spec import PARAM_NAMES, ArraySpec, random_spec
+from lapicque.spec import PARAM_NAMES, ArraySpec, Widths, random_spec
 
 from ..golden.cases import DIRECTED
 
@@ -132,7 +132,6 @@ def test_latency_out_of_range_is_refused():
 
 
 def test_narrow_widths_match_the_model():
-    from lapicque.spec import Widths
     spec = random_spec(8, 1, seed=4, widths=Widths(v=8, i=6, w=4, bias=6, ext=4, refractory=2))
     rng = np.random.default_rng(4)
     cases = []
@@ -191,3 +190,22 @@ def test_the_two_roundings_are_different_hardware():
     cases = rounding_cases(floor, seed=9)
     assert run_datapath(floor, cases) != golden(toward, cases)
     assert run_datapath(toward, cases) != golden(floor, cases)
+
+
+def test_toward_zero_at_narrow_widths_matches_the_model():
+    """States narrower than the 12-bit shift: the round-up bit's trailing-zero test must not look past them."""
+    spec = random_spec(8, 1, seed=4, widths=Widths(v=8, i=6, w=4, bias=6, ext=4, refractory=2),
+                       rounding="toward_zero")
+    rng = np.random.default_rng(4)
+    cases = []
+    for _ in range(400):
+        n = int(rng.integers(spec.neurons))
+        params = {name: int(spec.params[name][n]) for name in PARAM_NAMES}
+        params["decay"] = int(rng.integers(0, 4097))
+        if params["leak_mode"] == 0:
+            params["leak"] = int(rng.integers(0, 4097))
+        pulse = int(params["hysteresis"] and rng.random() < 0.5)
+        state = {"v": int(rng.integers(-128, 128)), "i": int(rng.integers(-32, 32)), "ref": 0, "pulse": pulse}
+        cases.append((params, state, int(rng.integers(-8, 8)), int(rng.integers(-8, 8))))
+    for latency in (0, 4):
+        assert run_datapath(spec, cases, latency=latency) == golden(spec, cases)

@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 
 from lapicque.errors import LapicqueError
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# the default run is reproducible (the same examples every time, so CI does not turn red by chance);
+# the -m slow profile below draws new ones
+SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+LONG = settings(SETTINGS, max_examples=3000, derandomize=False)
+
+
+def both_profiles(body, **strategies):
+    """The property `body` as two tests: the default run's, and a longer one with new examples (-m slow)."""
+    return SETTINGS(given(**strategies)(body)), pytest.mark.slow(LONG(given(**strategies)(body)))
 
 
 def toml_value(value) -> str:
@@ -61,9 +70,7 @@ def write_spec(path, spec: dict) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-@SETTINGS
-@given(spec=specs)
-def test_the_spec_loader_accepts_or_refuses_in_one_line(tmp_path, spec):
+def the_spec_loader_accepts_or_refuses_in_one_line(tmp_path, spec):
     from lapicque.spec import ArraySpec, load_spec
 
     path = tmp_path / "spec.toml"
@@ -80,9 +87,7 @@ def test_the_spec_loader_accepts_or_refuses_in_one_line(tmp_path, spec):
     assert loaded.weights.shape == (loaded.neurons, loaded.neurons)
 
 
-@SETTINGS
-@given(data=st.binary(max_size=300))
-def test_arbitrary_bytes_as_a_spec_file(tmp_path, data):
+def arbitrary_bytes_as_a_spec_file(tmp_path, data):
     from lapicque.spec import load_spec
 
     path = tmp_path / "spec.toml"
@@ -92,9 +97,7 @@ def test_arbitrary_bytes_as_a_spec_file(tmp_path, data):
     assert "\n" not in str(exc.value)
 
 
-@SETTINGS
-@given(data=st.one_of(st.binary(max_size=400), st.sampled_from([b"\x93NUMPY", b"PK\x03\x04", b"RIFF....WAVEfmt "])))
-def test_arbitrary_bytes_as_numpy_and_wave_files(tmp_path, data):
+def arbitrary_bytes_as_numpy_and_wave_files(tmp_path, data):
     from lapicque.fitting import load_recording
     from lapicque.sim.lca import make_problem
     from lapicque.sim.tem import make_signal
@@ -120,9 +123,7 @@ arrays = st.one_of(
     st.builds(lambda n: np.zeros(n, dtype=bool), st.integers(0, 5)))
 
 
-@SETTINGS
-@given(first=arrays, second=arrays)
-def test_hostile_arrays_in_users_files(tmp_path, first, second):
+def hostile_arrays_in_users_files(tmp_path, first, second):
     from lapicque.fitting import load_recording
     from lapicque.sim.lca import make_problem
     from lapicque.sim.tem import make_signal
@@ -149,9 +150,7 @@ summaries = st.dictionaries(st.sampled_from(["updates_checked", "bit_exact_misma
                             values, max_size=12)
 
 
-@SETTINGS
-@given(summary=summaries, file=st.sampled_from(["summary.json", "report.json"]))
-def test_corrupt_run_folders_are_refused_in_one_line(tmp_path, summary, file):
+def corrupt_run_folders_are_refused_in_one_line(tmp_path, summary, file):
     from lapicque.report import load_run, render
 
     folder = tmp_path / "run"
@@ -179,16 +178,6 @@ def test_printable_garbage_in_every_text_option_is_one_line(capsys, tmp_path):
         assert main([*argv, "--out", str(tmp_path / "o")]) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1, (argv, err)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("prop", [test_the_spec_loader_accepts_or_refuses_in_one_line,
-                                  test_arbitrary_bytes_as_a_spec_file, test_arbitrary_bytes_as_numpy_and_wave_files,
-                                  test_hostile_arrays_in_users_files, test_corrupt_run_folders_are_refused_in_one_line],
-                         ids=lambda p: p.__name__[5:])
-def test_the_long_profile(prop, tmp_path):
-    """`pytest -m slow`: each property again with 3000 examples."""
-    settings(SETTINGS, max_examples=3000)(prop)(tmp_path=tmp_path)
 
 
 HOSTILE_NUMBERS = ["nan", "inf", "-inf", "0", "-1", "1e308", "-1e308", "1e-308", "abc", "", " 1", "0x10", "2.5"]
@@ -238,3 +227,18 @@ def test_every_numeric_option_takes_hostile_values_in_one_line(command, tmp_path
                 assert command == "explore" or summary.exists(), (option, value)
                 if summary.exists():
                     json.loads(summary.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+
+# each property twice: the default run's reproducible examples, and -m slow's 3000 new ones
+test_the_spec_loader_accepts_or_refuses_in_one_line, test_spec_loader_long = both_profiles(
+    the_spec_loader_accepts_or_refuses_in_one_line, spec=specs)
+test_arbitrary_bytes_as_a_spec_file, test_spec_bytes_long = both_profiles(
+    arbitrary_bytes_as_a_spec_file, data=st.binary(max_size=300))
+test_arbitrary_bytes_as_numpy_and_wave_files, test_file_bytes_long = both_profiles(
+    arbitrary_bytes_as_numpy_and_wave_files,
+    data=st.one_of(st.binary(max_size=400), st.sampled_from([b"\x93NUMPY", b"PK\x03\x04", b"RIFF....WAVEfmt "])))
+test_hostile_arrays_in_users_files, test_arrays_long = both_profiles(
+    hostile_arrays_in_users_files, first=arrays, second=arrays)
+test_corrupt_run_folders_are_refused_in_one_line, test_run_folders_long = both_profiles(
+    corrupt_run_folders_are_refused_in_one_line, summary=summaries,
+    file=st.sampled_from(["summary.json", "report.json"]))
