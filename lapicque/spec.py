@@ -16,10 +16,10 @@ Update rule per neuron and timestep, in this order (codes are integers; rest is 
         hysteresis mode: a pulse starts when v >= theta_hi; spike = pulse (one spike per step the
                          pulse is high); the pulse ends when v <= theta_lo, then ref <- refractory
 
-    decay(x, d) = x - ((x * d) >> 12)                   rounding = "floor" (arithmetic shift; the default:
-                                                        a small positive state stops short of rest)
-                = trunc(x * (4096 - d) / 4096)          rounding = "toward_zero": the kept part truncated
-                                                        toward zero, so both signs reach rest
+    decay(x, d) = trunc(x * (4096 - d) / 4096)          rounding = "toward_zero" (the default): the kept
+                                                        part truncated toward zero, so both signs reach rest
+                = x - ((x * d) >> 12)                   rounding = "floor" (arithmetic shift; the default
+                                                        before issue 17: a small positive state stops short)
     leak(x, d)  = decay(x, d)           if leak_mode == exponential
                 = x - d clamped at 0 from above, x + d clamped at 0 from below   if linear
 
@@ -43,7 +43,7 @@ DECAY_ONE = 1 << DECAY_SHIFT
 
 LEAK_MODES = ("exponential", "linear")
 #: how every exponential decay (current and membrane) rounds, for the whole array (see the module docstring);
-#: floor is the default (toward_zero costs 5 % of Fmax on the ULX3S, docs/contract.md)
+#: toward_zero is the default, floor what every spec meant before issue 17
 ROUNDING_MODES = ("floor", "toward_zero")
 RESET_MODES = ("absolute", "subtract")
 
@@ -106,7 +106,7 @@ class ArraySpec:
     params: dict[str, np.ndarray] = field(default_factory=dict)
     weights: np.ndarray | None = None
     monitor: bool = True
-    rounding: str = "floor"
+    rounding: str = "toward_zero"
 
     def __post_init__(self) -> None:
         n = self.neurons
@@ -306,7 +306,7 @@ def _spec_from_mapping(data: dict, source: str) -> ArraySpec:
     monitor = data.get("monitor", True)
     if not isinstance(monitor, bool):
         raise SpecError(f"{source}: monitor = {monitor!r} must be true or false")
-    rounding = data.get("rounding", "floor")
+    rounding = data.get("rounding", "toward_zero")
     if rounding not in ROUNDING_MODES:
         raise SpecError(f"{source}: rounding = {rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
     widths = _table(data.get("widths", {}), "widths", source)
@@ -395,7 +395,7 @@ def load_spec(path: str | Path) -> ArraySpec:
 
 
 def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | None = None,
-                rounding: str = "floor") -> ArraySpec:
+                rounding: str = "toward_zero") -> ArraySpec:
     """A spec that exercises every rule: both leak modes, both resets, hysteresis, refractory.
 
     Parameters are drawn so that the array is active (most neurons fire every few steps) and every

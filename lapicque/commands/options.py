@@ -134,7 +134,7 @@ def add_shape_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lanes", type=positive, help="parallel lanes (default: the board's, or the spec's)")
     p.add_argument("--weight-bits", type=positive, help="weight width in bits (default 8, or the spec's)")
     p.add_argument("--rounding", choices=ROUNDING_MODES,
-                   help="how the decays round: floor (the default) or toward_zero; the RTL differs")
+                   help="how the decays round: toward_zero (the default) or floor (before issue 17); the RTL differs")
     p.add_argument("--no-watch", action="store_true",
                    help="leave out the state monitor (saves logic; the board then streams spikes only)")
 

@@ -52,7 +52,7 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
 
     spec: a TOML file or an ArraySpec whose shape and widths to build (default: the board's default shape);
     neurons, lanes: default the board's (or the spec's lanes); weight_bits: weight width (default 8, or the
-    spec's); rounding: the decays' rounding (default floor, or the spec's); no_watch: leave out the
+    spec's); rounding: the decays' rounding (default toward_zero, or the spec's); no_watch: leave out the
     state monitor;
     clock: MHz (default the board's); baud: the UART's; seed: nextpnr's placement seed; out: the build
     folder (default build/BOARD: report.json, the bitstream, work/; report.html with report=True);

@@ -108,7 +108,9 @@ def test_rounding_mode_in_a_spec_file(tmp_path):
     assert spec.rounding == "toward_zero" and spec.with_lanes(2).rounding == "toward_zero"
     assert ArraySpec.from_dict(spec.to_dict()).rounding == "toward_zero"
     path.write_text("neurons = 4\n")
-    assert load_spec(path).rounding == "floor"  # specs without the key keep the rounding they always had
+    assert load_spec(path).rounding == "toward_zero"  # the default since issue 17: decays reach rest
+    path.write_text('neurons = 4\nrounding = "floor"\n')
+    assert load_spec(path).rounding == "floor"  # and a spec may still ask for the old rounding
     path.write_text('neurons = 4\nrounding = "nearest"\n')
     with pytest.raises(SpecError, match="rounding = 'nearest' is not one of floor, toward_zero"):
         load_spec(path)
