@@ -157,9 +157,11 @@ def test_unknown_bug_is_refused():
         NeuronDatapath(ArraySpec(4), inject_bug="typo")
 
 
-def rounding_cases(spec: ArraySpec, seed: int, count: int = 300):
-    """Random states and decay factors over their whole ranges (not only multiples of 256), both signs."""
+def rounding_cases(spec: ArraySpec, seed: int, count: int = 300, near_rest: float = 0.5):
+    """Random states and decay factors over their whole ranges (not only multiples of 256), both signs; a
+    `near_rest` share of the states close to 0, where the two roundings part."""
     rng = np.random.default_rng(seed)
+    v_max, i_max = (1 << (spec.widths.v - 1)), (1 << (spec.widths.i - 1))
     cases = []
     for _ in range(count):
         n = int(rng.integers(spec.neurons))
@@ -168,11 +170,11 @@ def rounding_cases(spec: ArraySpec, seed: int, count: int = 300):
         if params["leak_mode"] == 0:
             params["leak"] = int(rng.integers(0, 4097))
         pulse = int(params["hysteresis"] and rng.random() < 0.5)
-        small = rng.random() < 0.5  # states near rest, where the two roundings part
-        span = 40 if small else 32768
-        state = {"v": int(rng.integers(-span, span)), "i": int(rng.integers(-span, span)),
+        small = rng.random() < near_rest
+        v_span, i_span = (min(40, v_max), min(40, i_max)) if small else (v_max, i_max)
+        state = {"v": int(rng.integers(-v_span, v_span)), "i": int(rng.integers(-i_span, i_span)),
                  "ref": 0 if pulse else int(rng.integers(0, 3)), "pulse": pulse}
-        cases.append((params, state, int(rng.integers(-50, 50)), int(rng.integers(-128, 128))))
+        cases.append((params, state, int(rng.integers(-8, 8)), int(rng.integers(-8, 8))))
     return cases
 
 
@@ -196,16 +198,6 @@ def test_toward_zero_at_narrow_widths_matches_the_model():
     """States narrower than the 12-bit shift: the round-up bit's trailing-zero test must not look past them."""
     spec = random_spec(8, 1, seed=4, widths=Widths(v=8, i=6, w=4, bias=6, ext=4, refractory=2),
                        rounding="toward_zero")
-    rng = np.random.default_rng(4)
-    cases = []
-    for _ in range(400):
-        n = int(rng.integers(spec.neurons))
-        params = {name: int(spec.params[name][n]) for name in PARAM_NAMES}
-        params["decay"] = int(rng.integers(0, 4097))
-        if params["leak_mode"] == 0:
-            params["leak"] = int(rng.integers(0, 4097))
-        pulse = int(params["hysteresis"] and rng.random() < 0.5)
-        state = {"v": int(rng.integers(-128, 128)), "i": int(rng.integers(-32, 32)), "ref": 0, "pulse": pulse}
-        cases.append((params, state, int(rng.integers(-8, 8)), int(rng.integers(-8, 8))))
+    cases = rounding_cases(spec, seed=4, count=400)
     for latency in (0, 4):
         assert run_datapath(spec, cases, latency=latency) == golden(spec, cases)
