@@ -9,7 +9,7 @@ from lapicque.errors import LapicqueError
 from lapicque.spec import ArraySpec
 
 from .build import board_spec
-from .folders import owned
+from .folders import owned, quiet
 
 
 def watch_list(watch: str | Sequence[int], neurons: int) -> list[int]:
@@ -56,7 +56,7 @@ def run_on_board(*, board: str, port: str, spec: Path | str | ArraySpec | None =
     state = initial_state(array, seed)
     link = ArrayLink.open(port, array, baud=baud)  # the port and the bitstream's identity: input, checked first
     with owned(out, "run") as folder:
-        say = status or (lambda text: None)
+        say = quiet(status)
         say("loading parameters, state and weights")
         link.load(state)
         link.watch(watched)

@@ -9,7 +9,7 @@ import numpy as np
 
 from lapicque.errors import LapicqueError
 
-from .folders import owned
+from .folders import owned, quiet
 
 
 def density(*, mu: float = 1.2, sigma: float = 0.5, coupling: float = 0.0, tau_m: float = 20.0, t_ref: float = 0.0,
@@ -35,7 +35,7 @@ def density(*, mu: float = 1.2, sigma: float = 0.5, coupling: float = 0.0, tau_m
     grid = fp.make_grid(pop, cells)
     initial = fp.initial_density(grid, init, init_mean, init_std)
     with owned(out, "density") as folder:
-        return solve(pop, duration, dt, grid, initial, monte_carlo, seed, folder, status or (lambda text: None))
+        return solve(pop, duration, dt, grid, initial, monte_carlo, seed, folder, quiet(status))
 
 
 def solve(pop, duration: float, dt: float, grid, initial, monte_carlo: int, seed: int, folder: Path | None,

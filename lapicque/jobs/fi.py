@@ -10,7 +10,7 @@ import numpy as np
 
 from lapicque.errors import LapicqueError
 
-from .folders import owned
+from .folders import owned, quiet
 
 TRANSIENT_MS = 200.0  # left out of every rate (golden.models.fi_curve)
 RANGES = {"izhikevich": (0.0, 20.0), "fitzhugh-nagumo": (0.0, 1.5), "hodgkin-huxley": (0.0, 50.0)}
@@ -47,7 +47,7 @@ def fi(*, model: str = "lif", currents: Sequence[float] | np.ndarray | None = No
     if sigma is not None and (neuron.name != "lif" or not (np.isfinite(sigma) and sigma > 0)):
         raise LapicqueError("--sigma needs --model lif and a positive noise amplitude in mV")
     with owned(out, "fi") as folder:
-        summary = run_fi(neuron, currents, duration, dt, sigma, status or (lambda text: None))
+        summary = run_fi(neuron, currents, duration, dt, sigma, quiet(status))
         if folder is not None:
             write(folder, summary)
     return summary

@@ -12,27 +12,32 @@ from lapicque.runfolder import RunFolder
 
 
 @contextmanager
-def output_folder(out: Path | str | None, command: str, report: bool = False) -> Iterator[Path]:
-    """`out`, owned by this run while it runs (lapicque.runfolder), or (for None) a temporary folder for
-    the simulator's files, removed on exit."""
-    if out is not None:
-        with RunFolder(out, command) as folder:
-            yield folder
-        return
-    if report:
-        raise LapicqueError("report=True needs an output folder: give out=")
-    with tempfile.TemporaryDirectory(prefix="lapicque-") as tmp:
-        yield Path(tmp)
-
-
-@contextmanager
 def owned(out: Path | str | None, command: str) -> Iterator[Path | None]:
-    """`out` owned by this run while it runs, or None (a job that writes nothing)."""
+    """`out` owned by this run while it runs (lapicque.runfolder), or None (a job that writes nothing)."""
     if out is None:
         yield None
         return
     with RunFolder(out, command) as folder:
         yield folder
+
+
+@contextmanager
+def output_folder(out: Path | str | None, command: str, report: bool = False) -> Iterator[Path]:
+    """As `owned`, but a simulator needs a folder even when the caller wants none: a temporary one then,
+    removed on exit."""
+    if out is None and report:
+        raise LapicqueError("report=True needs an output folder: give out=")
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="lapicque-") as tmp:
+            yield Path(tmp)
+        return
+    with owned(out, command) as folder:
+        yield folder
+
+
+def quiet(status):
+    """A job's progress callback: the caller's, or one that says nothing."""
+    return status if status is not None else (lambda text: None)
 
 
 def write_run_report(out: Path) -> Path:
