@@ -234,6 +234,8 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
         "lanes": spec.lanes,
         "weight_bits": spec.widths.w,
         "widths": {k: getattr(spec.widths, k) for k in ("v", "i", "w", "bias", "ext", "refractory")},
+        "rounding": spec.rounding,
+        "weight_exponent": spec.weight_exponent,
         "watch": spec.monitor,
         "resources": results["resources"],
         "estimate": est.needs,

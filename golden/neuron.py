@@ -95,7 +95,8 @@ def array_step(spec: ArraySpec, state: State, acc, ext, fixed: bool, params=None
     theta_hi = p["theta_hi"]
 
     # 1. synaptic current (integrates during refractory too)
-    i_raw = _decay(i, p["decay"], fixed, spec.rounding) + acc + ext
+    # the input is in units of 2**weight_exponent current LSBs: a shift, exact in both models
+    i_raw = _decay(i, p["decay"], fixed, spec.rounding) + (acc + ext) * (1 << spec.weight_exponent)
     i_new = _clip(i_raw, i_lo, i_hi)
 
     # 2. membrane, unless refractory

@@ -2,7 +2,7 @@
 
 Update equations (codes; see `lapicque.spec` for the full contract)::
 
-    i' = sat_i(decay(i) + acc + ext),  decay(x) = x - ((x * decay) >> 12)  (rounding "floor")
+    i' = sat_i(decay(i) + (acc + ext) << e),  decay(x) = x - ((x * decay) >> 12)  (rounding "floor")
                                         or trunc(x * (4096 - decay) / 4096)  (rounding "toward_zero")
     if ref > 0:  ref' = ref - 1, v' = v
     else:        v_pre = sat_v(leak(v) + i' + bias - (reset_current if hysteresis and pulse))
@@ -135,8 +135,9 @@ class NeuronDatapath(wiring.Component):
         s, p = x["s"], x["p"]
 
         # 1. synaptic current, unsaturated; 2. the leak, and what the membrane adds besides i
-        i_raw = Signal(signed(max(w.i, self.spec.acc_bits, w.ext) + 3), name="i_raw")
-        m.d.comb += i_raw.eq(s.i - (x["prod_i"] >> DECAY_SHIFT) - x.get("round_i", 0) + x["acc"] + x["ext"])
+        e = self.spec.weight_exponent  # a constant shift of the input: wiring, no logic
+        i_raw = Signal(signed(max(w.i, self.spec.acc_bits + e, w.ext + e) + 3), name="i_raw")
+        m.d.comb += i_raw.eq(s.i - (x["prod_i"] >> DECAY_SHIFT) - x.get("round_i", 0) + ((x["acc"] + x["ext"]) << e))
         leaked = Signal(signed(w.v + 1), name="leaked")
         with m.If(p.leak_mode == 0):
             m.d.comb += leaked.eq(s.v - (x["prod_v"] >> DECAY_SHIFT) - x.get("round_v", 0))

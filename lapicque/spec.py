@@ -6,7 +6,7 @@ The fixed-point model (`lapicque.golden`), the RTL generator (`lapicque.hdl`) an
 Update rule per neuron and timestep, in this order (codes are integers; rest is code 0)::
 
     acc   = sum of w[src, n] over the spikes of the previous step            (exact, never overflows)
-    i    <- sat_i( decay(i, du) + acc + ext )                                 (always exponential)
+    i    <- sat_i( decay(i, du) + (acc + ext) << weight_exponent )            (always exponential)
     if ref > 0:                ref <- ref - 1 ; v unchanged ; no spike          (refractory)
     else:
         pull = reset_current if (hysteresis and pulse) else 0
@@ -22,6 +22,10 @@ Update rule per neuron and timestep, in this order (codes are integers; rest is 
                                                         before issue 17: a small positive state stops short)
     leak(x, d)  = decay(x, d)           if leak_mode == exponential
                 = x - d clamped at 0 from above, x + d clamped at 0 from below   if linear
+
+`weight_exponent` (one per array, 0 by default) scales the input, as Loihi's weight exponent does:
+weights and external input are codes of 2**weight_exponent current LSBs, so the state and the bias
+can resolve finer than the weights (the LCA compiler uses it; the Loihi preset's is 6).
 
 Saturation clamps to the signed range of the width and raises a saturation flag; nothing wraps.
 """
@@ -46,6 +50,8 @@ LEAK_MODES = ("exponential", "linear")
 #: toward_zero is the default, floor what every spec meant before issue 17
 ROUNDING_MODES = ("floor", "toward_zero")
 RESET_MODES = ("absolute", "subtract")
+#: the input (weights and external input) enters the current shifted left by weight_exponent bits
+MAX_WEIGHT_EXPONENT = 16
 
 #: per-neuron parameter names, in the order the parameter memory packs them
 PARAM_NAMES = (
@@ -107,6 +113,7 @@ class ArraySpec:
     weights: np.ndarray | None = None
     monitor: bool = True
     rounding: str = "toward_zero"
+    weight_exponent: int = 0
 
     def __post_init__(self) -> None:
         n = self.neurons
@@ -159,6 +166,9 @@ class ArraySpec:
         n, lanes = self.neurons, self.lanes
         if self.rounding not in ROUNDING_MODES:
             raise SpecError(f"rounding = {self.rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
+        e = self.weight_exponent
+        if isinstance(e, bool) or not isinstance(e, int | np.integer) or not 0 <= e <= MAX_WEIGHT_EXPONENT:
+            raise SpecError(f"weight_exponent = {e!r} is out of range; allowed 0..{MAX_WEIGHT_EXPONENT}")
         if not isinstance(n, int | np.integer) or not 1 <= n <= 65536:
             raise SpecError(f"neurons = {n!r} is out of range; allowed 1..65536")
         if not isinstance(lanes, int | np.integer) or not 1 <= lanes <= 64:
@@ -218,6 +228,7 @@ class ArraySpec:
             "lanes": int(self.lanes),
             "monitor": bool(self.monitor),
             "rounding": self.rounding,
+            "weight_exponent": int(self.weight_exponent),
             "widths": dataclasses.asdict(self.widths),
             "params": {k: self.params[k].tolist() for k in PARAM_NAMES},
             "weights": self.weights.tolist(),
@@ -228,8 +239,7 @@ class ArraySpec:
         return _spec_from_mapping(data, source="spec")
 
     def with_lanes(self, lanes: int) -> ArraySpec:
-        return ArraySpec(self.neurons, lanes, self.widths, dict(self.params), self.weights.copy(), self.monitor,
-                         self.rounding)
+        return dataclasses.replace(self, lanes=lanes, params=dict(self.params), weights=self.weights.copy())
 
 
 def default_params() -> dict[str, int]:
@@ -271,7 +281,7 @@ def _broadcast(name: str, value, n: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-_TOP_KEYS = {"neurons", "lanes", "monitor", "rounding", "widths", "params", "weights"}
+_TOP_KEYS = {"neurons", "lanes", "monitor", "rounding", "weight_exponent", "widths", "params", "weights", "preset"}
 
 
 DENSE_NEURONS = 8192  # weights are held as a dense N x N matrix: 8192 neurons are 512 MiB of int64 codes
@@ -306,9 +316,15 @@ def _spec_from_mapping(data: dict, source: str) -> ArraySpec:
     monitor = data.get("monitor", True)
     if not isinstance(monitor, bool):
         raise SpecError(f"{source}: monitor = {monitor!r} must be true or false")
+    if "preset" in data:  # the platform's parameter names; the preset fixes widths and rounding
+        from .presets import spec_from_preset
+
+        return spec_from_preset(data["preset"], data, source, n, lanes, monitor, _weights(data.get("weights"), n,
+                                                                                          source))
     rounding = data.get("rounding", "toward_zero")
     if rounding not in ROUNDING_MODES:
         raise SpecError(f"{source}: rounding = {rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
+    weight_exponent = _whole(data.get("weight_exponent", 0), "weight_exponent", source, 0, MAX_WEIGHT_EXPONENT)
     widths = _table(data.get("widths", {}), "widths", source)
     bad = set(widths) - set(WIDTH_LIMITS)
     if bad:
@@ -321,13 +337,18 @@ def _spec_from_mapping(data: dict, source: str) -> ArraySpec:
     bad = set(params) - set(PARAM_NAMES)
     if bad:
         raise SpecError(f"{source}: unknown parameter {sorted(bad)[0]!r}; allowed: {', '.join(PARAM_NAMES)}")
-    weights = data.get("weights")
-    if isinstance(weights, dict):
-        weights = random_weights(n, **_weights_options(weights, source))
-    elif weights is not None:
-        weights = _weight_matrix(weights, n, source)
+    weights = _weights(data.get("weights"), n, source)
     return ArraySpec(neurons=n, lanes=lanes, widths=Widths(**widths), params=params, weights=weights,
-                     monitor=monitor, rounding=rounding)
+                     monitor=monitor, rounding=rounding, weight_exponent=weight_exponent)
+
+
+def _weights(weights, n: int, source: str) -> np.ndarray | None:
+    """The file's `weights`: a table of random-matrix options, a matrix, or absent (None)."""
+    if isinstance(weights, dict):
+        return random_weights(n, **_weights_options(weights, source))
+    if weights is not None:
+        return _weight_matrix(weights, n, source)
+    return None
 
 
 def _weight_matrix(value, n: int, source: str) -> np.ndarray:
@@ -395,7 +416,7 @@ def load_spec(path: str | Path) -> ArraySpec:
 
 
 def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | None = None,
-                rounding: str = "toward_zero") -> ArraySpec:
+                rounding: str = "toward_zero", weight_exponent: int = 0) -> ArraySpec:
     """A spec that exercises every rule: both leak modes, both resets, hysteresis, refractory.
 
     Parameters are drawn so that the array is active (most neurons fire every few steps) and every
@@ -424,4 +445,4 @@ def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | No
     )
     w_lo, w_hi = signed_range(widths.w)
     weights = random_weights(n, density=min(1.0, 8.0 / n), low=w_lo, high=w_hi, seed=seed + 1)
-    return ArraySpec(neurons, lanes, widths, params, weights, rounding=rounding)
+    return ArraySpec(neurons, lanes, widths, params, weights, rounding=rounding, weight_exponent=weight_exponent)

@@ -75,7 +75,7 @@ def _hdl_fingerprint() -> str:
 def shape_of(spec: ArraySpec) -> dict:
     """What the generated Verilog depends on: parameters and weights are loaded at run time."""
     return {"neurons": spec.neurons, "lanes": spec.lanes, "widths": spec.to_dict()["widths"],
-            "monitor": spec.monitor, "rounding": spec.rounding}
+            "monitor": spec.monitor, "rounding": spec.rounding, "weight_exponent": spec.weight_exponent}
 
 
 def _design(spec: ArraySpec, design: str, inject_bug: str | None, options: dict):

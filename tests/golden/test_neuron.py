@@ -114,6 +114,18 @@ def test_synaptic_input_is_the_sum_of_the_spiking_rows():
     assert synaptic_input(spec, np.array([True, False, True])).tolist() == [3, 8, -2]
 
 
+def test_weight_exponent_scales_weights_and_external_input_alike():
+    """By hand: weight 3 and external input 1 with exponent 6 add (3 + 1) * 64 = 256 to the current."""
+    spec = ArraySpec(2, params={"bias": [1000, 0], "theta_hi": 1000, "decay": 4096}, weights=[[0, 3], [0, 0]],
+                     weight_exponent=6)
+    model = ArrayModel(spec)
+    assert model.step([0, 1]).state.i.tolist() == [0, 64]
+    assert model.step([0, 1]).state.i.tolist() == [0, 256]
+    float_model = ArrayModel(spec, fixed=False)
+    float_model.step([0, 1])
+    assert float_model.step([0, 1]).state.i.tolist() == [0.0, 256.0]
+
+
 def test_spikes_reach_targets_one_step_later():
     spec = ArraySpec(2, params={"bias": [1000, 0], "theta_hi": 1000, "decay": 4096}, weights=[[0, 40], [0, 0]])
     model = ArrayModel(spec)

@@ -73,7 +73,10 @@ def test_load_example_toml():
 
 @pytest.mark.parametrize(("text", "message"), [
     ("neurons = 4\ncolour = 'red'\n",
-     "unknown key 'colour'; allowed: lanes, monitor, neurons, params, rounding, weights, widths"),
+     "unknown key 'colour'; allowed: lanes, monitor, neurons, params, preset, rounding, weight_exponent, weights, "
+     "widths"),
+    ("neurons = 4\nweight_exponent = 17\n", "weight_exponent = 17 is out of range; allowed 0..16"),
+    ("neurons = 4\nweight_exponent = 1.5\n", "weight_exponent = 1.5 must be a whole number from 0 to 16"),
     ("lanes = 2\n", "missing key 'neurons'"),
     ("neurons = 4\n[widths]\nvv = 3\n", "unknown width 'vv'; allowed: v, i, w, bias, ext, refractory"),
     ("neurons = 4\n[params]\nthreshold = 3\n", "unknown parameter 'threshold'; allowed: bias, leak, decay, "
@@ -114,3 +117,15 @@ def test_rounding_mode_in_a_spec_file(tmp_path):
     path.write_text('neurons = 4\nrounding = "nearest"\n')
     with pytest.raises(SpecError, match="rounding = 'nearest' is not one of floor, toward_zero"):
         load_spec(path)
+
+
+def test_weight_exponent_in_a_spec_file(tmp_path):
+    path = tmp_path / "a.toml"
+    path.write_text("neurons = 4\nweight_exponent = 6\n")
+    spec = load_spec(path)
+    assert spec.weight_exponent == 6 and spec.with_lanes(2).weight_exponent == 6
+    assert ArraySpec.from_dict(spec.to_dict()).weight_exponent == 6
+    path.write_text("neurons = 4\n")
+    assert load_spec(path).weight_exponent == 0
+    with pytest.raises(SpecError, match=r"weight_exponent = -1 is out of range; allowed 0..16"):
+        ArraySpec(4, weight_exponent=-1)

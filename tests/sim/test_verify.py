@@ -156,3 +156,13 @@ def test_toward_zero_rounding_is_bit_exact_on_the_rtl_within_its_bound(out):
     for name in ("current_rest_from_above", "current_rest_from_below", "membrane_rest_from_above",
                  "membrane_rest_from_below"):
         assert s["coverage"][name] > 0, name  # toward zero: both signs decay all the way to rest
+
+
+def test_loihi_preset_is_bit_exact_on_the_rtl(out):
+    """examples/loihi.toml: Lava's parameters, a weight exponent of 6 and 24-bit state, through the RTL."""
+    spec = load_spec("examples/loihi.toml")
+    assert spec.weight_exponent == 6 and spec.rounding == "toward_zero"
+    s = verify(spec, 300, out, seed=4)
+    assert_passed(s)
+    assert json.loads((out / "sim" / "config.json").read_text())["spec"]["weight_exponent"] == 6
+    assert s["coverage"]["spike"] > 0 and s["max_float_error_lsb"] > 0

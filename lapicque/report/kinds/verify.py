@@ -167,7 +167,8 @@ def spec_rows(spec) -> list[tuple[str, str]]:
     w = spec.widths
     p = spec.params
     rows = [("widths (bits)", f"v {w.v}, i {w.i}, w {w.w}, bias {w.bias}, ext {w.ext}, refractory {w.refractory}"),
-            ("rounding of decays", spec.rounding)]
+            ("rounding of decays", spec.rounding),
+            ("weight exponent", f"{spec.weight_exponent} (input x {1 << spec.weight_exponent})")]
     rows.append(("leak modes", ", ".join(f"{name} {int(np.sum(p['leak_mode'] == k))}"
                                         for k, name in enumerate(LEAK_MODES))))
     rows.append(("reset modes", ", ".join(f"{name} {int(np.sum(p['reset_mode'] == k))}"
