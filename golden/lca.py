@@ -44,12 +44,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lapicque.errors import LapicqueError
-from lapicque.spec import DECAY_ONE, WIDTH_LIMITS, ArraySpec, Widths
+from lapicque.spec import DECAY_ONE, MAX_WEIGHT_EXPONENT, WIDTH_LIMITS, ArraySpec, Widths
 
-from .lasso import Problem, Reference, soft_threshold
+from .lasso import Problem, Reference, fista, soft_threshold
 from .neuron import ArrayModel, zero_state
 
 DEFAULT_RATE = 0.25
+DEFAULT_TARGET_GAP = 0.01  # the rounding may cost at most a 1 % relative objective gap
 FLOOR_THRESHOLDS = 8  # the membrane range reaches this many thresholds below zero
 
 
@@ -94,69 +95,208 @@ class CompiledLCA:
 
 
 def compile_problem(problem: Problem, weight_bits: int = 8, rate: float = DEFAULT_RATE, lanes: int = 1,
-                    signed: bool | None = None) -> CompiledLCA:
+                    signed: bool | None = None, *, weight_exponent: int | None = None,
+                    target_gap: float | None = DEFAULT_TARGET_GAP, reference: Reference | None = None) -> CompiledLCA:
     """Compile (Phi, y, lam) into an `ArraySpec` for the spiking LCA (see the module docstring).
 
-    `signed` defaults to not `problem.nonnegative` (neuron pairs for a signed problem).
+    `signed` defaults to not `problem.nonnegative` (neuron pairs for a signed problem). The weight
+    exponent is chosen (`choose_exponent`) unless given; `target_gap` is the relative objective gap the
+    rounding may cost at most (predicted before anything runs), None for no limit: a compilation that
+    cannot meet it is refused with the weight bits it needs. `reference` is the problem's optimum
+    (FISTA's, computed when not given).
     """
     lo, hi, _ = WIDTH_LIMITS["w"]
     if not lo <= weight_bits <= hi:
         raise LapicqueError(f"--weight-bits = {weight_bits} is out of range; allowed {lo}..{hi}")
     if not 0.0 < rate <= 0.5:
         raise LapicqueError(f"--rate = {rate} is out of range; allowed 0 < rate <= 0.5 spikes per step")
+    if target_gap is not None and not (np.isfinite(target_gap) and target_gap > 0):
+        raise LapicqueError(f"--target-gap = {target_gap} must be a number above 0 (a relative gap; 0.01 is 1 %)")
+    if weight_exponent is not None and not 0 <= weight_exponent <= MAX_WEIGHT_EXPONENT:
+        raise LapicqueError(f"--weight-exponent = {weight_exponent} is out of range; allowed 0..{MAX_WEIGHT_EXPONENT}")
     signed = (not problem.nonnegative) if signed is None else signed
+    n = problem.atoms * (2 if signed else 1)
+    if n > 65536 or n % lanes:
+        raise LapicqueError(f"{n} neurons do not fit {lanes} lanes; choose lanes that divide {n}")
+    reference = reference if reference is not None else fista(problem)
+    if weight_exponent is not None:
+        compiled = _compile_at(problem, weight_bits, weight_exponent, rate, lanes, signed)
+        if compiled is None:
+            raise LapicqueError(f"--weight-exponent = {weight_exponent} needs a state wider than the array's 32 bits; "
+                                "use a smaller exponent or fewer weight bits")
+        _predict(compiled, reference)
+        by_exponent = {weight_exponent: compiled.quantisation["predicted_gap"]}
+    else:
+        compiled, by_exponent = choose_exponent(problem, weight_bits, rate, lanes, signed, reference, target_gap)
+    compiled.quantisation["predicted_gap_by_exponent"] = {str(e): g for e, g in by_exponent.items()}
+    compiled.quantisation["target_gap"] = target_gap
+    predicted = compiled.quantisation["predicted_gap"]
+    if target_gap is not None and not predicted <= target_gap:
+        needed = _bits_needed(problem, weight_bits, rate, lanes, signed, reference, target_gap)
+        cost = (f"a predicted gap of {predicted:.3g} from rounding" if np.isfinite(predicted) else
+                "a rounded Gram matrix with no finite optimum (not positive semidefinite)")
+        raise LapicqueError(
+            f"--weight-bits = {weight_bits} leaves {cost}, above --target-gap = {target_gap:g}; "
+            + (f"use --weight-bits {needed}" if needed else
+                                                  f"no weight width up to {WIDTH_LIMITS['w'][1]} bits meets it; "
+                                                  "raise --target-gap"))
+    return compiled
+
+
+def choose_exponent(problem: Problem, weight_bits: int, rate: float, lanes: int, signed: bool, reference: Reference,
+                    target_gap: float | None) -> tuple[CompiledLCA, dict[int, float]]:
+    """The smallest weight exponent whose predicted gap is at most a tenth of `target_gap` (so the readout's
+    1/t convergence, not the rounding, sets the time to the target); when none is, the exponent with the
+    smallest predicted gap. The search stops where the state would pass 32 bits, or where three more
+    exponents have not cut the prediction by a tenth (the weights' own rounding is then the floor).
+    Returns the compilation and the predicted gap of every exponent tried."""
+    goal = target_gap / 10 if target_gap is not None else 0.0
+    tried: dict[int, float] = {}
+    best = None
+    for e in range(MAX_WEIGHT_EXPONENT + 1):
+        compiled = _compile_at(problem, weight_bits, e, rate, lanes, signed)
+        if compiled is None:
+            break
+        gap = _predict(compiled, reference)
+        tried[e] = gap
+        if gap <= goal:
+            return compiled, tried
+        if best is None or gap < 0.9 * best.quantisation["predicted_gap"]:
+            best = compiled
+        if e - best.spec.weight_exponent >= 3:
+            break
+    if best is None:
+        raise LapicqueError(f"the problem needs a state wider than the array's 32 bits even without a weight "
+                            f"exponent; use fewer weight bits than {weight_bits} or fewer atoms")
+    return best, tried
+
+
+def _bits_needed(problem, weight_bits, rate, lanes, signed, reference, target_gap) -> int | None:
+    """The fewest weight bits above `weight_bits` whose best exponent meets `target_gap`, or None."""
+    for bits in range(weight_bits + 1, WIDTH_LIMITS["w"][1] + 1):
+        compiled, _ = choose_exponent(problem, bits, rate, lanes, signed, reference, target_gap)
+        if compiled.quantisation["predicted_gap"] <= target_gap:
+            return bits
+    return None
+
+
+def _compile_at(problem: Problem, weight_bits: int, exponent: int, rate: float, lanes: int,
+                signed: bool) -> CompiledLCA | None:
+    """The compilation at one weight exponent, or None where the state would not fit 32 bits."""
     phi = problem.dictionary
     if signed:
         phi = np.hstack([phi, -phi])
     n = phi.shape[1]
-    if n > 65536 or n % lanes:
-        raise LapicqueError(f"{n} neurons do not fit {lanes} lanes; choose lanes that divide {n}")
     b = phi.T @ problem.signal
     g = phi.T @ phi - np.eye(n)
     w_max = (1 << (weight_bits - 1)) - 1
     g_max = float(np.max(np.abs(g))) if n > 1 else 0.0
     theta_limit = 1 << (weight_bits + 8)  # orthogonal atoms have no weights to bound theta: keep widths sane
     # (1 + 1e-9): unit-norm atoms make |G| = 1 between pair partners only up to rounding
-    theta = float(min(theta_limit, np.floor(w_max / g_max * (1 + 1e-9)) if g_max > 0 else theta_limit))
-    if theta < 4:
-        raise LapicqueError(f"--weight-bits = {weight_bits} leaves a threshold of {theta:.0f} codes; "
+    weight_theta = float(min(theta_limit, np.floor(w_max / g_max * (1 + 1e-9)) if g_max > 0 else theta_limit))
+    if weight_theta < 4:
+        raise LapicqueError(f"--weight-bits = {weight_bits} leaves a threshold of {weight_theta:.0f} codes; "
                             "use more weight bits")
+    step = 1 << exponent  # a weight code is worth 2**exponent membrane codes
+    theta = weight_theta * step
     drive = b - problem.lam
     top = float(np.max(drive))
     scale = top / rate if top > 0 else 1.0  # no drive above lam: the optimum is 0 and nothing fires
     kappa = theta / scale
     bias_float = kappa * drive
-    weights_float = -theta * g.T  # weights[src j, dst i] = -theta * G[i, j]
+    weights_float = -theta * g.T  # weights[src j, dst i] = -theta * G[i, j], in membrane codes
     np.fill_diagonal(weights_float, 0.0)
     bias = np.round(bias_float).astype(np.int64)
-    weights = np.round(weights_float).astype(np.int64)
+    weights = np.round(weights_float / step).astype(np.int64)
 
     v_bits = int(theta).bit_length() + 1 + FLOOR_THRESHOLDS.bit_length()
     bias_bits = max(int(np.max(np.abs(bias), initial=1)).bit_length() + 1, v_bits)
-    i_bits = weight_bits + max(1, (n - 1).bit_length()) + 1  # the sum of every weight: never saturates
-    if v_bits > WIDTH_LIMITS["v"][1] or i_bits > WIDTH_LIMITS["i"][1] or bias_bits > WIDTH_LIMITS["bias"][1]:
-        raise LapicqueError(f"the problem needs {max(v_bits, i_bits, bias_bits)}-bit state, more than the "
-                            f"array's 32; use fewer weight bits or fewer atoms")
+    i_bits = weight_bits + exponent + max(1, (n - 1).bit_length()) + 1  # the sum of every weight: never saturates
+    if max(v_bits, i_bits, bias_bits) > 32:
+        return None
     widths = Widths(v=v_bits, i=i_bits, w=weight_bits, bias=bias_bits, ext=1, refractory=1)
     params = {
         "bias": bias, "leak": 0, "decay": DECAY_ONE, "theta_hi": int(theta), "theta_lo": 0, "refractory": 0,
         "v_reset": 0, "reset_current": 0, "leak_mode": "exponential", "reset_mode": "subtract", "hysteresis": 0,
     }
-    spec = ArraySpec(n, lanes, widths, params, weights)
+    spec = ArraySpec(n, lanes, widths, params, weights, weight_exponent=exponent)
     float_params = {k: v.astype(np.float64) for k, v in spec.params.items()}
     float_params["bias"] = bias_float
     float_params["theta_hi"] = np.full(n, theta)
     quantisation = {
         "weight_bits": weight_bits,
+        "weight_exponent": exponent,
         "theta": theta,
         "scale": scale,
-        "weight_lsb_in_gram": 1.0 / theta,
-        "max_weight_error_in_gram": float(np.max(np.abs(weights - weights_float)) / theta),
+        "weight_lsb_in_gram": step / theta,
+        "max_weight_error_in_gram": float(np.max(np.abs(weights * step - weights_float)) / theta),
         "bias_lsb_in_coefficient": 1.0 / kappa,
         "max_bias_error_in_coefficient": float(np.max(np.abs(bias - bias_float)) / kappa),
         "widths": {"v": v_bits, "i": i_bits, "w": weight_bits, "bias": bias_bits},
     }
-    return CompiledLCA(problem, spec, signed, theta, scale, float_params, weights_float, quantisation)
+    # the float model multiplies its input by 2**exponent as the contract does: its weights are in weight codes
+    return CompiledLCA(problem, spec, signed, theta, scale, float_params, weights_float / step, quantisation)
+
+
+def rounded_limit(compiled: CompiledLCA, tol: float = 1e-12, max_iter: int = 50_000) -> np.ndarray:
+    """The code the fixed model's rates converge to: the LCA fixed point of the rounded bias and weights.
+
+    A spiking neuron's rate r obeys theta r_i = bias_i + sum_j W[j, i] r_j (W with the exponent applied)
+    and a silent one's drive is not positive, which are the optimality conditions of
+    min 0.5 a^T (I + G') a - c^T a over a >= 0, with a = scale r, G'[i, j] = -W[j, i] / theta and
+    c = bias / kappa: the LASSO with the rounded Gram matrix and drive. Solved by projected accelerated
+    gradient (with restart) to `tol` relative change; returns the code in the problem's coefficients.
+    """
+    spec = compiled.spec
+    kappa = compiled.theta / compiled.scale
+    c = spec.params["bias"] / kappa
+    q = np.eye(spec.neurons) - (spec.weights.T * float(1 << spec.weight_exponent)) / compiled.theta
+    # the largest eigenvalue, by power iteration from a seeded random start (an eigendecomposition is cubic
+    # in the neurons; a constant start can sit in Q's null space); never above the Gershgorin bound
+    gershgorin = float(np.max(np.sum(np.abs(q), axis=1)))
+    x = np.random.default_rng(0).standard_normal(spec.neurons)
+    for _ in range(100):
+        y = q @ x
+        norm = np.linalg.norm(y)
+        if norm == 0:
+            break
+        x = y / norm
+    lipschitz = max(min(1.1 * float(np.linalg.norm(q @ x)), gershgorin), 1e-12)
+    while True:
+        a = _projected_gradient(q, c, lipschitz, tol, max_iter)
+        if np.all(np.isfinite(a)) or lipschitz >= gershgorin:
+            break
+        lipschitz = min(2 * lipschitz, gershgorin)  # the estimate was short of the eigenvalue: diverged
+    return compiled.code_from_rates(a / compiled.scale)
+
+
+def _projected_gradient(q: np.ndarray, c: np.ndarray, lipschitz: float, tol: float, max_iter: int) -> np.ndarray:
+    """min 0.5 a^T q a - c^T a over a >= 0 by accelerated projected gradient with restart."""
+    a = np.zeros(len(c))
+    z, t = a.copy(), 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(max_iter):
+            a_next = np.maximum(z - (q @ z - c) / lipschitz, 0.0)
+            t_next = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
+            if (z - a_next) @ (a_next - a) > 0:  # momentum points uphill: restart
+                t_next = 1.0
+            z = a_next + ((t - 1) / t_next) * (a_next - a)
+            change = np.max(np.abs(a_next - a))
+            a, t = a_next, t_next
+            if not np.isfinite(change) or change <= tol * max(float(np.max(a)), 1e-300):
+                break
+    return a
+
+
+def _predict(compiled: CompiledLCA, reference: Reference) -> float:
+    """Record (and return) the relative objective gap of `rounded_limit` against the optimum."""
+    problem = compiled.problem
+    code = rounded_limit(compiled)
+    gap = float((problem.objective(code) - reference.objective) / max(abs(reference.objective), 1e-300))
+    # below 0 is the solvers' tolerance, not a better code; no finite limit (an indefinite rounded Gram matrix)
+    # is an infinite gap, which no target accepts
+    compiled.quantisation["predicted_gap"] = max(gap, 0.0) if np.isfinite(gap) else float("inf")
+    return compiled.quantisation["predicted_gap"]
 
 
 def spiking_lca(compiled: CompiledLCA, steps: int, fixed: bool = True, progress=None) -> np.ndarray:
@@ -205,16 +345,20 @@ def steps_to_gap(gaps: np.ndarray, target: float = 0.01) -> int | None:
 SUPPORT_FRACTION = 0.01
 
 
-def score(problem: Problem, reference: Reference, code: np.ndarray) -> dict:
-    """How good a code is against the optimum: objective, gap, reconstruction, support.
+def support(code: np.ndarray, top: float) -> np.ndarray:
+    """Where |a_i| >= SUPPORT_FRACTION * top: the one definition of support for a code and for the optimum
+    (top is max |a*|), so a stray spike in a long run is below it and a code equal to the optimum up to
+    rounding has the optimum's support."""
+    return np.abs(code) >= SUPPORT_FRACTION * top if top > 0 else np.abs(code) > 0
 
-    The support of a spiking code is where |a_i| >= 1 % of max |a*| (SUPPORT_FRACTION): a single
-    stray spike in a long run is below it. The optimum's support is where |a*_i| > 1e-9 max |a*|.
-    """
+
+def score(problem: Problem, reference: Reference, code: np.ndarray) -> dict:
+    """How good a code is against the optimum: objective, gap, reconstruction, support (`support`, the same
+    threshold on both sides)."""
     opt = reference.code
     top = float(np.max(np.abs(opt))) if opt.size else 0.0
-    true_support = np.abs(opt) > 1e-9 * top if top > 0 else np.zeros(opt.shape, bool)
-    found = np.abs(code) >= SUPPORT_FRACTION * top if top > 0 else np.abs(code) > 0
+    true_support = support(opt, top)
+    found = support(code, top)
     hits = int(np.sum(found & true_support))
     y = problem.signal
     objective = float(problem.objective(code))

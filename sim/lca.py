@@ -27,6 +27,7 @@ from lapicque.files import read_array, write_json, write_npy, write_npz
 from lapicque.golden import lasso
 from lapicque.golden.lca import (
     DEFAULT_RATE,
+    DEFAULT_TARGET_GAP,
     CompiledLCA,
     analog_lca,
     check_rates,
@@ -86,8 +87,12 @@ def _run_model(compiled: CompiledLCA, steps: int, fixed: bool, say) -> tuple[np.
 
 
 def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight_bits: int = 8,
-          rate: float = DEFAULT_RATE, lanes: int = 1, sim: str = "verilator", seed: int = 0, status=None) -> dict:
-    """Solve `problem` on `backend` for `steps` timesteps; writes OUT and returns the summary."""
+          rate: float = DEFAULT_RATE, lanes: int = 1, sim: str = "verilator", seed: int = 0,
+          target_gap: float | None = DEFAULT_TARGET_GAP, weight_exponent: int | None = None, status=None) -> dict:
+    """Solve `problem` on `backend` for `steps` timesteps; writes OUT and returns the summary.
+
+    The compilation predicts the gap its rounding costs before anything runs (`target_gap`, the
+    weight exponent: `lapicque.golden.lca.compile_problem`); the summary shows it beside the measured one."""
     if backend not in BACKENDS:
         raise LapicqueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if not 1 <= steps <= 65535:
@@ -98,11 +103,14 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
             status(text)
 
     wall0 = time.perf_counter()
-    compiled = compile_problem(problem, weight_bits=weight_bits, rate=rate, lanes=lanes)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     say("solving the reference optimum (FISTA)")
     reference = lasso.fista(problem)
+    say("compiling: choosing the weight exponent by the predicted gap")
+    compiled = compile_problem(problem, weight_bits=weight_bits, rate=rate, lanes=lanes, target_gap=target_gap,
+                               weight_exponent=weight_exponent, reference=reference)
+    predicted = compiled.quantisation["predicted_gap"]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     curves, runs = {}, {}
 
     def record(name, codes, spikes=None):
@@ -126,7 +134,7 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
         spikes, main = float_spikes, "float"
     else:
         fixed_spikes, fixed_codes = _run_model(compiled, steps, True, say)
-        record("fixed", fixed_codes, fixed_spikes)
+        record("fixed", fixed_codes, fixed_spikes)["predicted_gap"] = predicted
         spikes, main = fixed_spikes, "fixed"
         if backend == "rtl":
             from .verify import verify
@@ -136,7 +144,7 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
                              state=zero_state(compiled.neurons),
                              ext=np.zeros((steps, compiled.neurons), dtype=np.int64))
             rtl_spikes = np.load(out / "rtl" / "sim" / "traces.npz")["spike"].astype(bool)
-            record("rtl", codes_over_time(compiled, rtl_spikes), rtl_spikes)
+            record("rtl", codes_over_time(compiled, rtl_spikes), rtl_spikes)["predicted_gap"] = predicted
             differ = rtl_spikes.shape != fixed_spikes.shape or bool(np.any(rtl_spikes != fixed_spikes))
             extra = {
                 "bit_exact_mismatches": checked["bit_exact_mismatches"],
@@ -166,6 +174,8 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
         "seed": seed,
         **{k: result[k] for k in ("objective", "objective_opt", "rel_gap", "rel_recon_error", "support_precision",
                                   "support_recall", "steps_to_1pct_gap")},
+        "predicted_gap": predicted if main != "float" else None,
+        "weight_exponent": compiled.spec.weight_exponent,
         "timesteps": steps,
         "spikes": int(spikes.sum()),
         "reference_solver": "fista",

@@ -8,8 +8,19 @@ from pathlib import Path
 from rich.table import Table
 
 from lapicque.jobs import lca as job
+from lapicque.spec import MAX_WEIGHT_EXPONENT
 
-from .options import EXIT_FAILED, EXIT_OK, add_rtl_run_options, positive, print_where, run_with_status, seed, whole_in
+from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_rtl_run_options,
+    positive,
+    positive_real,
+    print_where,
+    run_with_status,
+    seed,
+    whole_in,
+)
 
 NAME = "lca"
 HELP = "solve a LASSO problem by spiking LCA (float, fixed or RTL) and score it"
@@ -40,6 +51,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-bits", type=positive, default=8, help="weight width in bits (default 8)")
     p.add_argument("--rate", type=float, default=0.25,
                    help="spikes per step of the strongest drive (default 0.25; at most 0.5)")
+    p.add_argument("--target-gap", type=positive_real, default=0.01,
+                   help="the relative objective gap the rounding may cost, predicted before the run (default "
+                        "0.01, 1 %%); a problem that needs more weight bits is refused, naming them")
+    p.add_argument("--weight-exponent", type=whole_in(0, MAX_WEIGHT_EXPONENT),
+                   help="the input's shift in bits (default: chosen, the smallest whose predicted gap is a tenth "
+                        "of --target-gap)")
     add_rtl_run_options(p, "lca")
 
 
@@ -66,6 +83,10 @@ def print_summary(s: dict, console) -> None:
                       "never" if steps is None else str(steps), str(r.get("spikes", "")))
     table.add_row("optimum (FISTA)", f"{s['objective_opt']:.6g}", "0", "", "", "", "")
     console.print(table)
+    q = s["quantisation"]
+    console.print(f"{q['weight_bits']}-bit weights, weight exponent {q['weight_exponent']}: the rounding's predicted "
+                  f"gap {q['predicted_gap']:.2e} (the limit the fixed model converges to; target "
+                  f"{q['target_gap']})")
     if "verified" in s:
         console.print(f"RTL: {s['updates_checked']:,} updates checked, {s['bit_exact_mismatches']} bit-exact "
                       f"mismatches, spikes equal to the fixed model: {s['rtl_spikes_equal_fixed']}, "

@@ -36,7 +36,7 @@ def test_analog_lca_converges_to_the_optimum():
 
 def test_compiled_spec_is_the_lca():
     problem = lasso.random_problem(16, 24, 3, lam=0.1, seed=2, nonnegative=True)
-    c = compile_problem(problem, weight_bits=10)
+    c = compile_problem(problem, weight_bits=10, weight_exponent=0)
     spec, theta = c.spec, c.theta
     g = problem.dictionary.T @ problem.dictionary - np.eye(24)
     assert c.neurons == 24 and not c.signed
@@ -54,7 +54,7 @@ def test_compiled_spec_is_the_lca():
 
 def test_signed_problems_run_as_neuron_pairs():
     problem = lasso.random_problem(16, 24, 3, lam=0.1, seed=2)
-    c = compile_problem(problem)
+    c = compile_problem(problem, weight_exponent=0)
     assert c.signed and c.neurons == 48
     # a partner pair has G = -1: the weight between them is +theta, the full weight range
     assert c.spec.weights[0, 24] == c.theta == 127
@@ -111,18 +111,80 @@ def test_two_atoms_match_the_closed_form(make, fixed):
     assert np.array_equal(code > 0, support)  # the loser of the competition never fires; excitation wakes both
 
 
-def test_fixed_reaches_one_percent_and_float_a_tenth_over_20_seeds():
-    """The issue's target: random 64 x 128, k = 8, lam 0.1, 8-bit weights, 2000 steps."""
+@pytest.mark.parametrize(("kind", "lam"), [("random", 0.1), ("random", 0.05), ("patches", 0.05)])
+def test_fixed_within_half_a_percent_and_float_a_tenth_over_20_seeds(kind, lam):
+    """Issue 17's targets at 8-bit weights and 2000 steps: the fixed model's median gap at most 0.5 % on
+    random 64 x 128 (k = 8) problems and on the overcomplete DCT `patches`, whose coherent atoms left the
+    compiler without the weight exponent at 0.3-0.6 % medians and 1.5 % at worst; the float model's at most
+    0.1 % (issue 4's target, unchanged)."""
     gaps = {True: [], False: []}
     for seed in range(20):
-        problem = lasso.random_problem(64, 128, 8, lam=0.1, seed=seed)
+        problem = (lasso.random_problem(64, 128, 8, lam=lam, seed=seed) if kind == "random"
+                   else lasso.patches_problem(128, lam=lam, seed=seed))
         ref = lasso.fista(problem)
-        c = compile_problem(problem, weight_bits=8)
+        c = compile_problem(problem, weight_bits=8, reference=ref)
         for fixed in (True, False):
             gaps[fixed].append(score(problem, ref, final_code(c, fixed=fixed))["rel_gap"])
-    assert np.median(gaps[True]) <= 0.01
+    assert np.median(gaps[True]) <= 0.005
     assert np.median(gaps[False]) <= 0.001
     assert min(gaps[True]) >= -1e-12 and min(gaps[False]) >= -1e-12  # nothing beats the certified optimum
+
+
+def test_weight_exponent_refines_the_bias_not_the_weights():
+    """An exponent e keeps the weight codes and multiplies theta and the bias's resolution by 2**e."""
+    problem = lasso.random_problem(32, 64, 4, lam=0.05, seed=3)
+    plain, fine = (compile_problem(problem, weight_exponent=e, target_gap=None) for e in (0, 3))
+    assert np.array_equal(plain.spec.weights, fine.spec.weights)
+    assert fine.theta == 8 * plain.theta and fine.spec.weight_exponent == 3
+    assert fine.quantisation["bias_lsb_in_coefficient"] == pytest.approx(plain.quantisation["bias_lsb_in_coefficient"]
+                                                                        / 8)
+    assert fine.quantisation["max_bias_error_in_coefficient"] < plain.quantisation["max_bias_error_in_coefficient"] / 4
+    # the float model runs the same equations: its spikes do not depend on the exponent (up to float rounding)
+    assert np.mean(spiking_lca(plain, 300, fixed=False) == spiking_lca(fine, 300, fixed=False)) > 0.999
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_the_predicted_gap_is_the_fixed_models_limit(seed):
+    """The prediction is the LASSO with the rounded Gram matrix and drive; the fixed model's readout converges
+    to it as 1/t: at 8000 steps the measured gap is within 25 % of the prediction, with and without the
+    exponent (measured 1-12 % apart on these seeds)."""
+    problem = lasso.random_problem(64, 128, 8, lam=0.05, seed=seed)
+    ref = lasso.fista(problem)
+    for exponent in (0, 3):
+        c = compile_problem(problem, weight_exponent=exponent, target_gap=None, reference=ref)
+        measured = score(problem, ref, final_code(c, steps=8000))["rel_gap"]
+        predicted = c.quantisation["predicted_gap"]
+        assert measured == pytest.approx(predicted, rel=0.25), exponent
+
+
+def test_the_chosen_exponent_is_the_smallest_meeting_a_tenth_of_the_target():
+    problem = lasso.random_problem(64, 128, 8, lam=0.05, seed=1)
+    c = compile_problem(problem, target_gap=0.01)
+    tried = {int(e): g for e, g in c.quantisation["predicted_gap_by_exponent"].items()}
+    chosen = c.spec.weight_exponent
+    assert tried[chosen] <= 0.001 and all(g > 0.001 for e, g in tried.items() if e < chosen)
+    assert max(tried) == chosen  # the search stops there
+    assert c.quantisation["predicted_gap"] == tried[chosen]
+
+
+def test_a_target_the_weights_cannot_meet_is_refused_naming_the_bits():
+    problem = lasso.random_problem(64, 128, 8, lam=0.05, seed=1)
+    with pytest.raises(LapicqueError, match=r"--weight-bits = 4 leaves .* above --target-gap = "
+                                            r"0.001; use --weight-bits (\d+)") as info:
+        compile_problem(problem, weight_bits=4, target_gap=0.001)
+    needed = int(str(info.value).rsplit(" ", 1)[1])
+    assert compile_problem(problem, weight_bits=needed, target_gap=0.001).quantisation["predicted_gap"] <= 0.001
+    with pytest.raises(LapicqueError):
+        compile_problem(problem, weight_bits=needed - 1, target_gap=0.001)
+
+
+def test_support_has_one_definition_for_both_sides():
+    """The analog LCA run to within 1e-12 of the optimum has the optimum's support exactly."""
+    problem = lasso.random_problem(32, 64, 4, lam=0.1, seed=1)
+    ref = lasso.fista(problem)
+    s = score(problem, ref, analog_lca(problem, 3000)[-1])
+    assert s["support_recall"] == 1.0 and s["support_precision"] == 1.0
+    assert s["support_size"] == s["support_size_opt"] > 0
 
 
 def test_quantisation_cost_falls_with_weight_bits():
@@ -130,7 +192,7 @@ def test_quantisation_cost_falls_with_weight_bits():
     ref = lasso.fista(problem)
     costs = []
     for bits in (6, 8, 12):
-        c = compile_problem(problem, weight_bits=bits)
+        c = compile_problem(problem, weight_bits=bits, weight_exponent=0, target_gap=None)
         fixed = score(problem, ref, final_code(c, fixed=True))["rel_gap"]
         flt = score(problem, ref, final_code(c, fixed=False))["rel_gap"]
         costs.append(abs(fixed - flt))
@@ -169,6 +231,8 @@ def test_rate_ceiling_is_reported():
     ({"rate": 0.9}, "--rate = 0.9 is out of range"),
     ({"weight_bits": 3}, "--weight-bits = 3 leaves a threshold of 3 codes; use more weight bits"),
     ({"lanes": 5}, "48 neurons do not fit 5 lanes"),
+    ({"target_gap": 0.0}, "--target-gap = 0.0 must be a number above 0"),
+    ({"weight_exponent": 17}, "--weight-exponent = 17 is out of range; allowed 0..16"),
 ])
 def test_compile_errors(kwargs, message):
     problem = lasso.random_problem(16, 24, 3, lam=0.1, seed=2)

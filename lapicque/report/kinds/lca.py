@@ -28,7 +28,11 @@ def section(run: Run) -> Section:
         sec.checks.append(Check.equals("rtl_spikes_equal_fixed", "RTL spikes equal the fixed model's",
                                        s["rtl_spikes_equal_fixed"], True))
     q = s.get("quantisation", {})
-    sec.numbers = {"timesteps": s["timesteps"], "weight_bits": q.get("weight_bits")}
+    if s.get("predicted_gap") is not None and q.get("target_gap") is not None:
+        sec.checks.append(Check.at_most("predicted_gap", "the rounding's predicted gap (before the run)",
+                                        s["predicted_gap"], q["target_gap"], display=shown))
+    sec.numbers = {"timesteps": s["timesteps"], "weight_bits": q.get("weight_bits"),
+                   "weight_exponent": q.get("weight_exponent"), "predicted_gap": s.get("predicted_gap")}
     sec.numbers.update({k: s[k] for k in ("objective", "objective_opt", "rel_gap", "rel_recon_error",
                                           "support_precision", "support_recall", "spikes", "steps_to_1pct_gap",
                                           "cycles") if s.get(k) is not None})
@@ -37,7 +41,10 @@ def section(run: Run) -> Section:
                   ("backend", s["backend"]), ("timesteps", str(s["timesteps"])),
                   ("neurons", f"{s['neurons']} ({'signed pairs' if s.get('signed_pairs') else 'one per atom'}), "
                               f"{s.get('lanes', 1)} lane(s)"),
-                  ("weight bits, theta, scale", f"{q.get('weight_bits')}, {q.get('theta')}, {shown(q.get('scale'))}"),
+                  ("weight bits, exponent, theta, scale", f"{q.get('weight_bits')}, {q.get('weight_exponent', 0)}, "
+                                                          f"{q.get('theta')}, {shown(q.get('scale'))}"),
+                  ("predicted gap by exponent", ", ".join(f"{e}: {shown(g)}" for e, g in
+                                                          q.get("predicted_gap_by_exponent", {}).items()) or "-"),
                   ("widths (bits)", ", ".join(f"{k} {v}" for k, v in q.get("widths", {}).items())),
                   ("rounding in problem units", f"G to {shown(q.get('max_weight_error_in_gram'))}, drive to "
                                                 f"{shown(q.get('max_bias_error_in_coefficient'))}"),
@@ -45,6 +52,7 @@ def section(run: Run) -> Section:
                                 f"{shown(s.get('reference_duality_gap'))}"), ("seed", str(s.get("seed")))]
     sec.config += provenance_rows(s.get("provenance"))
     sec.extra["runs"] = [{"name": name, "objective": shown(r["objective"]), "rel_gap": shown(r["rel_gap"]),
+                          "predicted": shown(r["predicted_gap"]) if r.get("predicted_gap") is not None else "",
                           "recon": f"{r['rel_recon_error']:.3f}",
                           "support": f"{r['support_precision']:.2f} / {r['support_recall']:.2f}",
                           "steps": r["steps_to_1pct_gap"] if r["steps_to_1pct_gap"] is not None else "never"}
