@@ -39,7 +39,7 @@ from lapicque.hdl.bridge import (
     weight_bytes,
 )
 from lapicque.hdl.layouts import cfg_word, neuron_writes, state_layout, unpack
-from lapicque.spec import ArraySpec
+from lapicque.spec import ROUNDING_MODES, ArraySpec
 
 MAX_STEPS_PER_COMMAND = (1 << 16) - 1
 
@@ -142,11 +142,14 @@ class RecordParser:
             timestep, busy_cycles = struct.unpack("<II", body)
             return Record("done", {"timestep": timestep, "busy_cycles": busy_cycles})
         if tag == REC_IDENT:
-            magic, version, neurons, lanes, *widths, slots = struct.unpack("<3sBHB6BB", body)
+            magic, version, neurons, lanes, *widths, slots, datapath = struct.unpack("<3sBHB6BBB", body)
             names = ("v", "i", "w", "bias", "ext", "refractory")
+            rounding = datapath >> 5
             return Record("ident", {"magic": magic, "version": version, "neurons": neurons or 1 << 16,
                                     "lanes": lanes, "widths": dict(zip(names, widths, strict=True)),
-                                    "watch_slots": slots})
+                                    "watch_slots": slots, "weight_exponent": datapath & 0x1F,
+                                    "rounding": ROUNDING_MODES[rounding] if rounding < len(ROUNDING_MODES)
+                                    else f"unknown ({rounding})"})
         if tag == REC_SYNC:
             return Record("sync", {"token": body[0]})
         return Record("error", {"byte": body[0]})
@@ -179,7 +182,8 @@ def check_ident(spec: ArraySpec, ident: dict) -> None:
                             "rebuild the bitstream with this lapicque")
     w = spec.widths
     want = {"neurons": spec.neurons, "lanes": spec.lanes,
-            "widths": {"v": w.v, "i": w.i, "w": w.w, "bias": w.bias, "ext": w.ext, "refractory": w.refractory}}
+            "widths": {"v": w.v, "i": w.i, "w": w.w, "bias": w.bias, "ext": w.ext, "refractory": w.refractory},
+            "rounding": spec.rounding, "weight_exponent": spec.weight_exponent}
     for key, value in want.items():
         if ident[key] != value:
             raise ProtocolError(f"the board's bitstream has {key} = {ident[key]}, the spec {value}; "

@@ -32,7 +32,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from lapicque.spec import ArraySpec
+from lapicque.spec import MAX_WEIGHT_EXPONENT, ROUNDING_MODES, ArraySpec
 
 from .layouts import (
     CFG_WEIGHT,
@@ -44,7 +44,7 @@ from .layouts import (
     stim_layout,
 )
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: the identity names the datapath (rounding and weight exponent)
 #: neurons whose states can be watched at once: a few registers and comparators, where a bitmap
 #: of every neuron would cost a flip-flop with its own enable per neuron (too many for an iCE40)
 WATCH_SLOTS = 8
@@ -69,10 +69,16 @@ def state_bytes(spec: ArraySpec) -> int:
     return nbytes(state_layout(spec).size)
 
 
+def datapath_code(spec: ArraySpec) -> int:
+    """The identity's datapath byte: the weight exponent in bits 0-4, the rounding mode's index above."""
+    assert MAX_WEIGHT_EXPONENT < 32  # five bits hold it
+    return spec.weight_exponent | ROUNDING_MODES.index(spec.rounding) << 5
+
+
 def record_lengths(spec: ArraySpec) -> dict[int, int]:
     """Bytes of every board-to-host record, its tag byte included."""
     return {
-        REC_IDENT: 1 + len(MAGIC) + 1 + 2 + 1 + 6 + 1,
+        REC_IDENT: 1 + len(MAGIC) + 1 + 2 + 1 + 6 + 1 + 1,
         REC_SPIKE: 1 + 4 + 2,
         REC_STATE: 1 + 4 + 2 + state_bytes(spec),
         REC_DONE: 1 + 4 + 4,
@@ -208,7 +214,7 @@ class HostBridge(wiring.Component):
                     load(REC_IDENT, Const(int.from_bytes(MAGIC, "little"), 8 * len(MAGIC)),
                          Const(PROTOCOL_VERSION, 8), Const(neurons % (1 << 16), 16), Const(lanes, 8),
                          *(Const(x, 8) for x in (w.v, w.i, w.w, w.bias, w.ext, w.refractory)),
-                         Const(WATCH_SLOTS if spec.monitor else 0, 8))
+                         Const(WATCH_SLOTS if spec.monitor else 0, 8), Const(datapath_code(spec), 8))
                 with m.Case(REC_DONE):
                     load(REC_DONE, self.timestep, self.busy_cycles)
                 with m.Case(REC_SYNC):

@@ -16,7 +16,7 @@ from lapicque.boards.host import (
     weight_row_command,
 )
 from lapicque.errors import LapicqueError
-from lapicque.hdl.bridge import WATCH_SLOTS
+from lapicque.hdl.bridge import PROTOCOL_VERSION, WATCH_SLOTS
 from lapicque.spec import ArraySpec, Widths
 
 
@@ -58,9 +58,17 @@ def test_parser_refuses_garbage():
 
 def test_identity_must_match_the_spec():
     spec = ArraySpec(16, lanes=2)
-    ident = {"magic": b"LPQ", "version": 1, "neurons": 16, "lanes": 2, "watch_slots": 8,
-             "widths": {"v": 16, "i": 16, "w": 8, "bias": 16, "ext": 8, "refractory": 4}}
+    ident = {"magic": b"LPQ", "version": PROTOCOL_VERSION, "neurons": 16, "lanes": 2, "watch_slots": 8,
+             "widths": {"v": 16, "i": 16, "w": 8, "bias": 16, "ext": 8, "refractory": 4},
+             "rounding": "toward_zero", "weight_exponent": 0}
     check_ident(spec, ident)
+    # a bitstream built for another datapath computes other updates: refused like other widths
+    with pytest.raises(ProtocolError, match="the board's bitstream has rounding = floor, the spec toward_zero"):
+        check_ident(spec, {**ident, "rounding": "floor"})
+    with pytest.raises(ProtocolError, match="the board's bitstream has weight_exponent = 6, the spec 0"):
+        check_ident(spec, {**ident, "weight_exponent": 6})
+    with pytest.raises(ProtocolError, match=f"the board speaks protocol 1, this host {PROTOCOL_VERSION}"):
+        check_ident(spec, {**ident, "version": 1})
     with pytest.raises(ProtocolError, match="the board's bitstream has lanes = 4, the spec 2"):
         check_ident(spec, {**ident, "lanes": 4})
     with pytest.raises(ProtocolError, match="did not identify as a lapicque array"):

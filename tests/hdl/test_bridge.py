@@ -83,13 +83,15 @@ def exchange(spec, commands: bytes, until_records: int, tx_ready_seed=None, max_
     return records
 
 
-def test_identify_reports_the_spec():
-    spec = ArraySpec(12, lanes=3)
+@pytest.mark.parametrize(("rounding", "exponent"), [("toward_zero", 0), ("floor", 6), ("toward_zero", 16)])
+def test_identify_reports_the_spec(rounding, exponent):
+    spec = ArraySpec(12, lanes=3, rounding=rounding, weight_exponent=exponent)
     (record,) = exchange(spec, ident_command(), 1)
     assert record.tag == "ident"
     assert record.fields["magic"] == b"LPQ" and record.fields["neurons"] == 12 and record.fields["lanes"] == 3
     assert record.fields["widths"] == {"v": 16, "i": 16, "w": 8, "bias": 16, "ext": 8, "refractory": 4}
     assert record.fields["watch_slots"] == WATCH_SLOTS
+    assert record.fields["rounding"] == rounding and record.fields["weight_exponent"] == exponent
 
 
 def test_sync_echoes_its_token_and_unknown_bytes_are_reported():

@@ -49,12 +49,14 @@ values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=
                                                                        inner, max_size=3)), max_leaves=8)
 WIDTHS = ["v", "i", "w", "bias", "ext", "refractory", "x"]
 PARAMS = ["bias", "leak", "decay", "theta_hi", "theta_lo", "refractory", "v_reset", "reset_current", "leak_mode",
-          "reset_mode", "hysteresis", "tau"]
+          "reset_mode", "hysteresis", "tau", "du", "dv", "bias_mant", "bias_exp", "vth", "vth_lo"]
 specs = st.fixed_dictionaries(
     {},
     optional={
         "neurons": st.one_of(st.integers(-2, 70_000), values), "lanes": st.one_of(st.integers(-1, 9), values),
         "monitor": values,
+        "preset": st.one_of(st.just("loihi"), values), "rounding": st.one_of(st.just("floor"), values),
+        "weight_exponent": st.one_of(st.integers(-2, 20), values),
         "widths": st.one_of(st.dictionaries(st.sampled_from(WIDTHS), st.one_of(st.integers(0, 40), values),
                                             max_size=4), values),
         "params": st.one_of(st.dictionaries(st.sampled_from(PARAMS), values, max_size=5), values),
