@@ -32,7 +32,7 @@ from lapicque.spec import DECAY_SHIFT, ArraySpec, signed_range
 
 from .layouts import lane_update_layout, param_layout, state_layout
 
-BUGS = ("refractory_off_by_one", "threshold_strict")
+BUGS = ("refractory_off_by_one", "threshold_strict", "current_wraps")
 MAX_LATENCY = 7
 
 
@@ -155,6 +155,8 @@ class NeuronDatapath(wiring.Component):
         x = cut(s=s, i_raw=i_raw, leaked=leaked, to_rest=to_rest, drive=drive, **late)
 
         i_new, i_high, i_low = _saturate(m, x["i_raw"], w.i, "i_new")
+        if self.inject_bug == "current_wraps":  # keeps the low bits where the contract saturates
+            i_new = x["i_raw"][:w.i].as_signed()
         v_part = Signal(signed(max(w.bias, w.v) + 3), name="v_part")
         m.d.comb += v_part.eq(x["leaked"] + x["drive"])
         late = {name: x[name] for name in late}

@@ -19,9 +19,10 @@ from .fi import fi
 from .fit import fit
 from .lca import lca
 from .net import net
+from .prove import prove
 from .report import report
 from .tem import tem
 from .verify import verify
 
-__all__ = ["build", "demo", "density", "explore", "fi", "fit", "lca", "net", "report", "run_on_board", "tem",
-           "verify"]
+__all__ = ["build", "demo", "density", "explore", "fi", "fit", "lca", "net", "prove", "report", "run_on_board",
+           "tem", "verify"]
