@@ -65,11 +65,13 @@ class Outcome:
     log: Path
 
 
-def run_property(design, mode: str, depth: int, work: Path, timeout: float | None = None) -> Outcome:
-    """Write `design` as RTLIL, run SymbiYosys on it in `work`, return the verdict and the counterexample."""
+def run_property(design, mode: str, depth: int, work: Path, timeout: float | None = None,
+                 solver: str = SOLVER) -> Outcome:
+    """Write `design` as RTLIL, run SymbiYosys on it in `work`, return the verdict and the counterexample.
+    `solver`: boolector (the default), or z3 where `z3-solver` is installed (benchmarks/bench_prove.py)."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "top.il").write_text(rtlil.convert(design, name="top"))
-    (work / "job.sby").write_text(JOB.format(mode=mode, depth=depth, solver=SOLVER))
+    (work / "job.sby").write_text(JOB.format(mode=mode, depth=depth, solver=solver))
     env = dict(os.environ)
     env["PATH"] = f"{_solver_shim(work / 'bin')}{os.pathsep}{env.get('PATH', '')}"
     started = time.perf_counter()

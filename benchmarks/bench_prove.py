@@ -1,0 +1,42 @@
+"""How long `lapicque prove` takes: every datapath property, per rounding, at the reduced widths; and the solvers.
+
+    python benchmarks/bench_prove.py                  # both roundings, every latency, one at a time
+    python benchmarks/bench_prove.py --z3             # also Z3 on the combinational floor property (minutes;
+                                                      # needs: python -m pip install z3-solver)
+
+Each property runs alone (no other proof in parallel), so its seconds are its own; `lapicque prove`
+runs them one per core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from lapicque.formal.prove import properties
+from lapicque.formal.sby import run_property
+from lapicque.spec import ArraySpec
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--z3", action="store_true", help="also time Z3 on the combinational floor property")
+    args = parser.parse_args(argv)
+    print(f"{'rounding':>12} {'property':>55} {'depth':>5} {'result':>7} {'seconds':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for rounding in ("toward_zero", "floor"):
+            for k, prop in enumerate(properties(ArraySpec(8, 2, rounding=rounding), latencies="all")):
+                outcome = run_property(prop.design(), "prove", prop.depth, Path(tmp) / f"{rounding}_{k}")
+                print(f"{rounding:>12} {prop.name:>55} {prop.depth:>5} {outcome.status:>7} {outcome.seconds:8.1f}",
+                      flush=True)
+        if args.z3:
+            prop = properties(ArraySpec(8, 2, rounding="floor"))[0]
+            for solver in ("boolector", "z3"):
+                outcome = run_property(prop.design(), "prove", prop.depth, Path(tmp) / solver, solver=solver)
+                print(f"solver {solver}: {prop.name}: {outcome.status} in {outcome.seconds:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
