@@ -152,6 +152,15 @@ def run_with_status(args: argparse.Namespace, console, job, **extra) -> dict:
         return job(**job_arguments(args, job), status=say, **extra)
 
 
+def run_checked(args: argparse.Namespace, console, job, print_summary) -> int:
+    """A checking command's run: the job under a status line, its summary printed, where it went; exit 0
+    when the summary says `passed`, 1 when not."""
+    summary = run_with_status(args, console, job)
+    print_summary(summary, console)
+    print_where(args, console)
+    return EXIT_OK if summary["passed"] else EXIT_FAILED
+
+
 def print_where(args: argparse.Namespace, console) -> None:
     """Where a run with --out and --report left its results."""
     console.print(f"results: {args.out / 'summary.json'}")

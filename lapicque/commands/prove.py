@@ -10,14 +10,11 @@ from rich.table import Table
 from lapicque.jobs import prove as job
 
 from .options import (
-    EXIT_FAILED,
-    EXIT_OK,
     add_report_option,
     output_folder,
     positive,
     positive_real,
-    print_where,
-    run_with_status,
+    run_checked,
     whole_in,
 )
 
@@ -49,10 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console) -> int:
-    summary = run_with_status(args, console, job)
-    print_summary(summary, console)
-    print_where(args, console)
-    return EXIT_OK if summary["passed"] else EXIT_FAILED
+    return run_checked(args, console, job, print_summary)
 
 
 def print_summary(s: dict, console) -> None:

@@ -10,13 +10,10 @@ from rich.table import Table
 from lapicque.jobs import verify as job
 
 from .options import (
-    EXIT_FAILED,
-    EXIT_OK,
     add_report_option,
     output_folder,
     positive,
-    print_where,
-    run_with_status,
+    run_checked,
     seed,
     whole_in,
 )
@@ -48,10 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, console) -> int:
-    summary = run_with_status(args, console, job)
-    print_summary(summary, console)
-    print_where(args, console)
-    return EXIT_OK if summary["passed"] else EXIT_FAILED
+    return run_checked(args, console, job, print_summary)
 
 
 def print_summary(s: dict, console) -> None:

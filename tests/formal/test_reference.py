@@ -9,34 +9,15 @@ import itertools
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from lapicque.formal.reference import ContractReference
-from lapicque.spec import PARAM_NAMES, ROUNDING_MODES, ArraySpec, Widths, random_spec
+from lapicque.spec import ROUNDING_MODES, ArraySpec, Widths, random_spec
 
-from ..hdl.test_datapath import directed_cases, golden, rounding_cases
+from ..hdl.test_datapath import directed_cases, golden, rounding_cases, run_datapath
 
 
 def run_reference(spec: ArraySpec, cases):
-    ref = ContractReference(spec)
-    results = []
-
-    async def bench(ctx):
-        for params, state, acc, ext in cases:
-            for name in PARAM_NAMES:
-                ctx.set(getattr(ref.params, name), int(params[name]))
-            for name in ("v", "i", "ref", "pulse"):
-                ctx.set(getattr(ref.state, name), int(state[name]))
-            ctx.set(ref.acc, int(acc))
-            ctx.set(ref.ext, int(ext))
-            u = ref.update
-            results.append({"v": ctx.get(u.state.v), "i": ctx.get(u.state.i), "ref": ctx.get(u.state.ref),
-                            "pulse": ctx.get(u.state.pulse), "spike": ctx.get(u.spike), "flags": ctx.get(u.flags)})
-
-    sim = Simulator(ref)
-    sim.add_testbench(bench)
-    sim.run()
-    return results
+    return run_datapath(spec, cases, design=ContractReference(spec))
 
 
 NARROW = Widths(v=4, i=4, w=2, bias=4, ext=2, refractory=2)

@@ -14,13 +14,14 @@ from ..golden.cases import DIRECTED
 FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
 
 
-def run_datapath(spec: ArraySpec, cases, inject_bug=None, latency=0, stall_seed=None):
+def run_datapath(spec: ArraySpec, cases, inject_bug=None, latency=0, stall_seed=None, design=None):
     """Drive (params, state, acc, ext) cases through the datapath; returns its outputs in case order.
 
     With `latency` > 0 one case enters per clock; with `stall_seed`, `en` drops at random cycles
-    (the inputs then change under a held pipeline, which must not disturb it).
+    (the inputs then change under a held pipeline, which must not disturb it). `design`: another
+    combinational component with the datapath's ports (the formal reference) instead.
     """
-    dp = NeuronDatapath(spec, latency=latency, inject_bug=inject_bug)
+    dp = design if design is not None else NeuronDatapath(spec, latency=latency, inject_bug=inject_bug)
     rng = np.random.default_rng(stall_seed)
     results = []
 
