@@ -48,6 +48,12 @@ def missing_tool() -> str | None:
     return None
 
 
+def warm_up() -> None:
+    """Run the solver once before SymbiYosys does: on its first run YoWASP compiles the WebAssembly and says
+    so on standard output, which smtbmc would read as the solver's (wrong) answer."""
+    subprocess.run([f"yowasp-{SOLVER}", "--version"], capture_output=True, text=True, check=False)
+
+
 def _solver_shim(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shim = folder / SOLVER

@@ -17,10 +17,13 @@ def test_the_default_configuration_is_proved(tmp_path):
     """The combinational datapath and the array's own pipeline (latency 8 behind registered memories), by
     k-induction at the reduced widths, for the default rounding."""
     s = prove(ArraySpec(8, 2), tmp_path)
-    assert s["passed"] and s["counts"] == {"pass": 2, "fail": 0, "unknown": 0}
-    assert [p["latency"] for p in s["properties"]] == [0, 8]
+    assert s["passed"] and s["counts"] == {"pass": 3, "fail": 0, "unknown": 0}
+    assert [(p["kind"], p["latency"]) for p in s["properties"]] == [("prove", 0), ("prove", 8), ("cover", 8)]
     written = json.loads((tmp_path / "summary.json").read_text())
-    assert written["passed"] and all(p["status"] == "pass" and p["kind"] == "prove" for p in written["properties"])
+    assert written["passed"] and all(p["status"] == "pass" for p in written["properties"])
+    # the covers were reached: SymbiYosys wrote a trace for each
+    cover_job = tmp_path / written["properties"][2]["log"]
+    assert cover_job.read_text().count("Reached cover statement") == 9
 
 
 def replay_in_the_model(prop_spec, counterexample) -> dict:
@@ -48,6 +51,8 @@ def test_every_seeded_bug_fails_with_a_counterexample_the_model_confirms(tmp_pat
     assert not s["passed"] and s["counts"]["fail"] == 2
     props = properties(spec, inject_bug=bug, swap_rounding=swap)
     for entry, prop in zip(s["properties"], props, strict=True):
+        if prop.kind == "cover":
+            continue
         assert entry["status"] == "fail" and (tmp_path / entry["counterexample_vcd"]).exists()
         cex = entry["counterexample"]
         assert cex["differs"], entry["name"]
@@ -110,7 +115,8 @@ def test_the_command_reports_a_counterexample(tmp_path, capsys):
 
     _, page = write_page([out], tmp_path / "again.html")
     checks = [c for section in page.sections for c in section.checks]
-    assert len(checks) == 2 and all(c.value == "fail" and c.passed is False for c in checks)
+    assert [c.value for c in checks] == ["fail", "fail", "pass"]
+    assert [c.passed for c in checks] == [False, False, True]
     assert main(["prove", "--latencies", "some", "--out", str(tmp_path / "bad")]) == 2
     assert "--latencies must be one of array, all" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
