@@ -68,8 +68,11 @@ def _run_showing_progress(build_dir, test_dir, sim, waves, log_file, steps, say)
 
 def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = "verilator",
            waves: bool = False, backpressure: float = DEFAULT_BACKPRESSURE, inject_bug: str | None = None,
-           status=None, state: State | None = None, ext: np.ndarray | None = None) -> dict:
+           status=None, state: State | None = None, ext: np.ndarray | None = None,
+           require_coverage: bool = False) -> dict:
     """Verify the RTL of `spec` against the models for `steps` timesteps; returns the summary.
+
+    `require_coverage`: a run that misses a coverage bin fails (it is otherwise reported, not failed).
 
     The initial `state` and the external input `ext` [steps, neurons] default to the seeded
     verification stimulus (directed edge states, constrained-random input); a workload such as the
@@ -136,8 +139,9 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
     coverage = res["coverage"]
     hit = sum(1 for name in COVERAGE_BINS if coverage.get(name, 0) > 0)
     stats = res["stats"]
+    missed = [name for name in COVERAGE_BINS if coverage.get(name, 0) == 0]
     passed = (not res["timed_out"] and res["steps_checked"] == steps and res["bit_exact_mismatches"] == 0
-              and res["float_bound_violations"] == 0)
+              and res["float_bound_violations"] == 0 and not (require_coverage and missed))
     summary = {
         "passed": passed,
         "simulator": sim,
@@ -155,7 +159,8 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         "float_bound_lsb": res["float_bound_lsb"],
         "coverage": coverage,
         "coverage_hit_fraction": hit / len(COVERAGE_BINS),
-        "coverage_missed": [name for name in COVERAGE_BINS if coverage.get(name, 0) == 0],
+        "coverage_missed": missed,
+        "coverage_required": require_coverage,
         "cycles_per_step": stats["busy_cycles"] / max(1, res["steps_checked"]),
         "cycles_per_step_bound": cycles_lower_bound(spec, res["spikes_per_step"]),
         "spikes": int(sum(res["spikes_per_step"])),

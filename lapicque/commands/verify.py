@@ -39,6 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="probability per cycle that a back-pressure burst starts on each stream (default 0.02)")
     p.add_argument("--out", type=output_folder, default=Path("runs/verify"),
                    help="results folder (default runs/verify)")
+    p.add_argument("--require-coverage", action="store_true",
+                   help="fail the run when a coverage bin is missed (by default a missed bin is a warning)")
     add_report_option(p)
     # test-only: build a deliberately wrong datapath to show that the harness catches it
     p.add_argument("--inject-bug", help=argparse.SUPPRESS)
@@ -75,5 +77,10 @@ def print_summary(s: dict, console) -> None:
                           f"expected {m['expected']}, got {m['got']}")
     if s.get("timed_out"):
         console.print("[red]the RTL stopped making progress: the run timed out[/]")
+    if s["coverage_missed"]:
+        colour, consequence = (("red", "the run fails (--require-coverage)") if s.get("coverage_required") else
+                               ("yellow", "run longer, or add --require-coverage to fail on it"))
+        console.print(f"[{colour}]coverage[/]: {len(s['coverage_missed'])} bin(s) never hit: "
+                      f"{', '.join(s['coverage_missed'])}; {consequence}")
     if s.get("waves"):
         console.print(f"waveform: {s['waves']}")

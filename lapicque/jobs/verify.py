@@ -25,14 +25,15 @@ def array_spec(spec: Path | str | ArraySpec | None, neurons: int | None, lanes: 
 def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = None, lanes: int | None = None,
            steps: int = 500, seed: int = 0, sim: str = "verilator", waves: bool = False,
            backpressure: float | None = None, out: Path | str | None = None, report: bool = False,
-           inject_bug: str | None = None, status=None) -> dict:
+           inject_bug: str | None = None, require_coverage: bool = False, status=None) -> dict:
     """Build the RTL of an array, simulate it for `steps` timesteps and check every state update.
 
     spec: a TOML file or an ArraySpec (default: a random array of `neurons`, 64, that exercises every rule);
     lanes: parallel lanes (default 2, or the spec's); seed: the random array's and the stimulus's seed;
     sim: "verilator" or "icarus"; waves: write a waveform file; backpressure: probability per cycle that a
     back-pressure burst starts on each stream (default 0.02); out: results folder (summary.json, sim/, with
-    report=True report.html); inject_bug: a deliberately wrong datapath (tests of the harness).
+    report=True report.html); inject_bug: a deliberately wrong datapath (tests of the harness);
+    require_coverage: a run that misses a coverage bin fails (by default it is reported, not failed).
 
     Returns the summary (`passed`, `bit_exact_mismatches`, `updates_checked`, ...; docs/verify.md).
     """
@@ -46,7 +47,7 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
     backpressure = DEFAULT_BACKPRESSURE if backpressure is None else backpressure
     with output_folder(out, "verify", report) as folder:
         summary = verify_rtl(array, steps, folder, seed=seed, sim=sim, waves=waves, backpressure=backpressure,
-                             inject_bug=inject_bug, status=status)
+                             inject_bug=inject_bug, require_coverage=require_coverage, status=status)
     if report:  # once the run is complete: the report refuses a folder whose run is not
         write_run_report(folder)
     return summary

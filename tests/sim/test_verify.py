@@ -166,3 +166,19 @@ def test_loihi_preset_is_bit_exact_on_the_rtl(out):
     assert_passed(s)
     assert json.loads((out / "sim" / "config.json").read_text())["spec"]["weight_exponent"] == 6
     assert s["coverage"]["spike"] > 0 and s["max_float_error_lsb"] > 0
+
+
+def test_a_missed_coverage_bin_fails_only_when_coverage_is_required(out):
+    """A run too short to reach every bin passes with the misses reported, and fails with require_coverage;
+    the report's verdict then shows the fraction against 1."""
+    from lapicque.report.page import write_page
+
+    spec = random_spec(8, 2, seed=1)
+    relaxed = verify(spec, 10, out / "relaxed", seed=1)
+    assert relaxed["passed"] and relaxed["coverage_missed"] and not relaxed["coverage_required"]
+    strict = verify(spec, 10, out / "strict", seed=1, require_coverage=True)
+    assert not strict["passed"] and strict["coverage_missed"] == relaxed["coverage_missed"]
+    assert strict["bit_exact_mismatches"] == 0  # the only reason it fails
+    _, page = write_page([out / "strict"], out / "page.html")
+    check = next(c for c in page.sections[0].checks if c.key == "coverage_hit_fraction")
+    assert not check.passed and check.value == round(strict["coverage_hit_fraction"], 4)

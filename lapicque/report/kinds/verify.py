@@ -31,6 +31,9 @@ def section(run: Run) -> Section:
         Check.equals("updates_checked", "updates checked", s["updates_checked"], s["neurons"] * s["steps"]),
         float_error,
     ]
+    if s.get("coverage_required"):
+        sec.checks.append(Check.at_least("coverage_hit_fraction", "coverage bins hit (required: every bin)",
+                                         s["coverage_hit_fraction"], 1.0, display=lambda x: round(x, 4)))
     if s.get("timed_out"):
         sec.checks.append(Check("timed_out", "the RTL kept making progress", "timed out", "no time-out", False))
     sec.numbers = {k: s[k] for k in ("neurons", "lanes", "steps", "updates_checked", "bit_exact_mismatches",
