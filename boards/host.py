@@ -35,11 +35,12 @@ from lapicque.hdl.bridge import (
     REC_SYNC,
     WATCH_SLOTS,
     cfg_bytes,
+    datapath_from_code,
     record_lengths,
     weight_bytes,
 )
 from lapicque.hdl.layouts import cfg_word, neuron_writes, state_layout, unpack
-from lapicque.spec import ROUNDING_MODES, ArraySpec
+from lapicque.spec import ArraySpec
 
 MAX_STEPS_PER_COMMAND = (1 << 16) - 1
 
@@ -144,12 +145,9 @@ class RecordParser:
         if tag == REC_IDENT:
             magic, version, neurons, lanes, *widths, slots, datapath = struct.unpack("<3sBHB6BBB", body)
             names = ("v", "i", "w", "bias", "ext", "refractory")
-            rounding = datapath >> 5
             return Record("ident", {"magic": magic, "version": version, "neurons": neurons or 1 << 16,
                                     "lanes": lanes, "widths": dict(zip(names, widths, strict=True)),
-                                    "watch_slots": slots, "weight_exponent": datapath & 0x1F,
-                                    "rounding": ROUNDING_MODES[rounding] if rounding < len(ROUNDING_MODES)
-                                    else f"unknown ({rounding})"})
+                                    "watch_slots": slots, **datapath_from_code(datapath)})
         if tag == REC_SYNC:
             return Record("sync", {"token": body[0]})
         return Record("error", {"byte": body[0]})

@@ -17,9 +17,9 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 
+from amaranth.hdl import Const, signed
 from amaranth.sim import Simulator
 
 from lapicque.errors import LapicqueError
@@ -51,13 +51,28 @@ def reduced_spec(spec: ArraySpec) -> ArraySpec:
                      weight_exponent=spec.weight_exponent)
 
 
-def properties(spec: ArraySpec, *, latencies: str = "array", full_widths: bool = False,
-               inject_bug: str | None = None, swap_rounding: bool = False) -> list[Property]:
-    """The properties `prove` runs for `spec` (see the module docstring)."""
+def check_request(latencies: str = "array", inject_bug: str | None = None, timeout: float | None = None) -> None:
+    """A one-line LapicqueError for a bad option or a missing tool; nothing run, nothing written."""
+    check_options(latencies, inject_bug, timeout)
+    problem = missing_tool()
+    if problem:
+        raise LapicqueError(problem)
+
+
+def check_options(latencies: str = "array", inject_bug: str | None = None, timeout: float | None = None) -> None:
+    """A one-line LapicqueError for an option out of its choices or range."""
     if latencies not in LATENCIES:
         raise LapicqueError(f"--latencies must be one of {', '.join(LATENCIES)}, not {latencies!r}")
     if inject_bug is not None and inject_bug not in BUGS:
         raise LapicqueError(f"--inject-bug must be one of {', '.join(BUGS)}")
+    if timeout is not None and not timeout > 0:
+        raise LapicqueError(f"--timeout = {timeout} must be a number of seconds above 0")
+
+
+def properties(spec: ArraySpec, *, latencies: str = "array", full_widths: bool = False,
+               inject_bug: str | None = None, swap_rounding: bool = False) -> list[Property]:
+    """The properties `prove` runs for `spec` (see the module docstring)."""
+    check_options(latencies, inject_bug)
     other = ROUNDING_MODES[1 - ROUNDING_MODES.index(spec.rounding)] if swap_rounding else None
     configs = [("combinational", 0, False), ("array", DATAPATH_LATENCY, True)]
     if latencies == "all":
@@ -117,17 +132,13 @@ def counterexample(prop: Property, witness: Path) -> dict:
     state_at = min(steps - 1, at + (1 if prop.registered_memories else 0))
     state = unpack(state_layout(spec), values["state"][state_at])
     params = unpack(param_layout(spec), values["params"][state_at])
-    acc_bits, ext_bits = spec.acc_bits, spec.widths.ext
-
-    def as_signed(word, bits):
-        return word - (1 << bits) if word >> (bits - 1) else word
 
     got = unpack(lane_update_layout(spec), seen["update"])
     expected = unpack(lane_update_layout(spec), seen["expected"])
     rows = [{"signal": f"state.{k}", "value": v} for k, v in state.items()]
     rows += [{"signal": f"params.{k}", "value": params[k]} for k in PARAM_NAMES]
-    rows += [{"signal": "acc", "value": as_signed(values["acc"][at], acc_bits)},
-             {"signal": "ext", "value": as_signed(values["ext"][at], ext_bits)}]
+    rows += [{"signal": "acc", "value": Const(values["acc"][at], signed(spec.acc_bits)).value},
+             {"signal": "ext", "value": Const(values["ext"][at], signed(spec.widths.ext)).value}]
     outputs = []
     for key in ("v", "i", "ref", "pulse"):
         outputs.append({"signal": f"update.state.{key}", "expected": expected["state"][key], "got": got["state"][key]})
@@ -141,11 +152,9 @@ def prove(spec: ArraySpec, out: Path, *, latencies: str = "array", full_widths: 
           inject_bug: str | None = None, swap_rounding: bool = False, timeout: float | None = None,
           status=None) -> dict:
     """Run every property for `spec` in parallel (one SymbiYosys run per core), write OUT/summary.json."""
+    check_request(latencies, inject_bug, timeout)
     props = properties(spec, latencies=latencies, full_widths=full_widths, inject_bug=inject_bug,
                        swap_rounding=swap_rounding)
-    problem = missing_tool()
-    if problem:
-        raise LapicqueError(problem)
     if status is not None:
         status("preparing the solver (its first run compiles it, a minute)")
     warm_up()
@@ -191,6 +200,3 @@ def prove(spec: ArraySpec, out: Path, *, latencies: str = "array", full_widths: 
     write_json(out / "summary.json", summary)
     return summary
 
-
-def with_spec_rounding(spec: ArraySpec, rounding: str | None) -> ArraySpec:
-    return replace(spec, rounding=rounding) if rounding else spec

@@ -119,20 +119,21 @@ def compile_problem(problem: Problem, weight_bits: int = 8, rate: float = DEFAUL
     if n > 65536 or n % lanes:
         raise LapicqueError(f"{n} neurons do not fit {lanes} lanes; choose lanes that divide {n}")
     reference = reference if reference is not None else fista(problem)
+    gram = _drive_and_gram(problem, signed)  # one n x n product for every exponent and width tried
     if weight_exponent is not None:
-        compiled = _compile_at(problem, weight_bits, weight_exponent, rate, lanes, signed)
+        compiled = _compile_at(problem, gram, weight_bits, weight_exponent, rate, lanes, signed)
         if compiled is None:
             raise LapicqueError(f"--weight-exponent = {weight_exponent} needs a state wider than the array's 32 bits; "
                                 "use a smaller exponent or fewer weight bits")
         _predict(compiled, reference)
         by_exponent = {weight_exponent: compiled.quantisation["predicted_gap"]}
     else:
-        compiled, by_exponent = choose_exponent(problem, weight_bits, rate, lanes, signed, reference, target_gap)
+        compiled, by_exponent = choose_exponent(problem, gram, weight_bits, rate, lanes, signed, reference, target_gap)
     compiled.quantisation["predicted_gap_by_exponent"] = {str(e): g for e, g in by_exponent.items()}
     compiled.quantisation["target_gap"] = target_gap
     predicted = compiled.quantisation["predicted_gap"]
     if target_gap is not None and not predicted <= target_gap:
-        needed = _bits_needed(problem, weight_bits, rate, lanes, signed, reference, target_gap)
+        needed = _bits_needed(problem, gram, weight_bits, rate, lanes, signed, reference, target_gap)
         cost = (f"a predicted gap of {predicted:.3g} from rounding" if np.isfinite(predicted) else
                 "a rounded Gram matrix with no finite optimum (not positive semidefinite)")
         raise LapicqueError(
@@ -143,18 +144,19 @@ def compile_problem(problem: Problem, weight_bits: int = 8, rate: float = DEFAUL
     return compiled
 
 
-def choose_exponent(problem: Problem, weight_bits: int, rate: float, lanes: int, signed: bool, reference: Reference,
+def choose_exponent(problem: Problem, gram: tuple[np.ndarray, np.ndarray], weight_bits: int, rate: float, lanes: int,
+                    signed: bool, reference: Reference,
                     target_gap: float | None) -> tuple[CompiledLCA, dict[int, float]]:
     """The smallest weight exponent whose predicted gap is at most a tenth of `target_gap` (so the readout's
     1/t convergence, not the rounding, sets the time to the target); when none is, the exponent with the
     smallest predicted gap. The search stops where the state would pass 32 bits, or where three more
     exponents have not cut the prediction by a tenth (the weights' own rounding is then the floor).
-    Returns the compilation and the predicted gap of every exponent tried."""
+    `gram` is `_drive_and_gram`'s. Returns the compilation and the predicted gap of every exponent tried."""
     goal = target_gap / 10 if target_gap is not None else 0.0
     tried: dict[int, float] = {}
     best = None
     for e in range(MAX_WEIGHT_EXPONENT + 1):
-        compiled = _compile_at(problem, weight_bits, e, rate, lanes, signed)
+        compiled = _compile_at(problem, gram, weight_bits, e, rate, lanes, signed)
         if compiled is None:
             break
         gap = _predict(compiled, reference)
@@ -171,24 +173,28 @@ def choose_exponent(problem: Problem, weight_bits: int, rate: float, lanes: int,
     return best, tried
 
 
-def _bits_needed(problem, weight_bits, rate, lanes, signed, reference, target_gap) -> int | None:
+def _bits_needed(problem, gram, weight_bits, rate, lanes, signed, reference, target_gap) -> int | None:
     """The fewest weight bits above `weight_bits` whose best exponent meets `target_gap`, or None."""
     for bits in range(weight_bits + 1, WIDTH_LIMITS["w"][1] + 1):
-        compiled, _ = choose_exponent(problem, bits, rate, lanes, signed, reference, target_gap)
+        compiled, _ = choose_exponent(problem, gram, bits, rate, lanes, signed, reference, target_gap)
         if compiled.quantisation["predicted_gap"] <= target_gap:
             return bits
     return None
 
 
-def _compile_at(problem: Problem, weight_bits: int, exponent: int, rate: float, lanes: int,
-                signed: bool) -> CompiledLCA | None:
-    """The compilation at one weight exponent, or None where the state would not fit 32 bits."""
+def _drive_and_gram(problem: Problem, signed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """b = Phi^T y and G = Phi^T Phi - I of the neurons' dictionary ([Phi, -Phi] for signed pairs)."""
     phi = problem.dictionary
     if signed:
         phi = np.hstack([phi, -phi])
-    n = phi.shape[1]
-    b = phi.T @ problem.signal
-    g = phi.T @ phi - np.eye(n)
+    return phi.T @ problem.signal, phi.T @ phi - np.eye(phi.shape[1])
+
+
+def _compile_at(problem: Problem, gram: tuple[np.ndarray, np.ndarray], weight_bits: int, exponent: int, rate: float,
+                lanes: int, signed: bool) -> CompiledLCA | None:
+    """The compilation at one weight exponent, or None where the state would not fit 32 bits."""
+    b, g = gram
+    n = len(b)
     w_max = (1 << (weight_bits - 1)) - 1
     g_max = float(np.max(np.abs(g))) if n > 1 else 0.0
     theta_limit = 1 << (weight_bits + 8)  # orthogonal atoms have no weights to bound theta: keep widths sane

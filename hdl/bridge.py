@@ -75,6 +75,13 @@ def datapath_code(spec: ArraySpec) -> int:
     return spec.weight_exponent | ROUNDING_MODES.index(spec.rounding) << 5
 
 
+def datapath_from_code(code: int) -> dict:
+    """`datapath_code` read back: the weight exponent and the rounding mode (named "unknown (k)" past the modes)."""
+    rounding = code >> 5
+    return {"weight_exponent": code & 0x1F,
+            "rounding": ROUNDING_MODES[rounding] if rounding < len(ROUNDING_MODES) else f"unknown ({rounding})"}
+
+
 def record_lengths(spec: ArraySpec) -> dict[int, int]:
     """Bytes of every board-to-host record, its tag byte included."""
     return {

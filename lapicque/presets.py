@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SpecError
-from .spec import ArraySpec, Widths
+from .spec import ArraySpec, Widths, weights_from_file
 
 PRESETS = ("loihi",)
 
@@ -105,7 +105,7 @@ def loihi_lif(neurons: int = 1, *, du=LOIHI_DEFAULTS["du"], dv=LOIHI_DEFAULTS["d
                      rounding="toward_zero", weight_exponent=LOIHI_SHIFT)
 
 
-def spec_from_preset(preset, data: dict, source: str, neurons: int, lanes: int, monitor: bool, weights) -> ArraySpec:
+def spec_from_preset(preset, data: dict, source: str, neurons: int, lanes: int, monitor: bool) -> ArraySpec:
     """The spec file's `preset = "..."`: its `[params]` take the platform's names; widths, rounding and
     weight_exponent are the preset's (only `widths.w` may be chosen)."""
     if preset not in PRESETS:
@@ -127,6 +127,7 @@ def spec_from_preset(preset, data: dict, source: str, neurons: int, lanes: int, 
         if name not in LOIHI_RANGES:
             raise SpecError(f"{source}: unknown parameter {name!r} for preset = 'loihi'; allowed: Lava's "
                             f"{', '.join(LOIHI_RANGES)}")
+    weights = weights_from_file(data.get("weights"), neurons, source)  # drawn once the rest is checked
     try:
         return loihi_lif(neurons, **params, weights=weights, lanes=lanes, weight_bits=weight_bits, monitor=monitor)
     except SpecError as exc:

@@ -319,8 +319,7 @@ def _spec_from_mapping(data: dict, source: str) -> ArraySpec:
     if "preset" in data:  # the platform's parameter names; the preset fixes widths and rounding
         from .presets import spec_from_preset
 
-        return spec_from_preset(data["preset"], data, source, n, lanes, monitor, _weights(data.get("weights"), n,
-                                                                                          source))
+        return spec_from_preset(data["preset"], data, source, n, lanes, monitor)
     rounding = data.get("rounding", "toward_zero")
     if rounding not in ROUNDING_MODES:
         raise SpecError(f"{source}: rounding = {rounding!r} is not one of {', '.join(ROUNDING_MODES)}")
@@ -337,12 +336,12 @@ def _spec_from_mapping(data: dict, source: str) -> ArraySpec:
     bad = set(params) - set(PARAM_NAMES)
     if bad:
         raise SpecError(f"{source}: unknown parameter {sorted(bad)[0]!r}; allowed: {', '.join(PARAM_NAMES)}")
-    weights = _weights(data.get("weights"), n, source)
+    weights = weights_from_file(data.get("weights"), n, source)
     return ArraySpec(neurons=n, lanes=lanes, widths=Widths(**widths), params=params, weights=weights,
                      monitor=monitor, rounding=rounding, weight_exponent=weight_exponent)
 
 
-def _weights(weights, n: int, source: str) -> np.ndarray | None:
+def weights_from_file(weights, n: int, source: str) -> np.ndarray | None:
     """The file's `weights`: a table of random-matrix options, a matrix, or absent (None)."""
     if isinstance(weights, dict):
         return random_weights(n, **_weights_options(weights, source))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lapicque.errors import LapicqueError
 from lapicque.spec import ArraySpec
 
 from .folders import output_folder, write_run_report
@@ -29,22 +28,12 @@ def prove(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = N
     Returns the summary (`passed`, `properties` with name, kind, status, depth, seconds and a failure's
     counterexample; docs/prove.md).
     """
-    from lapicque.formal.prove import LATENCIES
+    from lapicque.formal.prove import check_request
     from lapicque.formal.prove import prove as prove_datapath
-    from lapicque.formal.sby import missing_tool
-    from lapicque.hdl.datapath import BUGS
 
-    if inject_bug is not None and inject_bug not in BUGS:
-        raise LapicqueError(f"--inject-bug must be one of {', '.join(BUGS)}")
-    if latencies not in LATENCIES:
-        raise LapicqueError(f"--latencies must be one of {', '.join(LATENCIES)}, not {latencies!r}")
-    if timeout is not None and not timeout > 0:
-        raise LapicqueError(f"--timeout = {timeout} must be a number of seconds above 0")
+    check_request(latencies, inject_bug, timeout)
     array = array_spec(spec, neurons if neurons is not None or spec is not None else DEFAULT_NEURONS,
                        lanes if lanes is not None or spec is not None else DEFAULT_LANES, seed=0)
-    problem = missing_tool()
-    if problem:
-        raise LapicqueError(problem)
     with output_folder(out, "prove", report) as folder:
         summary = prove_datapath(array, folder, latencies=latencies, full_widths=full_widths, inject_bug=inject_bug,
                                  swap_rounding=swap_rounding, timeout=timeout, status=status)
