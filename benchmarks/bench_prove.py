@@ -3,6 +3,7 @@
     python benchmarks/bench_prove.py                  # both roundings, every latency, one at a time
     python benchmarks/bench_prove.py --z3             # also Z3 on the combinational floor property (minutes;
                                                       # needs: python -m pip install z3-solver)
+    python benchmarks/bench_prove.py --z3 --solvers-only   # only the solver comparison
 
 Each property runs alone (no other proof in parallel), so its seconds are its own; `lapicque prove`
 runs them one per core.
@@ -22,10 +23,12 @@ from lapicque.spec import ArraySpec
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--z3", action="store_true", help="also time Z3 on the combinational floor property")
+    parser.add_argument("--solvers-only", action="store_true", help="skip the per-property table")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per solver run (default 1800)")
     args = parser.parse_args(argv)
     print(f"{'rounding':>12} {'property':>55} {'depth':>5} {'result':>7} {'seconds':>8}")
     with tempfile.TemporaryDirectory() as tmp:
-        for rounding in ("toward_zero", "floor"):
+        for rounding in () if args.solvers_only else ("toward_zero", "floor"):
             for k, prop in enumerate(properties(ArraySpec(8, 2, rounding=rounding), latencies="all")):
                 outcome = run_property(prop.design(), "prove", prop.depth, Path(tmp) / f"{rounding}_{k}")
                 print(f"{rounding:>12} {prop.name:>55} {prop.depth:>5} {outcome.status:>7} {outcome.seconds:8.1f}",
@@ -33,7 +36,8 @@ def main(argv=None) -> int:
         if args.z3:
             prop = properties(ArraySpec(8, 2, rounding="floor"))[0]
             for solver in ("boolector", "z3"):
-                outcome = run_property(prop.design(), "prove", prop.depth, Path(tmp) / solver, solver=solver)
+                outcome = run_property(prop.design(), "prove", prop.depth, Path(tmp) / solver, solver=solver,
+                                       timeout=args.timeout)
                 print(f"solver {solver}: {prop.name}: {outcome.status} in {outcome.seconds:.1f} s", flush=True)
     return 0
 
