@@ -16,32 +16,52 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import re
 import time
+from functools import partial
 from pathlib import Path
 
 from amaranth.hdl import Const, signed
+from amaranth.lib.wiring import In
 from amaranth.sim import Simulator
 
 from lapicque.errors import LapicqueError
 from lapicque.files import write_json
+from lapicque.hdl.array import BUGS as ARRAY_LEVEL_BUGS
 from lapicque.hdl.array import DATAPATH_LATENCY
 from lapicque.hdl.datapath import BUGS, MAX_LATENCY
 from lapicque.hdl.layouts import lane_update_layout, param_layout, state_layout, unpack
+from lapicque.hdl.streams import BUGS as STREAM_BUGS
 from lapicque.provenance import provenance
 from lapicque.spec import PARAM_NAMES, ROUNDING_MODES, ArraySpec, Widths
 
 from .properties import Property
 from .sby import missing_tool, read_witness, run_property, warm_up
+from .streams import STREAM_DEPTH, PackerProperties, UnpackerProperties
+from .whole_array import ARRAY_DEPTH, ARRAY_LATENCY, ArrayProperties, whole_array_spec
 
 #: the widths of the default proofs: every rule of the contract, at sizes the solver proves in seconds
 REDUCED = Widths(v=6, i=6, w=4, bias=6, ext=4, refractory=2)
 REDUCED_NEURONS = 8
+#: the width converters' proofs: items per wide beat, item width (enough to number twice the largest beat)
+STREAM_COUNTS = (1, 3, 8)
+STREAM_BITS = 4
+STREAM_COVER_COUNT, STREAM_COVER_DEPTH = 3, 20
+#: seeded bugs of the array's own logic, for the whole-array property's tests (hdl.array.BUGS)
+ARRAY_BUGS = ARRAY_LEVEL_BUGS
+ALL_BUGS = (*BUGS, *STREAM_BUGS, *ARRAY_BUGS)
 LATENCIES = ("array", "all")
+#: what `prove` checks: the datapath (parts 1 and 2 of issue 18), the width converters (3), the whole array (4)
+PARTS = ("datapath", "streams", "array")
 ASSUMPTIONS = [
     "parameters within the spec's ranges: decay 0..4096, an exponential leak 0..4096, a linear leak up to the "
-    "membrane's maximum, theta_lo below theta_hi for a hysteresis neuron",
-    "the pipeline's enable is high (a held pipeline is simulated: tests/hdl/test_datapath.py)",
-    "states, inputs and reset free on every cycle",
+    "membrane's maximum, theta_lo below theta_hi for a hysteresis neuron (the datapath and the whole array)",
+    "datapath: the pipeline's enable high (a held pipeline is simulated: tests/hdl/test_datapath.py; the whole "
+    "array's proof holds it freely); states and inputs free on every cycle; no reset after the first cycle",
+    "streams: a producer holds a beat it offers, unchanged, until it is taken (the stream protocol); the "
+    "consumer's ready is free",
+    "whole array: the monitor is read as fast as it is written (it is the scoreboard's tap); configuration "
+    "writes name a memory, a lane and an address that exist",
 ]
 
 
@@ -51,28 +71,47 @@ def reduced_spec(spec: ArraySpec) -> ArraySpec:
                      weight_exponent=spec.weight_exponent)
 
 
-def check_request(latencies: str = "array", inject_bug: str | None = None, timeout: float | None = None) -> None:
+def check_request(latencies: str = "array", inject_bug: str | None = None, timeout: float | None = None,
+                  parts=PARTS) -> None:
     """A one-line LapicqueError for a bad option or a missing tool; nothing run, nothing written."""
-    check_options(latencies, inject_bug, timeout)
+    check_options(latencies, inject_bug, timeout, parts)
     problem = missing_tool()
     if problem:
         raise LapicqueError(problem)
 
 
-def check_options(latencies: str = "array", inject_bug: str | None = None, timeout: float | None = None) -> None:
+def check_options(latencies: str = "array", inject_bug: str | None = None, timeout: float | None = None,
+                  parts=PARTS) -> None:
     """A one-line LapicqueError for an option out of its choices or range."""
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown or not parts:
+        raise LapicqueError(f"--parts must name some of {', '.join(PARTS)} (comma-separated), not "
+                            f"{','.join(parts)!r}")
     if latencies not in LATENCIES:
         raise LapicqueError(f"--latencies must be one of {', '.join(LATENCIES)}, not {latencies!r}")
-    if inject_bug is not None and inject_bug not in BUGS:
-        raise LapicqueError(f"--inject-bug must be one of {', '.join(BUGS)}")
+    if inject_bug is not None and inject_bug not in ALL_BUGS:
+        raise LapicqueError(f"--inject-bug must be one of {', '.join(ALL_BUGS)}")
     if timeout is not None and not timeout > 0:
         raise LapicqueError(f"--timeout = {timeout} must be a number of seconds above 0")
 
 
 def properties(spec: ArraySpec, *, latencies: str = "array", full_widths: bool = False,
-               inject_bug: str | None = None, swap_rounding: bool = False) -> list[Property]:
-    """The properties `prove` runs for `spec` (see the module docstring)."""
-    check_options(latencies, inject_bug)
+               inject_bug: str | None = None, swap_rounding: bool = False, parts=PARTS) -> list[Property]:
+    """The properties `prove` runs for `spec` (see the module docstring), of the parts asked for."""
+    check_options(latencies, inject_bug, parts=parts)
+    out = datapath_properties(spec, latencies=latencies, full_widths=full_widths, inject_bug=inject_bug,
+                              swap_rounding=swap_rounding) if "datapath" in parts else []
+    if "streams" in parts:
+        out += stream_properties(inject_bug)
+    if "array" in parts:
+        out += whole_array_properties(spec, inject_bug)
+    return out
+
+
+def datapath_properties(spec: ArraySpec, *, latencies: str = "array", full_widths: bool = False,
+                        inject_bug: str | None = None, swap_rounding: bool = False) -> list[Property]:
+    """Parts 1 and 2: the datapath against the contract's reference, at every latency asked for."""
+    bug = inject_bug if inject_bug in BUGS else None
     other = ROUNDING_MODES[1 - ROUNDING_MODES.index(spec.rounding)] if swap_rounding else None
     configs = [("combinational", 0, False), ("array", DATAPATH_LATENCY, True)]
     if latencies == "all":
@@ -86,7 +125,7 @@ def properties(spec: ArraySpec, *, latencies: str = "array", full_widths: bool =
                     f"{sized.rounding}, weight exponent {sized.weight_exponent}; latency {latency}"
                     + (" behind registered memories" if registered else ""))
             common = {"depth": latency + 2, "spec": sized, "latency": latency, "registered_memories": registered,
-                      "inject_bug": inject_bug, "reference_rounding": other}
+                      "inject_bug": bug, "reference_rounding": other}
             out.append(Property(name=f"datapath = contract ({label}, {size} widths)", kind="prove",
                                 description=what, **common))
         # not vacuous: the assumptions leave every event of the contract reachable (the reduced widths only:
@@ -95,13 +134,97 @@ def properties(spec: ArraySpec, *, latencies: str = "array", full_widths: bool =
             latency, registered = DATAPATH_LATENCY, True
             out.append(Property(name="every event reachable (array, reduced widths)", kind="cover",
                                 depth=latency + 2, spec=sized, latency=latency, registered_memories=registered,
-                                inject_bug=inject_bug, reference_rounding=other,
+                                inject_bug=bug, reference_rounding=other,
                                 description="a spike, a hysteresis pulse, a refractory count and each of the six "
                                             "event flags, each reached under the proofs' assumptions"))
     return out
 
 
-def counterexample(prop: Property, witness: Path) -> dict:
+def stream_properties(inject_bug: str | None = None) -> list[Property]:
+    """Part 3: the width converters lose, duplicate, reorder or alter nothing and never deadlock, by
+    k-induction (every cycle of every run), at several beat sizes; and their interesting states are reachable."""
+    bug = inject_bug if inject_bug in STREAM_BUGS else None
+    out = []
+    for count in STREAM_COUNTS:
+        for name, harness in (("StreamUnpacker", UnpackerProperties), ("StreamPacker", PackerProperties)):
+            out.append(Property(
+                name=f"{name}: every item once, in order ({count} per wide beat)", kind="prove", depth=STREAM_DEPTH,
+                spec=reduced_spec(ArraySpec(1)), description=f"{STREAM_BITS}-bit items, {count} per wide beat; valid "
+                "held until ready, no loss, duplicate, reordering or change, no deadlock; any back-pressure",
+                build=partial(harness, count, STREAM_BITS, inject_bug=bug)))
+    for name, harness in (("StreamUnpacker", UnpackerProperties), ("StreamPacker", PackerProperties)):
+        out.append(Property(
+            name=f"{name}: every state reachable", kind="cover", depth=STREAM_COVER_DEPTH,
+            spec=reduced_spec(ArraySpec(1)), description="back-pressure on each side, full and partial beats, "
+            "back-to-back beats, three beats through",
+            build=partial(harness, STREAM_COVER_COUNT, STREAM_BITS, inject_bug=bug)))
+    return out
+
+
+def whole_array_properties(spec: ArraySpec, inject_bug: str | None = None) -> list[Property]:
+    """Part 4: a small whole array (4 neurons, 2 lanes) against its shadow, by BMC over whole timesteps."""
+    bug = inject_bug if inject_bug in BUGS or inject_bug in ARRAY_BUGS else None
+    small = whole_array_spec(spec, REDUCED)
+    what = (f"{small.neurons} neurons in {small.lanes} lanes, reduced widths; free configuration, runs, stimulus "
+            "and spike back-pressure; each datapath fed its neuron's state, parameters, accumulated input and "
+            "stimulus, updates written back and monitored in order, every spike emitted once")
+    common = {"spec": small, "latency": ARRAY_LATENCY, "registered_memories": True, "inject_bug": bug,
+              "flat_memories": True, "build": partial(ArrayProperties, small, inject_bug=bug)}
+    return [Property(name="whole array = contract, step by step", kind="bmc", depth=ARRAY_DEPTH, description=what,
+                     **common),
+            Property(name="whole array: every event reachable", kind="cover", depth=ARRAY_DEPTH,
+                     description="a spike, a spike propagated and emitted, spike back-pressure, two timesteps",
+                     **common)]
+
+
+def counterexample(prop: Property, witness: Path, log: Path) -> dict:
+    """A failure's table: the datapath's inputs and outputs (`datapath_counterexample`), or for the other
+    harnesses their replay's (`replay`); with the assertions that failed, as written in the harness."""
+    found = datapath_counterexample(prop, witness) if prop.is_datapath else replay(prop, witness)
+    found["assertions"] = failed_assertions(log)
+    return found
+
+
+def failed_assertions(log: Path) -> list[str]:
+    """The source lines of the assertions SymbiYosys reports failed (`file:line` in its log)."""
+    lines = []
+    for match in re.finditer(r"failed assertion \S+ at (\S+):(\d+)", log.read_text() if log.exists() else ""):
+        path, number = Path(match.group(1)), int(match.group(2))
+        text = path.read_text().splitlines()[number - 1].strip() if path.exists() else ""
+        entry = f"{path.name}:{number}: {text}"
+        if entry not in lines:
+            lines.append(entry)
+    return lines
+
+
+def replay(prop: Property, witness: Path) -> dict:
+    """Replay a stream or whole-array counterexample in simulation (the harness without its checks) and
+    let the harness say what it shows (`explain`: the free inputs of the last steps, expected against got)."""
+    values = read_witness(witness)
+    design = prop.design(checks=False)
+    ports = dict(design.signature.members.items())
+    steps = len(next(iter(values.values())))
+    trace: list[dict[str, int]] = []
+
+    def flat(signal):
+        return signal.as_value() if hasattr(signal, "as_value") else signal
+
+    async def bench(ctx):
+        for t in range(steps):
+            for name, member in ports.items():
+                if member.flow == In and name in values:
+                    ctx.set(flat(getattr(design, name)), values[name][t])
+            trace.append({name: ctx.get(flat(getattr(design, name))) for name in ports})
+            await ctx.tick()
+
+    sim = Simulator(design)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return design.explain(trace)
+
+
+def datapath_counterexample(prop: Property, witness: Path) -> dict:
     """Replay the counterexample in simulation: the inputs that entered the failing update, the contract's
     update of them and the datapath's."""
     values = read_witness(witness)
@@ -150,11 +273,12 @@ def counterexample(prop: Property, witness: Path) -> dict:
 
 def prove(spec: ArraySpec, out: Path, *, latencies: str = "array", full_widths: bool = False,
           inject_bug: str | None = None, swap_rounding: bool = False, timeout: float | None = None,
-          status=None) -> dict:
+          parts=PARTS, status=None) -> dict:
     """Run every property for `spec` in parallel (one SymbiYosys run per core), write OUT/summary.json."""
-    check_request(latencies, inject_bug, timeout)
+    parts = tuple(parts)
+    check_request(latencies, inject_bug, timeout, parts)
     props = properties(spec, latencies=latencies, full_widths=full_widths, inject_bug=inject_bug,
-                       swap_rounding=swap_rounding)
+                       swap_rounding=swap_rounding, parts=parts)
     if status is not None:
         status("preparing the solver (its first run compiles it, a minute)")
     warm_up()
@@ -164,14 +288,15 @@ def prove(spec: ArraySpec, out: Path, *, latencies: str = "array", full_widths: 
 
     def one(k: int) -> dict:
         prop = props[k]
-        outcome = run_property(prop.design(), prop.kind, prop.depth, out / "jobs" / f"property_{k}", timeout=timeout)
+        outcome = run_property(prop.design(), prop.kind, prop.depth, out / "jobs" / f"property_{k}", timeout=timeout,
+                               flat_memories=prop.flat_memories)
         entry = {"name": prop.name, "kind": prop.kind, "status": outcome.status, "depth": prop.depth,
                  "seconds": round(outcome.seconds, 2), "description": prop.description, "latency": prop.latency,
                  "widths": dict(vars(prop.spec.widths)), "log": str(outcome.log.relative_to(out))}
-        if prop.kind == "prove" and outcome.status == "fail" and outcome.trace is not None:
+        if prop.kind in ("prove", "bmc") and outcome.status == "fail" and outcome.trace is not None:
             entry["counterexample_vcd"] = str(outcome.trace.relative_to(out))
             if outcome.witness is not None:
-                entry["counterexample"] = counterexample(prop, outcome.witness)
+                entry["counterexample"] = counterexample(prop, outcome.witness, outcome.log)
         return entry
 
     workers = max(1, min(len(props), os.cpu_count() or 1))
@@ -190,6 +315,7 @@ def prove(spec: ArraySpec, out: Path, *, latencies: str = "array", full_widths: 
                  "weight_exponent": spec.weight_exponent, "widths": dict(vars(spec.widths))},
         "full_widths": full_widths,
         "latencies": latencies,
+        "parts": list(parts),
         "inject_bug": inject_bug,
         "swap_rounding": swap_rounding,
         "assumptions": ASSUMPTIONS,

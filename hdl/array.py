@@ -37,6 +37,7 @@ from amaranth.lib.wiring import In, Out
 
 from lapicque.spec import ArraySpec
 
+from .datapath import BUGS as DATAPATH_BUGS
 from .datapath import MAX_LATENCY, NeuronDatapath
 from .layouts import (
     CFG_PARAM,
@@ -55,6 +56,13 @@ from .layouts import (
 )
 from .ram import RegisteredRAM
 
+#: deliberately wrong arrays, for the whole-array proof's own tests (`lapicque prove --inject-bug`); the
+#: datapath's bugs (`datapath.BUGS`) are passed on to every lane's datapath
+BUGS = (
+    "read_during_config_write",  # an update may read its memories in the cycle a configuration write lands
+    "accumulator_not_cleared",  # the update side reads an accumulator without clearing it for the next step
+    "accumulator_bank_swapped",  # the update side reads the bank propagation is filling
+)
 SPIKE_QUEUE_DEPTH = 8
 MONITOR_FIFO_DEPTH = 5
 AER_FIFO_DEPTH = 4
@@ -90,7 +98,7 @@ class NeuronArray(wiring.Component):
 
     def __init__(self, spec: ArraySpec, *, inject_bug: str | None = None, weight_ram_style: str | None = None,
                  weight_bit_slices: bool = False, weight_tile_depth: int | None = None,
-                 acc_ram_style: str | None = None):
+                 acc_ram_style: str | None = None, datapath=None, latency: int = DATAPATH_LATENCY):
         """Synthesis options (the behaviour is the same with any of them):
 
         - `weight_ram_style`: hint for the weight memories (`"huge"`: the iCE40 UP5K's SPRAM);
@@ -105,6 +113,13 @@ class NeuronArray(wiring.Component):
         - `acc_ram_style`: hint for the accumulators (`"distributed"`: ECP5 LUT RAM, whose read
           is fast enough for the read-modify-write of propagation at 100 MHz).
         """
+        if not 1 <= latency <= DATAPATH_LATENCY:
+            raise ValueError(f"latency must be 1..{DATAPATH_LATENCY}, not {latency}")
+        # the datapath's stages (`DATAPATH_LATENCY`, what every build uses; a shorter pipeline for the
+        # whole-array proof, which then reaches more timesteps in the same number of cycles)
+        self.latency = latency
+        if inject_bug is not None and inject_bug not in BUGS + DATAPATH_BUGS:
+            raise ValueError(f"unknown bug {inject_bug!r}; one of {', '.join(BUGS + DATAPATH_BUGS)}")
         self.spec = spec
         self.inject_bug = inject_bug
         self.weight_ram_style = weight_ram_style
@@ -125,6 +140,26 @@ class NeuronArray(wiring.Component):
         if spec.monitor:
             members["monitor"] = Out(stream.Signature(monitor_layout(spec)))
         super().__init__(members)
+        # read by the whole-array proof (formal/whole_array.py), which checks what each datapath is fed and
+        # what becomes of its updates: the datapaths (`datapaths`, made when first asked for, so that an
+        # array never elaborated leaves no unused datapath behind), and the write-back of an update
+        # (`datapath`: another component with the same ports in each lane's place, for that proof)
+        self._datapath = datapath
+        self._datapaths = None
+        self.write_back = Signal()
+        self.write_back_index = Signal(bits_for(spec.depth))
+
+    @property
+    def datapaths(self) -> list:
+        """Each lane's datapath (a `NeuronDatapath`, or what `datapath=` makes)."""
+        if self._datapaths is None:
+            self._datapaths = [
+                self._datapath() if self._datapath is not None else
+                NeuronDatapath(self.spec, latency=self.latency, registered_memories=True,
+                               inject_bug=self.inject_bug if self.inject_bug in DATAPATH_BUGS else None)
+                for _ in range(self.spec.lanes)
+            ]
+        return self._datapaths
 
     def elaborate(self, platform):
         m = Module()
@@ -160,8 +195,8 @@ class NeuronArray(wiring.Component):
             m.d.sync += cfg.eq(self.cfg.payload)
         m.d.comb += [
             self.busy.eq(running),
-            # a run accepted with a write still held is fine: the write lands as the run is taken,
-            # a cycle before the run's first read
+            # a run may be accepted in the cycle a write is: the write then lands in the run's first
+            # cycle, and the first read waits for it (`issue` below)
             self.run.ready.eq(idle),
             self.cfg.ready.eq(idle),
         ]
@@ -198,7 +233,11 @@ class NeuronArray(wiring.Component):
         stall = Signal()
         m.d.comb += stall.eq(queue_full | monitor_full)
         issue = Signal()
-        m.d.comb += [issue.eq(issuing & self.stim.valid & ~stall), self.stim.ready.eq(issuing & ~stall)]
+        # not while a configuration write lands: the memories' read of that cycle would see the old word
+        # (found by `lapicque prove`'s whole-array property: a write taken with the run read stale parameters)
+        can_issue = Signal()
+        m.d.comb += can_issue.eq(issuing & ~stall & (~cfg_write | (self.inject_bug == "read_during_config_write")))
+        m.d.comb += [issue.eq(can_issue & self.stim.valid), self.stim.ready.eq(can_issue)]
         valid1 = Signal()
         index1 = Signal(index_bits)
         ext1 = Signal.like(self.stim.payload)
@@ -206,7 +245,7 @@ class NeuronArray(wiring.Component):
             m.d.sync += [valid1.eq(issue), index1.eq(k), ext1.eq(self.stim.payload)]
         # the datapath's own stages follow S1; valid and index travel alongside to write-back
         valids, indices = [valid1], [index1]
-        for stage in range(2, DATAPATH_LATENCY + 2):
+        for stage in range(2, self.latency + 2):
             valids.append(Signal(name=f"valid{stage}"))
             indices.append(Signal(index_bits, name=f"index{stage}"))
             with m.If(~stall):
@@ -218,8 +257,8 @@ class NeuronArray(wiring.Component):
             m.d.sync += k.eq(k + 1)
             with m.If(k == depth - 1):
                 m.d.sync += [issuing.eq(0), k.eq(0)]
-        write_back = Signal()
-        m.d.comb += write_back.eq(valid_wb & ~stall)
+        write_back = self.write_back
+        m.d.comb += [write_back.eq(valid_wb & ~stall), self.write_back_index.eq(index_wb)]
 
         # -- propagation engine ------------------------------------------------------------------
         prop_busy = Signal()
@@ -369,7 +408,8 @@ class NeuronArray(wiring.Component):
                 with m.Elif(updating):
                     # valid_wb, not write_back: clearing a stalled write-back's entry again is harmless,
                     # and keeps the stall off the LUT RAM's write enable (as for the state RAM)
-                    m.d.comb += [wp.addr.eq(index_wb), wp.data.eq(0), wp.en.eq(valid_wb)]
+                    m.d.comb += [wp.addr.eq(index_wb), wp.data.eq(0),
+                                 wp.en.eq(valid_wb & (self.inject_bug != "accumulator_not_cleared"))]
                     if not separate_reads:
                         m.d.comb += [rp.addr.eq(k), rp.en.eq(~stall)]
                 with m.Else():
@@ -382,11 +422,12 @@ class NeuronArray(wiring.Component):
                 acc_r_update.append(read if rp_update is rp else rp_update.data)
                 acc_r_prop.append(read)
             m.d.comb += [
-                acc_for_update.eq(Mux(parity, acc_r_update[1], acc_r_update[0])),
+                acc_for_update.eq(Mux(parity ^ (self.inject_bug == "accumulator_bank_swapped"),
+                                      acc_r_update[1], acc_r_update[0])),
                 acc_for_prop.eq(Mux(parity, acc_r_prop[0], acc_r_prop[1])),
             ]
 
-            dp = NeuronDatapath(spec, latency=DATAPATH_LATENCY, inject_bug=self.inject_bug, registered_memories=True)
+            dp = self.datapaths[lane]
             m.submodules[f"datapath{lane}"] = dp
             m.d.comb += [
                 dp.en.eq(~stall),
@@ -448,7 +489,7 @@ class NeuronArray(wiring.Component):
             "propagate_cycles": prop_busy,
             "stall_queue_full": (issuing | in_flight) & queue_full,
             "stall_monitor_full": (issuing | in_flight) & monitor_full,
-            "stim_starved": issuing & ~stall & ~self.stim.valid,
+            "stim_starved": can_issue & ~self.stim.valid,
             "spike_backpressure": self.spikes.valid & ~self.spikes.ready,
             "monitor_backpressure": (self.monitor.valid & ~self.monitor.ready) if spec.monitor else Const(0),
         }

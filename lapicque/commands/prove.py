@@ -18,12 +18,19 @@ from .options import (
     whole_in,
 )
 
+
+def comma_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
 NAME = "prove"
-HELP = "prove the RTL datapath equal to the neuron contract for every input"
+HELP = "prove the RTL equal to the neuron contract: datapath, stream converters, a whole array"
 DESCRIPTION = ("Prove with SymbiYosys and Boolector (from PyPI) that the pipelined RTL datapath computes the "
-               "contract's update for every state, parameter and input: by k-induction at reduced widths for the "
-               "combinational datapath and the array's own pipeline (every latency with --latencies all; the "
-               "spec's own widths too with --full-widths). A failure shows its counterexample. docs/prove.md.")
+               "contract's update for every state, parameter and input (k-induction at reduced widths, for the "
+               "combinational datapath and the array's own pipeline; every latency with --latencies all; the "
+               "spec's own widths too with --full-widths), that the stream width converters lose, duplicate, "
+               "reorder or alter nothing and never deadlock (k-induction), and that a small whole array feeds "
+               "every update the contract's inputs and emits every spike once (BMC). A failure shows its "
+               "counterexample. docs/prove.md.")
 OUTPUTS = "OUT/summary.json, OUT/jobs/ (every SymbiYosys run, a failure's counterexample VCD); with --report " \
           "OUT/report.html"
 
@@ -37,6 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "latency 1..7 too)")
     p.add_argument("--full-widths", action="store_true",
                    help="also prove at the spec's own widths (minutes per property)")
+    p.add_argument("--parts", type=comma_list, default=None,
+                   help="what to prove, comma-separated: datapath, streams, array (default all three)")
     p.add_argument("--timeout", type=positive_real, help="seconds per property; past it the status is unknown")
     p.add_argument("--out", type=output_folder, default=Path("runs/prove"), help="results folder (default runs/prove)")
     add_report_option(p)

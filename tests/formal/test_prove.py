@@ -8,22 +8,27 @@ import pytest
 
 from lapicque.errors import LapicqueError
 from lapicque.formal import sby
-from lapicque.formal.prove import properties, prove
+from lapicque.formal.prove import STREAM_COUNTS, properties, prove
 from lapicque.golden.neuron import State, array_step
 from lapicque.spec import ArraySpec, load_spec
 
 
 def test_the_default_configuration_is_proved(tmp_path):
-    """The combinational datapath and the array's own pipeline (latency 8 behind registered memories), by
-    k-induction at the reduced widths, for the default rounding."""
+    """Every part for the default rounding: the combinational datapath and the array's own pipeline (latency 8
+    behind registered memories) by k-induction at the reduced widths, the width converters by k-induction, the
+    small whole array by BMC over three timesteps; and every cover reached."""
     s = prove(ArraySpec(8, 2), tmp_path)
-    assert s["passed"] and s["counts"] == {"pass": 3, "fail": 0, "unknown": 0}
-    assert [(p["kind"], p["latency"]) for p in s["properties"]] == [("prove", 0), ("prove", 8), ("cover", 8)]
+    proofs = len(STREAM_COUNTS) * 2
+    assert s["passed"] and s["counts"] == {"pass": 3 + proofs + 2 + 2, "fail": 0, "unknown": 0}
+    assert [(p["kind"], p["latency"]) for p in s["properties"][:3]] == [("prove", 0), ("prove", 8), ("cover", 8)]
+    assert [p["kind"] for p in s["properties"][-2:]] == ["bmc", "cover"] and s["properties"][-2]["depth"] >= 24
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["passed"] and all(p["status"] == "pass" for p in written["properties"])
+    assert written["parts"] == ["datapath", "streams", "array"]
     # the covers were reached: SymbiYosys wrote a trace for each
-    cover_job = tmp_path / written["properties"][2]["log"]
-    assert cover_job.read_text().count("Reached cover statement") == 9
+    reached = {p["name"]: (tmp_path / p["log"]).read_text().count("Reached cover statement")
+               for p in written["properties"] if p["kind"] == "cover"}
+    assert list(reached.values()) == [9, 4, 4, 4], reached
 
 
 def replay_in_the_model(prop_spec, counterexample) -> dict:
@@ -47,9 +52,9 @@ def replay_in_the_model(prop_spec, counterexample) -> dict:
 ])
 def test_every_seeded_bug_fails_with_a_counterexample_the_model_confirms(tmp_path, bug, swap, field):
     spec = ArraySpec(8, 2, rounding="floor" if swap else "toward_zero")
-    s = prove(spec, tmp_path, inject_bug=bug, swap_rounding=swap)
+    s = prove(spec, tmp_path, inject_bug=bug, swap_rounding=swap, parts=("datapath",))
     assert not s["passed"] and s["counts"]["fail"] == 2
-    props = properties(spec, inject_bug=bug, swap_rounding=swap)
+    props = properties(spec, inject_bug=bug, swap_rounding=swap, parts=("datapath",))
     for entry, prop in zip(s["properties"], props, strict=True):
         if prop.kind == "cover":
             continue
@@ -73,6 +78,8 @@ def test_bad_options_are_refused_before_any_work(tmp_path):
         properties(ArraySpec(8, 2), latencies="some")
     with pytest.raises(LapicqueError, match="--inject-bug must be one of"):
         properties(ArraySpec(8, 2), inject_bug="typo")
+    with pytest.raises(LapicqueError, match="--parts must name some of datapath, streams, array"):
+        properties(ArraySpec(8, 2), parts=("datapath", "uart"))
 
 
 def test_a_missing_tool_names_its_package(monkeypatch):
@@ -83,7 +90,7 @@ def test_a_missing_tool_names_its_package(monkeypatch):
 
 def test_properties_cover_every_latency_and_the_full_widths_on_request():
     spec = load_spec("examples/loihi.toml")
-    props = properties(spec, latencies="all", full_widths=True)
+    props = properties(spec, latencies="all", full_widths=True, parts=("datapath",))
     assert sorted({p.latency for p in props}) == list(range(9))
     assert {p.spec.widths.v for p in props} == {6, 24}
     assert all(p.spec.weight_exponent == 6 and p.spec.rounding == "toward_zero" for p in props)
@@ -92,13 +99,13 @@ def test_properties_cover_every_latency_and_the_full_widths_on_request():
 @pytest.mark.slow
 @pytest.mark.parametrize("example", ["examples/hysteresis.toml", "examples/loihi.toml"])
 def test_examples_are_proved_at_every_latency(tmp_path, example):
-    s = prove(load_spec(example), tmp_path, latencies="all")
+    s = prove(load_spec(example), tmp_path, latencies="all", parts=("datapath", "array"))
     assert s["passed"], [(p["name"], p["status"]) for p in s["properties"]]
 
 
 @pytest.mark.slow
 def test_floor_rounding_is_proved(tmp_path):
-    assert prove(ArraySpec(8, 2, rounding="floor"), tmp_path)["passed"]
+    assert prove(ArraySpec(8, 2, rounding="floor"), tmp_path, parts=("datapath",))["passed"]
 
 
 def test_the_command_reports_a_counterexample(tmp_path, capsys):
@@ -106,7 +113,8 @@ def test_the_command_reports_a_counterexample(tmp_path, capsys):
     from lapicque.cli import main
 
     out = tmp_path / "proof"
-    assert main(["prove", "--inject-bug", "refractory_off_by_one", "--out", str(out), "--report"]) == 1
+    assert main(["prove", "--inject-bug", "refractory_off_by_one", "--parts", "datapath", "--out", str(out),
+                 "--report"]) == 1
     printed = capsys.readouterr().out
     assert "NOT PROVED" in printed and "update.state.ref expected" in printed
     html = (out / "report.html").read_text()

@@ -35,3 +35,51 @@ def test_widths_reach_the_ports():
     array = NeuronArray(spec)
     assert len(array.stim.payload.as_value()) == 4 * spec.widths.ext
     assert len(array.spikes.payload.as_value()) == 32 + 4  # timestep, neuron index of 16
+
+
+def first_update_after_write_with_run(bug: str | None) -> dict:
+    """A parameter write and a run taken in the same cycle (both streams are ready when idle): the run's
+    first update of that neuron, from the monitor."""
+    from amaranth.sim import Simulator
+
+    from lapicque.golden.neuron import zero_state
+    from lapicque.hdl.layouts import CFG_PARAM, cfg_word, monitor_layout, neuron_writes, unpack
+    from lapicque.spec import ArraySpec
+
+    # memories start at zero: theta_hi 0, so the zero membrane spikes; the written parameters say theta_hi 20
+    spec = ArraySpec(2, 1, params={"theta_hi": 20})
+    write = next(w for w in neuron_writes(spec, zero_state(2)) if w[0] == CFG_PARAM and w[2] == 0)
+    dut = NeuronArray(spec, inject_bug=bug)
+    seen = {}
+
+    async def bench(ctx):
+        while not ctx.get(dut.cfg.ready):
+            await ctx.tick()
+        ctx.set(dut.cfg.payload.as_value(), cfg_word(spec, write))
+        ctx.set(dut.cfg.valid, 1)
+        ctx.set(dut.run.payload, 1)
+        ctx.set(dut.run.valid, 1)
+        await ctx.tick()
+        ctx.set(dut.cfg.valid, 0)
+        ctx.set(dut.run.valid, 0)
+        ctx.set(dut.stim.valid, 1)
+        ctx.set(dut.monitor.ready, 1)
+        for _ in range(60):
+            if ctx.get(dut.monitor.valid):
+                seen["beat"] = unpack(monitor_layout(spec), ctx.get(dut.monitor.payload.as_value()))
+                return
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return seen["beat"]
+
+
+def test_a_run_taken_with_a_configuration_write_sees_the_write():
+    """Found by `lapicque prove` (the whole-array property): the run's first read used to race the write."""
+    beat = first_update_after_write_with_run(None)
+    assert beat["index"] == 0 and beat["lanes"][0]["spike"] == 0  # theta_hi 20: the zero membrane stays quiet
+    stale = first_update_after_write_with_run("read_during_config_write")
+    assert stale["index"] == 0 and stale["lanes"][0]["spike"] == 1  # the old, zero threshold

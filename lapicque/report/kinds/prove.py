@@ -34,12 +34,13 @@ def section(run: Run) -> Section:
     sec.extra["counterexamples"] = [{"name": p["name"], "vcd": p["counterexample_vcd"], **p["counterexample"]}
                                     for p in failures]
     for p in failures:
-        add_counterexample_figure(sec, p)
+        if all(isinstance(o["expected"], int) for o in p["counterexample"]["outputs"]):
+            add_counterexample_figure(sec, p)
     return sec
 
 
 def add_counterexample_figure(sec: Section, prop: dict) -> None:
-    """The failing update: the contract's value of every output field beside the datapath's."""
+    """The failing check: the expected value of every signal (the contract's, or the shadow's) beside the RTL's."""
     from lapicque.plots import figure
 
     outputs = prop["counterexample"]["outputs"]
@@ -47,9 +48,9 @@ def add_counterexample_figure(sec: Section, prop: dict) -> None:
     names = [o["signal"].removeprefix("update.") for o in outputs]
     x = range(len(names))
     ax.bar([k - 0.2 for k in x], [o["expected"] for o in outputs], width=0.4, color=COLORS["float"],
-           label="contract (reference)")
+           label="expected (contract, shadow)")
     ax.bar([k + 0.2 for k in x], [o["got"] for o in outputs], width=0.4,
-           color=[COLORS["bound"] if o["expected"] != o["got"] else COLORS["rtl"] for o in outputs], label="datapath")
+           color=[COLORS["bound"] if o["expected"] != o["got"] else COLORS["rtl"] for o in outputs], label="RTL")
     ax.set_xticks(list(x), names, fontsize=8)
     ax.axhline(0, color="grey", lw=0.6)
     ax.legend(fontsize=7)
