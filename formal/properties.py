@@ -31,6 +31,30 @@ from lapicque.spec import DECAY_ONE, FLAG_NAMES, ArraySpec, signed_range
 from .reference import ContractReference
 
 
+def input_alignment(latency: int, registered_memories: bool) -> tuple[int, int]:
+    """Cycles after which a `NeuronDatapath` of `latency` has taken in (state and parameters, acc and ext):
+    what an update `latency` cycles later is computed from. Behind registered memories acc and ext are
+    registered beside the RAMs' output registers, a cycle before state and parameters arrive."""
+    if latency == 0:
+        return 0, 0
+    return (1, 2) if registered_memories else (1, 1)
+
+
+def delayed(m: Module, value, cycles: int, *, en=None, name: str | None = None):
+    """`value` through `cycles` registers of `m`'s sync domain, each advancing when `en` is high (always when
+    None)."""
+    name = name or getattr(value, "name", "in")
+    for k in range(cycles):
+        reg = Signal.like(value, name=f"{name}_d{k}")
+        if en is None:
+            m.d.sync += reg.eq(value)
+        else:
+            with m.If(en):
+                m.d.sync += reg.eq(value)
+        value = reg
+    return value
+
+
 @dataclass(frozen=True)
 class Property:
     """One proof job: its name, kind (prove: k-induction; bmc: bounded), depth and the design to prove."""
@@ -98,22 +122,11 @@ class DatapathEquivalence(wiring.Component):
                      dp.en.eq(1), self.update.eq(dp.update)]
 
         # the reference's inputs pass the registers of the datapath's first cut(s) (merged with them)
-        def delayed(value, cycles: int):
-            for k in range(cycles):
-                reg = Signal.like(value, name=f"{getattr(value, 'name', 'in')}_d{k}")
-                m.d.sync += reg.eq(value)
-                value = reg
-            return value
-
-        if self.latency == 0:
-            state_delay = input_delay = 0
-        elif self.registered_memories:  # acc and ext are registered beside the RAMs' output registers
-            state_delay, input_delay = 1, 2
-        else:
-            state_delay = input_delay = 1
-        m.d.comb += [ref.state.eq(delayed(self.state, state_delay)), ref.params.eq(delayed(self.params, state_delay)),
-                     ref.acc.eq(delayed(self.acc, input_delay)), ref.ext.eq(delayed(self.ext, input_delay))]
-        expected = delayed(ref.update, self.latency - input_delay)
+        state_delay, input_delay = input_alignment(self.latency, self.registered_memories)
+        m.d.comb += [ref.state.eq(delayed(m, self.state, state_delay)),
+                     ref.params.eq(delayed(m, self.params, state_delay)),
+                     ref.acc.eq(delayed(m, self.acc, input_delay)), ref.ext.eq(delayed(m, self.ext, input_delay))]
+        expected = delayed(m, ref.update, self.latency - input_delay)
         m.d.comb += self.expected.eq(expected)
 
         if not self.checks:

@@ -1,6 +1,7 @@
-"""`lapicque prove`: the datapath proved equal to the contract for every input, with counterexamples.
+"""`lapicque prove`: the RTL proved equal to the contract, with counterexamples: the datapath for every input,
+the stream converters for every run (`streams.py`), a small whole array step by step (`whole_array.py`).
 
-What is proved (issue 18, part 1 of 4): for the spec's rounding and weight exponent, with every
+The datapath (issue 18, parts 1 and 2): for the spec's rounding and weight exponent, with every
 parameter, state and input free (leak, reset and hysteresis modes are parameters, so every mode is
 covered), the pipelined `NeuronDatapath` produces the update of `ContractReference`, the contract
 written as combinational logic: by k-induction at reduced widths (`REDUCED`), for the combinational
@@ -9,7 +10,7 @@ latency), and with `latencies="all"` for every latency 1..7 too. `full_widths=Tr
 proofs at the spec's own widths (minutes each: the solver bit-blasts 16-bit sums and comparisons).
 The reference equals the bit-exact Python model (`tests/formal/test_reference.py`: exhaustively at
 small widths, seeded random at the default ones), which closes model = reference = RTL.
-Not yet proved here: the streams, memories and the whole array (parts 3 and 4).
+Not proved here: the UART and the host bridge.
 """
 
 from __future__ import annotations

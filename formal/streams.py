@@ -26,6 +26,7 @@ from amaranth.hdl import Assert, Assume, Cover, Module, ResetSignal, Signal, uns
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from lapicque.hdl.layouts import unpack
 from lapicque.hdl.streams import StreamPacker, StreamUnpacker, packed_layout
 
 #: the induction's depth: the base case checks the first cycles, the step every later one
@@ -263,10 +264,9 @@ def _packer_rows(count: int, bits: int):
     def rows(t: int, values: dict) -> list[dict]:
         if not values["wide_valid"]:
             return []
-        word = values["wide_payload"]
-        items = word & ((1 << layout["items"].width) - 1)
-        slots = [(word >> (layout["data"].offset + bits * k)) & ((1 << bits) - 1) for k in range(count)]
-        expected = [(values["expected_items"] >> (bits * j)) & ((1 << bits) - 1) for j in range(count)]
+        beat = unpack(layout, values["wide_payload"])
+        items, slots = beat["items"], beat["data"]
+        expected = unpack(data.ArrayLayout(unsigned(bits), count), values["expected_items"])
         out = [{"signal": f"step {t}: wide.items", "expected": items if 1 <= items <= count else f"1..{count}",
                 "got": items}]
         for j in range(min(items, count)):

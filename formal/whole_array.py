@@ -48,8 +48,11 @@ from lapicque.hdl.layouts import (
     param_layout,
     state_layout,
     stim_layout,
+    unpack,
 )
 from lapicque.spec import DECAY_ONE, ArraySpec, signed_range
+
+from .properties import delayed, input_alignment
 
 #: cycles the whole array is checked to: reset's clearing, configuration writes and three timesteps (measured by
 #: the cover of three timesteps, reached at cycle 22)
@@ -112,17 +115,13 @@ class ArrayProperties(wiring.Component):
     def explain(self, trace: list[dict[str, int]]) -> dict:
         """A replayed counterexample's table (formal.prove.replay): the free inputs of the last steps, and what
         each lane's datapath was fed against the shadow's inputs for the update being written back."""
-        from lapicque.hdl.layouts import unpack
-
-        spec, layout = self.spec, _fed_layout(self.spec)
         steps = range(max(0, len(trace) - 3), len(trace))
         inputs = [{"signal": f"step {t}: {name}", "value": trace[t][name]} for t in steps
                   for name in ("run_valid", "run_steps", "cfg_valid", "cfg", "stim_valid", "stim", "spikes_ready")]
-        last = trace[-1]
+        lanes = data.ArrayLayout(_fed_layout(self.spec), self.spec.lanes)
         outputs = []
-        for lane in range(spec.lanes):
-            fed = unpack(layout, (last["fed"] >> (layout.size * lane)) & ((1 << layout.size) - 1))
-            expected = unpack(layout, (last["expected"] >> (layout.size * lane)) & ((1 << layout.size) - 1))
+        for lane, (fed, expected) in enumerate(zip(unpack(lanes, trace[-1]["fed"]),
+                                                   unpack(lanes, trace[-1]["expected"]), strict=True)):
             for key in ("state", "params"):
                 for field in fed[key]:
                     outputs.append({"signal": f"lane {lane}: {key}.{field}", "expected": expected[key][field],
@@ -212,25 +211,18 @@ class ArrayProperties(wiring.Component):
             m.d.sync += stim_index.eq(Mux(stim_index == depth - 1, 0, stim_index + 1))
 
         # -- what each datapath is fed, aligned with the update it produces -------------------------
-        # The same alignment the datapath's own proof uses (properties.DatapathEquivalence with registered
-        # memories): state and parameters one enabled cycle after they leave the RAMs, acc and ext two, then
-        # the datapath's remaining stages. That proof shows the update is the contract's of these inputs.
-        def delayed(value, cycles: int, en, name: str):
-            for k in range(cycles):
-                reg = Signal.like(value, name=f"{name}_d{k}")
-                with m.If(en):
-                    m.d.sync += reg.eq(value)
-                value = reg
-            return value
-
+        # The alignment the datapath's own proof uses (properties.DatapathEquivalence, registered memories),
+        # each register advancing with the datapath's enable. That proof shows the update is the contract's
+        # of these inputs.
+        state_delay, input_delay = input_alignment(ARRAY_LATENCY, registered_memories=True)
         fed = []
         for lane, dp in enumerate(array.datapaths):
             inputs = Signal(_fed_layout(spec), name=f"fed_now{lane}")
-            m.d.comb += [inputs.state.eq(delayed(dp.state, 1, dp.en, f"state{lane}")),
-                         inputs.params.eq(delayed(dp.params, 1, dp.en, f"params{lane}")),
-                         inputs.acc.eq(delayed(dp.acc, 2, dp.en, f"acc{lane}")),
-                         inputs.ext.eq(delayed(dp.ext, 2, dp.en, f"ext{lane}"))]
-            fed.append(delayed(inputs, ARRAY_LATENCY - 2, dp.en, f"fed{lane}"))
+            m.d.comb += [inputs.state.eq(delayed(m, dp.state, state_delay, en=dp.en, name=f"state{lane}")),
+                         inputs.params.eq(delayed(m, dp.params, state_delay, en=dp.en, name=f"params{lane}")),
+                         inputs.acc.eq(delayed(m, dp.acc, input_delay, en=dp.en, name=f"acc{lane}")),
+                         inputs.ext.eq(delayed(m, dp.ext, input_delay, en=dp.en, name=f"ext{lane}"))]
+            fed.append(delayed(m, inputs, ARRAY_LATENCY - input_delay, en=dp.en, name=f"fed{lane}"))
 
         # -- every update written back: the shadow's inputs went in, and its result is kept ---------
         index = array.write_back_index
@@ -307,13 +299,11 @@ class ArrayProperties(wiring.Component):
                 m.d.comb += Assert(pending[t] == 0)
 
         # -- not vacuous -------------------------------------------------------------------------------
-        steps_done = step
         m.d.comb += [
             *Cover(written_back & (spiked_now != 0)),  # a spike
-
-            *Cover(spike_taken & (steps_done >= 1)),  # a spike propagated and emitted
+            *Cover(spike_taken & (step >= 1)),  # a spike propagated and emitted
             *Cover(array.spikes.valid & ~array.spikes.ready),  # back-pressure on the spike stream
-            *Cover(steps_done == 3),  # three whole timesteps checked
+            *Cover(step == 3),  # three whole timesteps checked
         ]
         return m
 

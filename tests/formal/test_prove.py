@@ -128,3 +128,6 @@ def test_the_command_reports_a_counterexample(tmp_path, capsys):
     assert main(["prove", "--latencies", "some", "--out", str(tmp_path / "bad")]) == 2
     assert "--latencies must be one of array, all" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+    assert main(["prove", "--parts", "datapath,uart", "--out", str(tmp_path / "bad")]) == 2
+    assert "--parts must name some of datapath, streams, array" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
