@@ -62,6 +62,7 @@ BUGS = (
     "read_during_config_write",  # an update may read its memories in the cycle a configuration write lands
     "accumulator_not_cleared",  # the update side reads an accumulator without clearing it for the next step
     "accumulator_bank_swapped",  # the update side reads the bank propagation is filling
+    "spike_event_lost",  # neuron 0's spikes are propagated but never put on the AER stream
 )
 SPIKE_QUEUE_DEPTH = 8
 MONITOR_FIFO_DEPTH = 5
@@ -298,7 +299,7 @@ class NeuronArray(wiring.Component):
         with m.Elif(prop_busy & (j == depth - 1)):
             m.d.sync += [prop_busy.eq(0), j.eq(0)]
         m.d.comb += [
-            aer_fifo.w_en.eq(pop_any),
+            aer_fifo.w_en.eq(pop_any & ~((self.inject_bug == "spike_event_lost") & (pop_neuron == 0))),
             aer_fifo.w_data.eq(Cat(self.timestep, pop_neuron)),
         ]
         # one address for the weight memories' read and write ports: writes (cfg, idle) and reads

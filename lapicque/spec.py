@@ -419,28 +419,45 @@ def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | No
     """A spec that exercises every rule: both leak modes, both resets, hysteresis, refractory.
 
     Parameters are drawn so that the array is active (most neurons fire every few steps) and every
-    saturation edge is reachable with the stimulus of `lapicque.sim.stimulus`.
+    saturation edge is reachable with the stimulus of `lapicque.sim.stimulus`. Every parameter
+    range a mutant of the RTL could get wrong is drawn somewhere in a few dozen neurons: decay and
+    leak factors that are not multiples of 256 (every bit of the multiplier), negative thresholds,
+    refractory periods of 8 and more (the counter's top bit), and the range's ends.
     """
     rng = np.random.default_rng(seed)
     widths = widths or Widths()
     n = neurons
     scale = 1 << (widths.v - 6)  # thresholds sit well inside the range, saturation stays reachable
-    hyst = (rng.random(n) < 0.2).astype(np.int64)
-    theta_hi = rng.integers(scale // 2, scale * 4, n)
+
+    def some(fraction: float) -> np.ndarray:
+        """Exactly round(fraction x n) neurons (at least one), drawn: a range is never left out by chance."""
+        chosen = np.zeros(n, dtype=bool)
+        chosen[rng.permutation(n)[:max(1, round(fraction * n))]] = True
+        return chosen
+
+    hyst = some(0.2).astype(np.int64)
+
+    # a few neurons have a threshold below rest: they fire whenever they are not refractory
+    theta_hi = np.where(some(0.1), -rng.integers(1, max(2, scale // 4), n), rng.integers(scale // 2, scale * 4, n))
+    ref_max = (1 << widths.refractory) - 1
+    refractory = np.where(some(0.2), rng.integers(min(8, ref_max), ref_max + 1, n),
+                          rng.integers(0, min(6, ref_max) + 1, n))
     params = {
         "bias": rng.integers(-scale // 16, scale // 4, n),
         "leak_mode": (rng.random(n) < 0.4).astype(np.int64),
-        "decay": rng.choice([0, 256, 1024, 2048, 4096], n),
+        "decay": np.where(some(0.5), rng.choice([0, 256, 1024, 2048, 4096], n), rng.integers(1, 4096, n)),
         "theta_hi": theta_hi,
-        "theta_lo": theta_hi // 4 - rng.integers(0, scale, n),
-        "refractory": rng.integers(0, min(6, (1 << widths.refractory) - 1) + 1, n),
+        "theta_lo": np.minimum(theta_hi // 4, theta_hi - 1) - rng.integers(0, scale, n),
+        "refractory": refractory,
         "v_reset": rng.integers(-scale // 2, scale // 4, n),
         "reset_current": rng.integers(scale // 8, scale, n),
         "reset_mode": (rng.random(n) < 0.5).astype(np.int64),
         "hysteresis": hyst,
     }
     params["leak"] = np.where(
-        params["leak_mode"] == 0, rng.choice([0, 64, 300, 1000, 4096], n), rng.integers(0, scale // 8 + 1, n)
+        params["leak_mode"] == 0,
+        np.where(rng.random(n) < 0.5, rng.choice([0, 64, 300, 1000, 4096], n), rng.integers(1, 4096, n)),
+        rng.integers(0, scale // 8 + 1, n)
     )
     w_lo, w_hi = signed_range(widths.w)
     weights = random_weights(n, density=min(1.0, 8.0 / n), low=w_lo, high=w_hi, seed=seed + 1)

@@ -25,7 +25,21 @@ STREAM_BINS = ("backpressure_stim", "backpressure_spikes", "backpressure_monitor
 #: a state that decays to rest, from either sign, with no input that step: where the roundings part
 REST_BINS = ("current_rest_from_above", "current_rest_from_below", "membrane_rest_from_above",
              "membrane_rest_from_below")
-COVERAGE_BINS = ("spike",) + FLAG_NAMES + REST_BINS + STREAM_BINS
+#: an update whose membrane lands exactly on a comparison's edge (where `>=` and `>`, `<=` and `<`
+#: part), and a refractory count using the counter's top half
+EDGE_BINS = ("threshold_exact", "release_exact", "membrane_exact_zero", "refractory_long")
+COVERAGE_BINS = ("spike",) + FLAG_NAMES + REST_BINS + EDGE_BINS + STREAM_BINS
+
+
+def unreachable_bins(spec: ArraySpec) -> list[str]:
+    """Bins no run of this spec can hit, whatever its stimulus: rules none of its neurons has."""
+    p = spec.params
+    hysteresis = (p["hysteresis"] == 1).any()
+    refractory = p["refractory"] > 0
+    long_refractory = refractory & (p["refractory"] >= min(8, (1 << spec.widths.refractory) - 1))
+    rules = {"hysteresis_release": hysteresis, "release_exact": hysteresis, "refractory_entry": refractory.any(),
+             "refractory_exit": refractory.any(), "refractory_long": long_refractory.any()}
+    return [name for name in COVERAGE_BINS if name in rules and not rules[name]]
 
 
 @dataclass
@@ -60,6 +74,7 @@ class Scoreboard:
         self.threshold_straddles = 0
         self.max_float_error_lsb = 0.0
         self.rest = dict.fromkeys(REST_BINS, 0)
+        self.edges = dict.fromkeys(EDGE_BINS, 0)
 
     @property
     def updates_checked(self) -> int:
@@ -93,6 +108,7 @@ class Scoreboard:
         rtl = {k: v[:T] for k, v in self.rtl.items()}
         one = float_one_step(self.spec, self.initial, rtl, ext[:T])
         self.rest = rest_counts(self.spec, self.initial, rtl, ext[:T])
+        self.edges = edge_counts(self.spec, self.initial, rtl, ext[:T])
         b_i, b_v = self.bound["i"], self.bound["v"]
         flt, d_i, d_v, decided_alike, straddle = one.model, one.d_i, one.d_v, one.decided_alike, one.straddle
 
@@ -123,7 +139,7 @@ class Scoreboard:
         counts = {"spike": int(self.rtl["spike"][:T].sum())}
         for bit, name in enumerate(FLAG_NAMES):
             counts[name] = int(((self.rtl["flags"][:T] >> bit) & 1).sum())
-        return {**counts, **self.rest}
+        return {**counts, **self.rest, **self.edges}
 
     @property
     def float_bound_lsb(self) -> int:
@@ -155,6 +171,29 @@ def rest_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> 
             "current_rest_from_below": int((current_rest & (prev_i < 0)).sum()),
             "membrane_rest_from_above": int((membrane_rest & (prev_v > 0)).sum()),
             "membrane_rest_from_below": int((membrane_rest & (prev_v < 0)).sum())}
+
+
+def previous_states(spec: ArraySpec, initial: State, rtl: dict) -> tuple[State, np.ndarray]:
+    """Each step's state before its update, and the synaptic input it took: the initial state, then
+    the RTL's own records [step, neuron]."""
+    prev = State(*(np.concatenate([getattr(initial, k)[None], rtl[k][:-1]]) for k in ("v", "i", "ref", "pulse")))
+    prev_spikes = np.concatenate([np.zeros((1, spec.neurons), dtype=np.int64), rtl["spike"][:-1]])
+    return prev, prev_spikes @ spec.weights
+
+
+def edge_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> dict[str, int]:
+    """Updates (of the fixed model from the RTL's previous state) whose membrane lands exactly on
+    theta_hi while not refractory, exactly on theta_lo inside a pulse, exactly on 0 from a nonzero
+    membrane; and refractory counts of 8 or more."""
+    p = spec.params
+    prev, acc = previous_states(spec, initial, rtl)
+    step = array_step(spec, prev, acc, ext, fixed=True)
+    active = prev.ref == 0
+    ref_long = min(8, (1 << spec.widths.refractory) - 1)
+    return {"threshold_exact": int((active & (step.v_pre == p["theta_hi"])).sum()),
+            "release_exact": int((active & (prev.pulse != 0) & (step.v_pre == p["theta_lo"])).sum()),
+            "membrane_exact_zero": int((active & (prev.v != 0) & (step.v_pre == 0)).sum()),
+            "refractory_long": int((rtl["ref"] >= ref_long).sum())}
 
 
 def float_one_step(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> OneStep:

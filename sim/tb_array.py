@@ -52,6 +52,10 @@ from lapicque.sim.scoreboard import FIELDS, Scoreboard
 from lapicque.spec import ArraySpec
 
 CLOCK_NS = CLOCK_PERIOD_NS  # the clock is made in Verilog by the testbench top
+#: idle cycles (the array not busy, no stream moving) after the last update before a spike event the
+#: monitor reported but the AER stream has not carried counts as lost; the packer flushes a partial
+#: beat within a few cycles of the array going idle
+AER_DRAIN_CYCLES = 64
 
 
 class MonitorDecoder:
@@ -182,10 +186,17 @@ class ArrayBench:
         # happen; output holds last up to a few lanes' depth, long enough to reach back into the array
         burst = {"stim": 0, "mon": 0, "aer": 0}
         longest = {"stim": 8, "mon": max(8, 16 * D), "aer": max(8, 16 * D)}
+        # each stream's first transfer is held back for a long burst, so that short runs take every
+        # stall: a full monitor FIFO, and (spikes held long enough that propagation stops behind the
+        # AER FIFO) full spike queues
+        opening = {"stim": 8, "mon": max(64, 64 * D), "aer": max(64, 64 * D)} if bp else {}
 
         def hold(name):
             if burst[name]:
                 burst[name] -= 1
+                return True
+            if name in opening:
+                burst[name] = opening.pop(name) - 1
                 return True
             if bp and rng.random() < bp:
                 burst[name] = int(rng.integers(1, longest[name] + 1))
@@ -202,6 +213,7 @@ class ArrayBench:
         self.progress = {"steps_seen": 0, "words_sent": 0}
         reported, report_every = 0, max(1, self.steps // 200)  # progress for the CLI, ~200 updates a run
         step_seen = 0
+        quiet_cycles = 0
         next_word = 0
         presented = False
 
@@ -261,6 +273,13 @@ class ArrayBench:
             if step_seen == self.steps and not busy and not aer_valid and not hot:
                 if len(self.aer) == int(self.scoreboard.rtl["spike"].sum()):
                     break
+                # an event still missing once the array has been quiet this long is lost: stop, and
+                # let the comparison below name it (rather than wait for the timeout)
+                quiet_cycles += 1
+                if quiet_cycles > AER_DRAIN_CYCLES:
+                    break
+            else:
+                quiet_cycles = 0
             unsent = next_word < len(words) and not presented  # held back this cycle: offer it next cycle
             if hot or unsent or any(burst.values()) or step_seen == self.steps:
                 await FallingEdge(clk)
@@ -271,6 +290,22 @@ class ArrayBench:
 
     def read_stats(self) -> dict:
         return unpack(stats_layout(), self.dut.stats.value.to_unsigned())
+
+
+def aer_differences(spikes: np.ndarray, events: list[tuple[int, int]]) -> tuple[int, dict | None]:
+    """Spike events the AER stream lost, duplicated or made up against the monitor's spikes
+    [step, neuron]: (how many, the first as a mismatch: field "aer", expected and got the number of
+    times the event was carried). Runs are at most 65535 steps: the timestep field does not wrap."""
+    from collections import Counter
+
+    wanted = Counter((int(t), int(n)) for t, n in np.argwhere(spikes))
+    carried = Counter(events)
+    bad = sorted(key for key in set(wanted) | set(carried) if wanted[key] != carried[key])
+    if not bad:
+        return 0, None
+    t, n = bad[0]
+    count = sum(abs(wanted[key] - carried[key]) for key in bad)
+    return count, {"step": t, "neuron": n, "field": "aer", "expected": wanted[(t, n)], "got": carried[(t, n)]}
 
 
 @cocotb.test()
@@ -313,15 +348,8 @@ async def verify_array(dut):
     sb.finish(bench.ext)
     rtl = sb.rtl["spike"][: sb.steps].astype(bool)
 
-    # the AER stream must carry exactly the spikes the monitor reported
-    from_monitor = sorted((int(t), int(n)) for t, n in np.argwhere(rtl))
-    aer_mismatch = None
-    if not timed_out and sorted(bench.aer) != from_monitor:
-        extra = sorted(set(bench.aer) - set(from_monitor))
-        missing = sorted(set(from_monitor) - set(bench.aer))
-        t, n = (extra or missing)[0]
-        aer_mismatch = {"step": t, "neuron": n, "field": "aer", "expected": int(bool(missing)),
-                        "got": int(bool(extra))}
+    # the AER stream must carry exactly the spikes the monitor reported, each once
+    aer_mismatches, aer_mismatch = aer_differences(rtl, bench.aer) if not timed_out else (0, None)
     check_wall = time.perf_counter() - wall0
 
     # the cycle of each step's last write-back: its differences are the cycles each step took
@@ -339,7 +367,7 @@ async def verify_array(dut):
         "tb_error": tb_error,
         "steps_checked": sb.steps,
         "updates_checked": sb.updates_checked,
-        "bit_exact_mismatches": sb.bit_exact_mismatches + (1 if aer_mismatch else 0),
+        "bit_exact_mismatches": sb.bit_exact_mismatches + aer_mismatches,
         "first_mismatch": (sb.first_mismatch.to_dict() if sb.first_mismatch else aer_mismatch),
         "float_bound_violations": sb.float_bound_violations,
         "first_float_violation": sb.first_float_violation.to_dict() if sb.first_float_violation else None,

@@ -61,8 +61,9 @@ def print_summary(s: dict, console) -> None:
     table.add_row("bit-exact mismatches", str(s["bit_exact_mismatches"]), "0")
     table.add_row("float bound violations", str(s["float_bound_violations"]), "0")
     table.add_row("max float error (LSB)", f"{s['max_float_error_lsb']:.3f}", f"< {s['float_bound_lsb']}")
-    hit = sum(1 for v in s["coverage"].values() if v)
-    table.add_row("coverage bins hit", f"{hit}/{len(s['coverage'])}",
+    unreachable = s.get("coverage_unreachable", [])
+    reachable = len(s["coverage"]) - len(unreachable)
+    table.add_row("coverage bins hit", f"{reachable - len(s['coverage_missed'])}/{reachable}",
                   "missed: " + (", ".join(s["coverage_missed"]) or "none"))
     table.add_row("cycles per step (mean)", f"{s['cycles_per_step']:.1f}",
                   f"lower bound {s['cycles_per_step_bound']:.1f}")
@@ -82,5 +83,8 @@ def print_summary(s: dict, console) -> None:
                                ("yellow", "run longer, or add --require-coverage to fail on it"))
         console.print(f"[{colour}]coverage[/]: {len(s['coverage_missed'])} bin(s) never hit: "
                       f"{', '.join(s['coverage_missed'])}; {consequence}")
+    if unreachable:
+        console.print(f"coverage: {', '.join(unreachable)} cannot be hit by this spec (no neuron has the rule); "
+                      "not counted")
     if s.get("waves"):
         console.print(f"waveform: {s['waves']}")

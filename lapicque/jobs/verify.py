@@ -32,17 +32,19 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
     lanes: parallel lanes (default 2, or the spec's); seed: the random array's and the stimulus's seed;
     sim: "verilator" or "icarus"; waves: write a waveform file; backpressure: probability per cycle that a
     back-pressure burst starts on each stream (default 0.02); out: results folder (summary.json, sim/, with
-    report=True report.html); inject_bug: a deliberately wrong datapath (tests of the harness);
+    report=True report.html); inject_bug: a deliberately wrong datapath or array (tests of the harness);
     require_coverage: a run that misses a coverage bin fails (by default it is reported, not failed).
 
     Returns the summary (`passed`, `bit_exact_mismatches`, `updates_checked`, ...; docs/verify.md).
     """
-    from lapicque.hdl.datapath import BUGS
+    from lapicque.hdl.array import BUGS as ARRAY_BUGS
+    from lapicque.hdl.datapath import BUGS as DATAPATH_BUGS
     from lapicque.sim.verify import DEFAULT_BACKPRESSURE
     from lapicque.sim.verify import verify as verify_rtl
 
-    if inject_bug is not None and inject_bug not in BUGS:
-        raise LapicqueError(f"--inject-bug must be one of {', '.join(BUGS)}")
+    bugs = DATAPATH_BUGS + ARRAY_BUGS
+    if inject_bug is not None and inject_bug not in bugs:
+        raise LapicqueError(f"--inject-bug must be one of {', '.join(bugs)}")
     array = array_spec(spec, neurons, lanes, seed)
     backpressure = DEFAULT_BACKPRESSURE if backpressure is None else backpressure
     with output_folder(out, "verify", report) as folder:

@@ -120,9 +120,11 @@ def test_a_wrong_weight_is_caught_by_the_comparison():
     base = random_spec(8, 2, seed=1)
     state = initial_state(base, 1)
 
+    source = int(model_run(base, state, 1).spikes[0][1])  # a neuron that fires in the first step
+
     def with_row(value):
         weights = base.weights.copy()
-        weights[2, :] = value  # neuron 2 fires in the first step
+        weights[source, :] = value
         return ArraySpec(8, lanes=2, widths=base.widths, params=base.params, weights=weights)
 
     model_spec, board_spec = with_row(127), with_row(0)
