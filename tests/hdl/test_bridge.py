@@ -49,8 +49,9 @@ class BridgeUnderTest(Elaboratable):
         return m
 
 
-def exchange(spec, commands: bytes, until_records: int, tx_ready_seed=None, max_cycles=200_000):
-    """Send `commands`, collect records until `until_records` arrived; returns them."""
+def exchange(spec, commands: bytes, until_records: int, tx_ready_seed=None, max_cycles=200_000, busy=None):
+    """Send `commands`, collect records until `until_records` arrived; returns them. `busy`, a list,
+    gets the number of cycles the array was busy meanwhile."""
     dut = BridgeUnderTest(spec)
     parser = RecordParser(spec)
     records = []
@@ -64,16 +65,19 @@ def exchange(spec, commands: bytes, until_records: int, tx_ready_seed=None, max_
         ctx.set(dut.rx.valid, 0)
 
     async def listener(ctx):
-        cycles = 0
+        cycles = busy_cycles = 0
         while len(records) < until_records:
             ready = 1 if tx_ready_seed is None else int(rng.random() < 0.5)
             ctx.set(dut.tx.ready, ready)
             valid, payload = ctx.get(dut.tx.valid), ctx.get(dut.tx.payload)
+            busy_cycles += ctx.get(dut.array.busy)
             await ctx.tick()
             if valid and ready:
                 records.extend(parser.feed(bytes([payload])))
             cycles += 1
             assert cycles < max_cycles, f"no reply after {cycles} cycles; got {records}"
+        if busy is not None:
+            busy.append(busy_cycles)
 
     sim = Simulator(dut)
     sim.add_clock(1e-6)
@@ -135,3 +139,17 @@ def test_a_wrong_weight_is_caught_by_the_comparison():
     got = run_result(records)
     assert compare_runs(got, board_want) == []
     assert compare_runs(got, want)[0].startswith("spikes differ")
+
+
+@pytest.mark.parametrize("steps", [1, 7])
+def test_the_done_record_counts_the_cycles_the_array_was_busy(steps):
+    spec = random_spec(8, 2, seed=4)
+    state = initial_state(spec, 4)
+    want = model_run(spec, state, steps)
+    counted = []
+    records = exchange(spec, load_commands(spec, state) + run_command(steps), 1 + len(want.spikes), busy=counted)
+    done = records[-1]
+    assert done.tag == "done" and done.fields["timestep"] == steps
+    # every busy cycle since reset, no more: the run's (the loads before it are not busy)
+    assert done.fields["busy_cycles"] == counted[0]
+    assert done.fields["busy_cycles"] >= steps * spec.depth  # at least one cycle per update

@@ -102,3 +102,56 @@ def test_receiver_drops_a_frame_with_a_low_stop_bit():
 def test_divisor_is_checked():
     with pytest.raises(ValueError, match="divisor must be a whole number of clock cycles per bit, at least 4, not 3"):
         UARTReceiver(3)
+
+
+def line_at_period(frames: list[int], period: float, gap_bits: float = 2.0) -> list[int]:
+    """The rx line, cycle by cycle, for 8N1 `frames` sent at `period` clock cycles per bit (not a whole
+    number: the sender's clock is off), `gap_bits` idle bit times between frames."""
+    bits = [1] * 8
+    for byte in frames:
+        bits += frame_bits(byte) + [1] * int(gap_bits)
+    edges = [round(k * period) for k in range(len(bits) + 1)]
+    return [bit for k, bit in enumerate(bits) for _ in range(edges[k + 1] - edges[k])] + [1] * 4 * DIVISOR
+
+
+def receive(line: list[int], ready=lambda cycle: 1):
+    dut = UARTReceiver(DIVISOR)
+    got = []
+
+    async def testbench(ctx):
+        for cycle, bit in enumerate(line):
+            ctx.set(dut.rx, bit)
+            ctx.set(dut.bytes.ready, ready(cycle))
+            _, _, valid, rdy, payload = await ctx.tick().sample(dut.bytes.valid, dut.bytes.ready, dut.bytes.payload)
+            if valid and rdy:
+                got.append(payload)
+        got.append(("errors", ctx.get(dut.framing_errors), ctx.get(dut.overruns)))
+
+    run_clocked(dut, testbench)
+    return got
+
+
+@pytest.mark.parametrize("mismatch", [-0.035, -0.02, 0.0, 0.02, 0.035])
+def test_receiver_tolerates_a_baud_mismatch_of_a_few_percent(mismatch):
+    """Sampling the middle of each bit leaves half a bit of slack over the nine and a half bits to the
+    stop bit's middle: less the synchroniser's delay and the whole-cycle sampling, over 3 % either way."""
+    rng = random.Random(7)
+    frames = [rng.randrange(256) for _ in range(12)] + [0x00, 0xFF, 0x80, 0x01]
+    assert receive(line_at_period(frames, DIVISOR * (1 + mismatch))) == frames + [("errors", 0, 0)]
+
+
+@pytest.mark.parametrize("mismatch", [-0.12, 0.12])
+def test_a_baud_mismatch_beyond_the_slack_is_seen(mismatch):
+    """The same check can fail: at 12 % the samples walk off their bits and bytes come out wrong or not at all."""
+    frames = [0x55, 0xAA, 0x0F, 0xF0, 0x00, 0x80]
+    assert receive(line_at_period(frames, DIVISOR * (1 + mismatch))) != frames + [("errors", 0, 0)]
+
+
+def test_a_byte_not_taken_before_the_next_completes_is_an_overrun_and_replaced():
+    frames = [0x11, 0x22, 0x33, 0x44]
+    line = line_at_period(frames, DIVISOR)
+    frame_cycles = 12 * DIVISOR  # 10 bits and the 2-bit gap
+    # not ready while the second and third bytes arrive: the second is overwritten by the third
+    hold = range(8 * DIVISOR + frame_cycles, 8 * DIVISOR + 3 * frame_cycles - 2 * DIVISOR)
+    got = receive(line, ready=lambda cycle: 0 if cycle in hold else 1)
+    assert got == [0x11, 0x33, 0x44, ("errors", 0, 1)]

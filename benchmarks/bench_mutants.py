@@ -1,0 +1,383 @@
+"""The mutation score of the RTL: seeded mutants of `hdl/`, each run through the cheapest kill chain.
+
+    python benchmarks/bench_mutants.py                    # 80 mutants, seed 0, 2 at a time (about an hour)
+    python benchmarks/bench_mutants.py --count 10 --jobs 1
+    python benchmarks/bench_mutants.py --only hdl/array.py:240:43:compare
+    python benchmarks/bench_mutants.py --list             # every candidate mutant, nothing run
+
+A mutant is one small change to the hardware code (the `elaborate` methods of `hdl/` and the helpers
+they call): a comparison swapped (`<` for `<=`, `==` for `!=`), an operator swapped (`+`/`-`,
+`&`/`|`, `<<`/`>>`), an integer constant off by one, a negation dropped, a term dropped from an
+`m.If` condition, a field truncated by a bit, a `valid` or `ready` forced high. The candidates are
+enumerated from the source's syntax tree; `--count` of them are drawn, spread over the kinds of
+change and the files, with `--seed`.
+
+Each mutant is written into a copy of the package (PYTHONPATH points there; the simulator builds and
+the Verilog cache are keyed on the mutated source) and goes through its file's chain, stopping at
+the first step that fails:
+
+1. it must elaborate (the array and the board's bridged array to Verilog): a mutant that does not
+   is *stillborn* (no hardware to test) and is left out of the score;
+2. the proofs of `lapicque prove` that cover the file (the datapath against the contract at the
+   array's latency, both roundings; the stream converters; the whole array);
+3. `verify` of five arrays (64 x 2; 9 x 3, an odd depth; 3 x 3, one neuron per lane; the hysteresis
+   example; 32 x 2 with floor rounding), every coverage bin counted;
+4. the unit tests of the file (and for the bridge, UART and harness the board co-simulation).
+
+A mutant that survives the whole chain is listed, unless `EQUIVALENT` below says why no test can
+kill it (it changes nothing a port can show). The score is killed / (drawn - stillborn - equivalent).
+Results go to OUT/results.json (default runs/mutants) and a table on standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+#: the hardware files mutated; `layouts.py` is not: its encodings are shared by the RTL and the
+#: testbench, so a change to it changes both sides of every comparison alike
+FILES = ("hdl/datapath.py", "hdl/array.py", "hdl/streams.py", "hdl/ram.py", "hdl/uart.py", "hdl/bridge.py",
+         "hdl/harness.py")
+#: the package as installed: `lapicque.<sub>` is `<dir>/` of the repository
+PACKAGE_DIRS = {"": "lapicque", "golden": "golden", "hdl": "hdl", "sim": "sim", "boards": "boards",
+                "formal": "formal"}
+COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+                 ast.NotEq: ast.Eq}
+OPERATOR_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.BitAnd: ast.BitOr, ast.BitOr: ast.BitAnd,
+                  ast.LShift: ast.RShift, ast.RShift: ast.LShift}
+HANDSHAKES = ("valid", "ready")
+KINDS = ("compare", "operator", "constant", "negation", "condition", "truncate", "handshake")
+
+#: each file's kill chain after elaboration: proofs, verify, unit tests (cheapest first where a
+#: proof costs minutes: the whole array's BMC runs after verify)
+CHAINS = {
+    "hdl/datapath.py": ("proof-datapath", "verify", "tests:tests/hdl/test_datapath.py"),
+    "hdl/streams.py": ("proof-streams", "verify", "tests:tests/hdl/test_streams.py"),
+    "hdl/array.py": ("verify", "proof-array", "tests:tests/hdl/test_array.py"),
+    "hdl/ram.py": ("verify", "tests:tests/hdl/test_ram.py"),
+    "hdl/uart.py": ("tests:tests/hdl/test_uart.py,tests/hdl/test_bridge.py,tests/boards/test_cosim.py",),
+    "hdl/bridge.py": ("tests:tests/hdl/test_bridge.py,tests/boards/test_cosim.py",),
+    "hdl/harness.py": ("verify", "tests:tests/boards/test_cosim.py"),
+}
+#: the arrays `verify` runs: (neurons, lanes, seed, steps, rounding) or an example spec
+VERIFY_RUNS = ((64, 2, 0, 100, "toward_zero"), (9, 3, 2, 100, "toward_zero"), (3, 3, 3, 60, "toward_zero"),
+               ("examples/hysteresis.toml", None, 4, 100, None), (32, 2, 5, 100, "floor"))
+STEP_TIMEOUT_S = 900
+
+#: survivors shown equivalent, by id, with the reason no port can tell them from the original
+EQUIVALENT: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    file: str
+    line: int
+    col: int
+    kind: str
+    variant: int  # which of the node's changes (a condition's left or right term, a constant's +1 or -1)
+    before: str
+    after: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}:{self.kind}" + (f":{self.variant}" if self.variant else "")
+
+
+# -- finding and making mutants --------------------------------------------------------------------
+
+
+def _hardware_functions(tree: ast.Module):
+    """The functions that build hardware: `elaborate` methods and the helpers taking the module `m`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and (
+                node.name == "elaborate" or any(arg.arg == "m" for arg in node.args.args)):
+            yield node
+
+
+def _changes(node: ast.AST):
+    """The mutations of one node: (kind, variant, a function making the changed node)."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in COMPARE_SWAPS:
+        yield "compare", 0, lambda n: ast.Compare(n.left, [COMPARE_SWAPS[type(n.ops[0])]()], n.comparators)
+    elif isinstance(node, ast.BinOp) and type(node.op) in OPERATOR_SWAPS:
+        yield "operator", 0, lambda n: ast.BinOp(n.left, OPERATOR_SWAPS[type(n.op)](), n.right)
+    elif isinstance(node, ast.Constant) and type(node.value) is int:
+        yield "constant", 0, lambda n: ast.Constant(n.value + 1)
+        if node.value > 0:
+            yield "constant", 1, lambda n: ast.Constant(n.value - 1)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
+        yield "negation", 0, lambda n: n.operand
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("If", "Elif")
+          and len(node.args) == 1 and isinstance(node.args[0], ast.BinOp)
+          and isinstance(node.args[0].op, (ast.BitAnd, ast.BitOr))):
+        yield "condition", 0, lambda n: ast.Call(n.func, [n.args[0].left], n.keywords)
+        yield "condition", 1, lambda n: ast.Call(n.func, [n.args[0].right], n.keywords)
+    elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice) and node.slice.upper is not None:
+        yield "truncate", 0, lambda n: ast.Subscript(n.value, ast.Slice(
+            n.slice.lower, ast.BinOp(n.slice.upper, ast.Sub(), ast.Constant(1)), n.slice.step), n.ctx)
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "eq"
+          and isinstance(node.func.value, ast.Attribute) and node.func.value.attr in HANDSHAKES and node.args
+          and not (isinstance(node.args[0], ast.Constant) and node.args[0].value == 1)):
+        yield "handshake", 0, lambda n: ast.Call(n.func, [ast.Constant(1)], n.keywords)
+
+
+def _walk_mutable(path: Path):
+    """(node, kind, variant, make) for every mutable node of a file's hardware functions, in a fixed order."""
+    source = path.read_text()
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    seen = set()
+    for function in _hardware_functions(tree):
+        for node in ast.walk(function):
+            if not hasattr(node, "lineno") or (node.lineno, node.col_offset, type(node)) in seen:
+                continue
+            seen.add((node.lineno, node.col_offset, type(node)))
+            text = lines[node.lineno - 1]
+            # the seeded bugs' switches are test scaffolding, and docstrings and names are not hardware
+            if "inject_bug" in text or "BUG" in text:
+                continue
+            for kind, variant, make in _changes(node):
+                yield tree, node, kind, variant, make
+
+
+def candidates(root: Path = REPO) -> list[Mutant]:
+    out = []
+    for file in FILES:
+        for _, node, kind, variant, make in _walk_mutable(root / file):
+            out.append(Mutant(file, node.lineno, node.col_offset, kind, variant, ast.unparse(node),
+                              ast.unparse(make(node))))
+    return out
+
+
+def mutated_source(mutant: Mutant, root: Path = REPO) -> str:
+    """The file with the mutant's change made (the syntax tree unparsed: comments do not survive)."""
+    for tree, node, kind, variant, make in _walk_mutable(root / mutant.file):
+        if (node.lineno, node.col_offset, kind, variant) == (mutant.line, mutant.col, mutant.kind, mutant.variant):
+            parent = next(p for p in ast.walk(tree) for field, value in ast.iter_fields(p)
+                          if value is node or (isinstance(value, list) and any(v is node for v in value)))
+            changed = ast.copy_location(make(node), node)
+            for field, value in ast.iter_fields(parent):
+                if value is node:
+                    setattr(parent, field, changed)
+                elif isinstance(value, list):
+                    setattr(parent, field, [changed if v is node else v for v in value])
+            return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    raise KeyError(f"no mutant {mutant.id} in {mutant.file}")
+
+
+def draw(pool: list[Mutant], count: int, seed: int) -> list[Mutant]:
+    """`count` mutants spread over the kinds of change and then the files: round robin over the kinds,
+    within a kind round robin over the files, each in a seeded random order."""
+    rng = random.Random(seed)
+    groups: dict[str, dict[str, list[Mutant]]] = {}
+    for m in pool:
+        groups.setdefault(m.kind, {}).setdefault(m.file, []).append(m)
+    for files in groups.values():
+        for members in files.values():
+            rng.shuffle(members)
+    queues = {kind: [m for batch in _interleave(list(files.values())) for m in batch] for kind, files in groups.items()}
+    chosen: list[Mutant] = []
+    while len(chosen) < count and any(queues.values()):
+        for kind in KINDS:
+            if queues.get(kind) and len(chosen) < count:
+                chosen.append(queues[kind].pop(0))
+    return chosen
+
+
+def _interleave(lists):
+    """One from each list in turn, as one-element batches."""
+    lists = [list(x) for x in lists]
+    while any(lists):
+        for x in lists:
+            if x:
+                yield [x.pop(0)]
+
+
+def make_tree(mutant: Mutant, dest: Path) -> None:
+    """A copy of the package (and the tests and examples) in `dest`, with the mutant's file changed."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for sub, folder in PACKAGE_DIRS.items():
+        shutil.copytree(REPO / folder, dest / "lapicque" / sub if sub else dest / "lapicque", ignore=ignore,
+                        dirs_exist_ok=True)
+    for folder in ("tests", "examples"):
+        shutil.copytree(REPO / folder, dest / folder, ignore=ignore)
+    shutil.copy(REPO / "pyproject.toml", dest / "pyproject.toml")
+    (dest / "lapicque" / mutant.file.removeprefix("hdl/").join(("hdl/", ""))).write_text(mutated_source(mutant))
+
+
+# -- the kill chain ----------------------------------------------------------------------------------
+
+
+def worker(step: str) -> dict:
+    """Run one step of a chain in this process (started with PYTHONPATH at a mutant's tree):
+    {"failed": bool, "reason": str}."""
+    from lapicque.spec import ArraySpec, load_spec, random_spec
+
+    if step == "elaborate":
+        from lapicque.hdl import verilog
+        from lapicque.hdl.harness import BoardProbe, PackedArray
+
+        verilog.convert(PackedArray(random_spec(16, 2, seed=1)), name="top")
+        verilog.convert(BoardProbe(random_spec(8, 2, seed=1), divisor=4), name="top")
+        return {"failed": False, "reason": ""}
+    if step.startswith("proof-"):
+        from lapicque.formal.prove import datapath_properties, stream_properties, whole_array_properties
+        from lapicque.formal.sby import run_property, warm_up
+
+        part = step.removeprefix("proof-")
+        if part == "datapath":
+            props = [p for rounding in ("toward_zero", "floor")
+                     for p in datapath_properties(ArraySpec(8, 2, rounding=rounding)) if "(array," in p.name]
+        elif part == "streams":
+            props = stream_properties()
+        else:
+            props = whole_array_properties(ArraySpec(8, 2))
+        warm_up()
+        with tempfile.TemporaryDirectory() as tmp:
+            for k, prop in enumerate(props):
+                outcome = run_property(prop.design(), prop.kind, prop.depth, Path(tmp) / str(k),
+                                       flat_memories=prop.flat_memories, timeout=STEP_TIMEOUT_S)
+                if outcome.status == "fail":
+                    return {"failed": True, "reason": f"prove: {prop.name} ({prop.spec.rounding}) fails"}
+        return {"failed": False, "reason": ""}
+    if step == "verify":
+        from lapicque.sim.verify import verify
+
+        with tempfile.TemporaryDirectory() as tmp:
+            for neurons, lanes, seed, steps, rounding in VERIFY_RUNS:
+                spec = (load_spec(neurons) if isinstance(neurons, str)
+                        else random_spec(neurons, lanes, seed=seed, rounding=rounding))
+                label = neurons if isinstance(neurons, str) else f"{neurons}x{lanes} {rounding}"
+                try:
+                    s = verify(spec, steps, Path(tmp) / "run", seed=seed)
+                except Exception as exc:  # a testbench or build that breaks on the mutant has found it
+                    return {"failed": True, "reason": f"verify {label}: {type(exc).__name__}: {str(exc)[:120]}"}
+                if not s["passed"]:
+                    m = s["first_mismatch"] or s["first_float_violation"] or {}
+                    what = ("timed out" if s["timed_out"] else
+                            f"step {m.get('step')} neuron {m.get('neuron')} {m.get('field')}: "
+                            f"expected {m.get('expected')}, got {m.get('got')}")
+                    return {"failed": True, "reason": f"verify {label}: {what}"}
+        return {"failed": False, "reason": ""}
+    raise ValueError(f"unknown step {step!r}")
+
+
+def _run_step(step: str, tree: Path, cache: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(tree), LAPICQUE_CACHE=str(cache))
+    started = time.perf_counter()
+    if step.startswith("tests:"):
+        files = step.removeprefix("tests:").split(",")
+        command = [sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider", *files]
+    else:
+        command = [sys.executable, str(Path(__file__).resolve()), "--worker", step]
+    try:
+        done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"failed": True, "reason": f"{step}: no answer in {STEP_TIMEOUT_S} s (hangs)",
+                "seconds": time.perf_counter() - started}
+    seconds = time.perf_counter() - started
+    if step.startswith("tests:"):
+        failed = done.returncode != 0
+        first = next((line for line in done.stdout.splitlines() if line.startswith("FAILED")), "")
+        return {"failed": failed, "reason": f"unit tests: {first[:160] or 'exit ' + str(done.returncode)}"
+                if failed else "", "seconds": seconds}
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        result = {"failed": True, "reason": f"{step}: {tail[:160]}", "crashed": True}
+    return {**result, "seconds": seconds}
+
+
+def run_chain(mutant: Mutant, cache: Path) -> dict:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
+        tree = Path(tmp)
+        make_tree(mutant, tree)
+        steps = []
+        first = _run_step("elaborate", tree, cache)
+        steps.append({"step": "elaborate", **first})
+        if first["failed"]:
+            return _verdict(mutant, "stillborn", first["reason"], steps, started)
+        for step in CHAINS[mutant.file]:
+            outcome = _run_step(step, tree, cache)
+            steps.append({"step": step, **outcome})
+            if outcome["failed"]:
+                return _verdict(mutant, "killed", outcome["reason"], steps, started)
+    if mutant.id in EQUIVALENT:
+        return _verdict(mutant, "equivalent", EQUIVALENT[mutant.id], steps, started)
+    return _verdict(mutant, "survived", "", steps, started)
+
+
+def _verdict(mutant: Mutant, verdict: str, reason: str, steps: list, started: float) -> dict:
+    return {"id": mutant.id, **asdict(mutant), "verdict": verdict, "reason": reason,
+            "killed_by": steps[-1]["step"] if verdict == "killed" else None, "steps": steps,
+            "seconds": time.perf_counter() - started}
+
+
+def score(results: list[dict]) -> dict:
+    counts = {v: sum(r["verdict"] == v for r in results) for v in ("killed", "survived", "equivalent", "stillborn")}
+    scored = counts["killed"] + counts["survived"]
+    return {**counts, "drawn": len(results), "score": counts["killed"] / scored if scored else float("nan")}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=80, help="mutants drawn (default 80)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    parser.add_argument("--only", action="append", default=[], help="run this mutant id (repeatable)")
+    parser.add_argument("--list", action="store_true", help="list every candidate mutant and stop")
+    parser.add_argument("--out", type=Path, default=Path("runs/mutants"), help="results folder (default runs/mutants)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker)))
+        return 0
+    pool = candidates()
+    if args.list:
+        for m in pool:
+            print(f"{m.id:40} {m.before[:50]:>50} -> {m.after[:50]}")
+        print(f"{len(pool)} candidates")
+        return 0
+    by_id = {m.id: m for m in pool}
+    unknown = [i for i in args.only if i not in by_id]
+    if unknown:
+        print(f"unknown mutant id(s): {', '.join(unknown)}; see --list", file=sys.stderr)
+        return 2
+    chosen = [by_id[i] for i in args.only] if args.only else draw(pool, args.count, args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    cache = args.out / "cache"
+    print(f"{len(chosen)} mutants of {len(pool)} candidates, {args.jobs} at a time", flush=True)
+    results = []
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool_exec:
+        for k, result in enumerate(pool_exec.map(lambda m: run_chain(m, cache), chosen), 1):
+            results.append(result)
+            print(f"[{k}/{len(chosen)}] {result['verdict']:>10} {result['id']:40} {result['before'][:30]!r} -> "
+                  f"{result['after'][:30]!r}  {result['reason'][:90]}  ({result['seconds']:.0f} s)", flush=True)
+    summary = {"seed": args.seed, "count": len(chosen), **score(results), "results": results}
+    tmp = args.out / "results.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=1))
+    tmp.replace(args.out / "results.json")
+    s = summary
+    print(f"killed {s['killed']}, survived {s['survived']}, equivalent {s['equivalent']}, stillborn {s['stillborn']} "
+          f"of {s['drawn']}: score {s['score']:.1%} of the non-equivalent")
+    for r in results:
+        if r["verdict"] == "survived":
+            print(f"  survivor {r['id']}: {r['before']} -> {r['after']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
