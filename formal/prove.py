@@ -1,5 +1,6 @@
 """`lapicque prove`: the RTL proved equal to the contract, with counterexamples: the datapath for every input,
-the stream converters for every run (`streams.py`), a small whole array step by step (`whole_array.py`).
+the stream converters for every run (`streams.py`), a small whole array step by step (`whole_array.py`),
+the UART's two ends looped together (`uart.py`).
 
 The datapath (issue 18, parts 1 and 2): for the spec's rounding and weight exponent, with every
 parameter, state and input free (leak, reset and hysteresis modes are parameters, so every mode is
@@ -10,7 +11,9 @@ latency), and with `latencies="all"` for every latency 1..7 too. `full_widths=Tr
 proofs at the spec's own widths (minutes each: the solver bit-blasts 16-bit sums and comparisons).
 The reference equals the bit-exact Python model (`tests/formal/test_reference.py`: exhaustively at
 small widths, seeded random at the default ones), which closes model = reference = RTL.
-Not proved here: the UART and the host bridge.
+The UART (`uart.py`): a transmitter looped into a receiver carries every byte once, in order, by BMC.
+Not proved here: the host bridge (its command parsing and records are simulated byte for byte,
+tests/hdl/test_bridge.py).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from lapicque.spec import PARAM_NAMES, ROUNDING_MODES, ArraySpec, Widths
 from .properties import Property
 from .sby import missing_tool, read_witness, run_property, warm_up
 from .streams import STREAM_DEPTH, PackerProperties, UnpackerProperties
+from .uart import UART_DEPTH, UARTLinkProperties
 from .whole_array import ARRAY_DEPTH, ARRAY_LATENCY, ArrayProperties, whole_array_spec
 
 #: the widths of the default proofs: every rule of the contract, at sizes the solver proves in seconds
@@ -53,7 +57,7 @@ ARRAY_BUGS = ARRAY_LEVEL_BUGS
 ALL_BUGS = (*BUGS, *STREAM_BUGS, *ARRAY_BUGS)
 LATENCIES = ("array", "all")
 #: what `prove` checks: the datapath (parts 1 and 2 of issue 18), the width converters (3), the whole array (4)
-PARTS = ("datapath", "streams", "array")
+PARTS = ("datapath", "streams", "array", "uart")
 ASSUMPTIONS = [
     "parameters within the spec's ranges: decay 0..4096, an exponential leak 0..4096, a linear leak up to the "
     "membrane's maximum, theta_lo below theta_hi for a hysteresis neuron (the datapath and the whole array)",
@@ -63,6 +67,9 @@ ASSUMPTIONS = [
     "consumer's ready is free",
     "whole array: the monitor is read as fast as it is written (it is the scoreboard's tap); configuration "
     "writes name a memory, a lane and an address that exist",
+    "UART: a transmitter looped into a receiver at 4 cycles a bit (no baud mismatch: tests/hdl/test_uart.py "
+    "simulates one); the producer holds a byte it offers until it is taken; bounded: a frame and the next one's "
+    "start",
 ]
 
 
@@ -106,6 +113,8 @@ def properties(spec: ArraySpec, *, latencies: str = "array", full_widths: bool =
         out += stream_properties(inject_bug)
     if "array" in parts:
         out += whole_array_properties(spec, inject_bug)
+    if "uart" in parts:
+        out += uart_properties()
     return out
 
 
@@ -175,6 +184,18 @@ def whole_array_properties(spec: ArraySpec, inject_bug: str | None = None) -> li
                      **common),
             Property(name="whole array: every event reachable", kind="cover", depth=ARRAY_DEPTH,
                      description="a spike, a spike propagated and emitted, spike back-pressure, two timesteps",
+                     **common)]
+
+
+def uart_properties() -> list[Property]:
+    """Part 3's UART: a transmitter looped into a receiver carries every byte once, in order, by BMC."""
+    common = {"depth": UART_DEPTH, "spec": reduced_spec(ArraySpec(1)), "build": partial(UARTLinkProperties)}
+    return [Property(name="UART loopback: every byte once, in order", kind="bmc",
+                     description="4 cycles a bit; free bytes (held until taken) and consumer ready; valid until ready, "
+                                 "no byte lost, duplicated, reordered or changed, overruns only of a waiting byte, "
+                                 "no framing error, each byte through within a frame and 2 cycles", **common),
+            Property(name="UART loopback: every event reachable", kind="cover",
+                     description="a byte through, consumer back-pressure on it, a second byte taken behind it",
                      **common)]
 
 

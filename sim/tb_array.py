@@ -320,21 +320,29 @@ async def verify_array(dut):
     await FallingEdge(dut.clk)
     await FallingEdge(dut.clk)
     dut.rst.value = 0
-    await bench.configure()
+    spec = bench.spec
+    # an array that never takes its configuration (say, one that never ends clearing after reset) is a
+    # timed-out run, like one that stops making progress later
+    configure = cocotb.start_soon(bench.configure())
+    await First(configure.complete, Timer((spec.neurons * (spec.neurons + 8) + 10_000) * CLOCK_NS, unit="ns"))
+    configured = configure.done()
+    if not configured:
+        configure.cancel()
     start_stats = bench.read_stats()
     wall0 = time.perf_counter()
-    spec = bench.spec
     budget_cycles = bench.steps * (spec.depth * (spec.neurons + 4) + 64) * 4 + 10_000
     if os.environ.get("LAPICQUE_TB_PROFILE"):
         import cProfile
         prof = cProfile.Profile()
         prof.enable()
-    run = cocotb.start_soon(bench.run())
-    await First(run.complete, Timer(budget_cycles * CLOCK_NS, unit="ns"))
-    timed_out = not run.done()
+    run = cocotb.start_soon(bench.run()) if configured else None
+    if run is not None:
+        await First(run.complete, Timer(budget_cycles * CLOCK_NS, unit="ns"))
+    timed_out = run is None or not run.done()
     tb_error = None
     if timed_out:
-        run.cancel()
+        if run is not None:
+            run.cancel()
     elif run.exception() is not None:
         exc = run.exception()
         tb_error = f"{type(exc).__name__}: {exc}"

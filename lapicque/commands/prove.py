@@ -45,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--full-widths", action="store_true",
                    help="also prove at the spec's own widths (minutes per property)")
     p.add_argument("--parts", type=comma_list, default=None,
-                   help="what to prove, comma-separated: datapath, streams, array (default all three)")
+                   help="what to prove, comma-separated: datapath, streams, array, uart (default all four)")
     p.add_argument("--timeout", type=positive_real, help="seconds per property; past it the status is unknown")
     p.add_argument("--out", type=output_folder, default=Path("runs/prove"), help="results folder (default runs/prove)")
     add_report_option(p)

@@ -153,3 +153,24 @@ def test_the_done_record_counts_the_cycles_the_array_was_busy(steps):
     # every busy cycle since reset, no more: the run's (the loads before it are not busy)
     assert done.fields["busy_cycles"] == counted[0]
     assert done.fields["busy_cycles"] >= steps * spec.depth  # at least one cycle per update
+
+
+def test_a_second_run_reports_done_after_its_own_spikes():
+    """Two runs back to back continue the model's run; each done record follows every spike of its run
+    and names the timestep reached (the second run must not take the first run's quiet end for its own)."""
+    spec = random_spec(8, 2, seed=5)
+    state = initial_state(spec, 5)
+    first, second = 3, 5
+    want = model_run(spec, state, first + second)
+    assert (want.spikes[:, 0] >= first).any(), "the second run must spike to test anything"
+    records = exchange(spec, load_commands(spec, state) + run_command(first) + run_command(second),
+                       len(want.spikes) + 2)
+    done = [k for k, r in enumerate(records) if r.tag == "done"]
+    assert [records[k].fields["timestep"] for k in done] == [first, first + second]
+    spikes = [(r.fields["timestep"], r.fields["neuron"]) for r in records if r.tag == "spike"]
+    assert sorted(spikes) == sorted(map(tuple, want.spikes.tolist()))
+    # every spike of a run before its done record, none of the second before the first's
+    for k, record in enumerate(records):
+        if record.tag == "spike":
+            run_done = done[0] if record.fields["timestep"] < first else done[1]
+            assert k < run_done and (record.fields["timestep"] < first or k > done[0])

@@ -204,3 +204,18 @@ def test_a_missed_coverage_bin_fails_only_when_coverage_is_required(out):
     _, page = write_page([out / "strict"], out / "page.html")
     check = next(c for c in page.sections[0].checks if c.key == "coverage_hit_fraction")
     assert not check.passed and check.value == round(strict["coverage_hit_fraction"], 4)
+
+
+@pytest.mark.parametrize(("neurons", "lanes"), [(16, 2), (12, 3)])
+def test_spikes_propagate_back_to_back(out, neurons, lanes):
+    """Every neuron fires whenever it can (a threshold below rest, no refractory period): propagation is
+    most of each step, and runs spike after spike without an idle cycle between them, so the mean step
+    is within 3 cycles of the lower bound (a cycle lost per spike would cost about one per spike a step)."""
+    base = random_spec(neurons, lanes, seed=0)
+    params = dict(base.params, theta_hi=np.full(neurons, -100), theta_lo=np.full(neurons, -200),
+                  refractory=np.zeros(neurons, dtype=np.int64), hysteresis=np.zeros(neurons, dtype=np.int64))
+    spec = type(base)(neurons, lanes, base.widths, params, base.weights)
+    s = verify(spec, 40, out, seed=0, backpressure=0.0)
+    assert_passed(s)
+    assert s["spikes"] >= 40 * neurons // 2  # most neurons fire in most steps
+    assert s["cycles_per_step_bound"] <= s["cycles_per_step"] <= s["cycles_per_step_bound"] + 3
