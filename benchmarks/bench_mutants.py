@@ -22,7 +22,8 @@ the first step that fails:
    array's latency, both roundings; the stream converters; the whole array);
 3. `verify` of five arrays (64 x 2; 9 x 3, an odd depth; 3 x 3, one neuron per lane; the hysteresis
    example; 32 x 2 with floor rounding), every coverage bin counted;
-4. the unit tests of the file (and for the bridge, UART and harness the board co-simulation).
+4. the unit tests of the file (and for the array, its memories, the bridge, the UART and the harness
+   the board co-simulation, which builds the memory arrangements of the FPGA builds).
 
 A mutant that survives the whole chain is listed, unless `EQUIVALENT` below says why no test can
 kill it (it changes nothing a port can show). The score is killed / (drawn - stillborn - equivalent).
@@ -65,9 +66,11 @@ KINDS = ("compare", "operator", "constant", "negation", "condition", "truncate",
 CHAINS = {
     "hdl/datapath.py": ("proof-datapath", "verify", "tests:tests/hdl/test_datapath.py"),
     "hdl/streams.py": ("proof-streams", "verify", "tests:tests/hdl/test_streams.py"),
+    # the board co-simulation runs the memory arrangements the FPGA builds use (bit-sliced, tiled weights)
     "hdl/array.py": ("verify", "proof-array",
-                     "tests:tests/hdl/test_array.py,tests/sim/test_verify.py::test_spikes_propagate_back_to_back"),
-    "hdl/ram.py": ("verify", "tests:tests/hdl/test_ram.py"),
+                     "tests:tests/hdl/test_array.py,tests/sim/test_verify.py::test_spikes_propagate_back_to_back,"
+                     "tests/boards/test_cosim.py"),
+    "hdl/ram.py": ("verify", "tests:tests/hdl/test_ram.py,tests/boards/test_cosim.py"),
     "hdl/uart.py": ("tests:tests/hdl/test_uart.py,tests/hdl/test_bridge.py,tests/boards/test_cosim.py",),
     "hdl/bridge.py": ("tests:tests/hdl/test_bridge.py,tests/boards/test_cosim.py",),
     "hdl/harness.py": ("verify", "tests:tests/boards/test_cosim.py"),

@@ -83,3 +83,48 @@ def test_a_run_taken_with_a_configuration_write_sees_the_write():
     assert beat["index"] == 0 and beat["lanes"][0]["spike"] == 0  # theta_hi 20: the zero membrane stays quiet
     stale = first_update_after_write_with_run("read_during_config_write")
     assert stale["index"] == 0 and stale["lanes"][0]["spike"] == 1  # the old, zero threshold
+
+
+def test_a_run_of_zero_steps_does_nothing():
+    """A run of 0 steps is taken and ignored: the array stays idle, its timestep unchanged, and a run of 2
+    after it makes exactly two timesteps of updates."""
+    from amaranth.sim import Simulator
+
+    spec = ArraySpec(2, 1)
+    dut = NeuronArray(spec)
+    seen = {"busy_after_zero": 0, "updates": 0}
+
+    async def bench(ctx):
+        while not ctx.get(dut.run.ready):
+            await ctx.tick()
+        ctx.set(dut.run.payload, 0)
+        ctx.set(dut.run.valid, 1)
+        await ctx.tick()
+        ctx.set(dut.run.valid, 0)
+        for _ in range(20):
+            seen["busy_after_zero"] += ctx.get(dut.busy)
+            await ctx.tick()
+        seen["timestep_after_zero"] = ctx.get(dut.timestep)
+        ctx.set(dut.run.payload, 2)
+        ctx.set(dut.run.valid, 1)
+        for _ in range(5):  # idle: the run is taken at once
+            if ctx.get(dut.run.ready):
+                break
+            await ctx.tick()
+        seen["second_run_taken"] = ctx.get(dut.run.ready)
+        await ctx.tick()
+        ctx.set(dut.run.valid, 0)
+        ctx.set(dut.stim.valid, 1)
+        ctx.set(dut.monitor.ready, 1)
+        ctx.set(dut.spikes.ready, 1)
+        for _ in range(200):
+            await ctx.tick()
+            seen["updates"] += ctx.get(dut.monitor.valid)
+        seen["timestep_after_two"] = ctx.get(dut.timestep)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen == {"busy_after_zero": 0, "timestep_after_zero": 0, "second_run_taken": 1,
+                    "updates": 2 * spec.neurons, "timestep_after_two": 2}
