@@ -19,7 +19,7 @@ the first step that fails:
 1. it must elaborate (the array and the board's bridged array to Verilog): a mutant that does not
    is *stillborn* (no hardware to test) and is left out of the score;
 2. the proofs of `lapicque prove` that cover the file (the datapath against the contract at the
-   array's latency, both roundings; the stream converters; the whole array);
+   array's latency, both roundings; the stream converters; the whole array; the UART looped back);
 3. `verify` of five arrays (64 x 2; 9 x 3, an odd depth; 3 x 3, one neuron per lane; the hysteresis
    example; 32 x 2 with floor rounding), every coverage bin counted;
 4. the unit tests of the file (and for the array, its memories, the bridge, the UART and the harness
@@ -71,7 +71,8 @@ CHAINS = {
                      "tests:tests/hdl/test_array.py,tests/sim/test_verify.py::test_spikes_propagate_back_to_back,"
                      "tests/boards/test_cosim.py"),
     "hdl/ram.py": ("verify", "tests:tests/hdl/test_ram.py,tests/boards/test_cosim.py"),
-    "hdl/uart.py": ("tests:tests/hdl/test_uart.py,tests/hdl/test_bridge.py,tests/boards/test_cosim.py",),
+    "hdl/uart.py": ("tests:tests/hdl/test_uart.py", "proof-uart",
+                    "tests:tests/hdl/test_bridge.py,tests/boards/test_cosim.py"),
     "hdl/bridge.py": ("tests:tests/hdl/test_bridge.py,tests/boards/test_cosim.py",),
     "hdl/harness.py": ("verify", "tests:tests/boards/test_cosim.py"),
 }
@@ -81,7 +82,11 @@ VERIFY_RUNS = ((64, 2, 0, 100, "toward_zero"), (9, 3, 2, 100, "toward_zero"), (3
 STEP_TIMEOUT_S = 900
 
 #: survivors shown equivalent, by id, with the reason no port can tell them from the original
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "hdl/uart.py:74:27:constant:1": "the receiver's bit counter one value shorter (range(8)): it reaches 8 only "
+                                    "on the step after the last data bit, when the FSM has left for the stop bit "
+                                    "and never reads it; the next start bit resets it",
+}
 
 
 @dataclass(frozen=True)
@@ -236,7 +241,12 @@ def worker(step: str) -> dict:
         verilog.convert(BoardProbe(random_spec(8, 2, seed=1), divisor=4), name="top")
         return {"failed": False, "reason": ""}
     if step.startswith("proof-"):
-        from lapicque.formal.prove import datapath_properties, stream_properties, whole_array_properties
+        from lapicque.formal.prove import (
+            datapath_properties,
+            stream_properties,
+            uart_properties,
+            whole_array_properties,
+        )
         from lapicque.formal.sby import run_property, warm_up
 
         part = step.removeprefix("proof-")
@@ -245,6 +255,8 @@ def worker(step: str) -> dict:
                      for p in datapath_properties(ArraySpec(8, 2, rounding=rounding)) if "(array," in p.name]
         elif part == "streams":
             props = stream_properties()
+        elif part == "uart":
+            props = uart_properties()
         else:
             props = whole_array_properties(ArraySpec(8, 2))
         warm_up()

@@ -215,7 +215,7 @@ def test_spikes_propagate_back_to_back(out, neurons, lanes):
     params = dict(base.params, theta_hi=np.full(neurons, -100), theta_lo=np.full(neurons, -200),
                   refractory=np.zeros(neurons, dtype=np.int64), hysteresis=np.zeros(neurons, dtype=np.int64))
     spec = type(base)(neurons, lanes, base.widths, params, base.weights)
-    s = verify(spec, 40, out, seed=0, backpressure=0.0)
+    s = verify(spec, 25, out, seed=0, backpressure=0.0)
     assert_passed(s)
-    assert s["spikes"] >= 40 * neurons // 2  # most neurons fire in most steps
+    assert s["spikes"] >= 25 * neurons // 2  # most neurons fire in most steps
     assert s["cycles_per_step_bound"] <= s["cycles_per_step"] <= s["cycles_per_step_bound"] + 3
