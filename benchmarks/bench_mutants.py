@@ -38,6 +38,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -297,11 +298,17 @@ def _run_step(step: str, tree: Path, cache: Path) -> dict:
         command = [sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider", *files]
     else:
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", step]
+    # a session of its own, so that a step that hangs is stopped with its simulator and helpers
+    process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     try:
-        done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, timeout=STEP_TIMEOUT_S)
+        stdout, stderr = process.communicate(timeout=STEP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         return {"failed": True, "reason": f"{step}: no answer in {STEP_TIMEOUT_S} s (hangs)",
                 "seconds": time.perf_counter() - started}
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     seconds = time.perf_counter() - started
     if step.startswith("tests:"):
         failed = done.returncode != 0
