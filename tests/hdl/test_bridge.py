@@ -174,3 +174,20 @@ def test_a_second_run_reports_done_after_its_own_spikes():
         if record.tag == "spike":
             run_done = done[0] if record.fields["timestep"] < first else done[1]
             assert k < run_done and (record.fields["timestep"] < first or k > done[0])
+
+
+def test_the_longest_record_of_wide_widths_comes_whole():
+    """At v 24, i 32 and refractory 16 bits a watched state's record is 17 bytes, one past a power of two:
+    a record counter one bit short would end it after its first byte."""
+    from lapicque.hdl.bridge import record_lengths
+    from lapicque.spec import Widths
+
+    spec = random_spec(8, 2, seed=2, widths=Widths(v=24, i=32, bias=24, refractory=16))
+    assert max(record_lengths(spec).values()) == 17
+    state = initial_state(spec, 2)
+    steps, watched = 4, [0, 5]
+    want = model_run(spec, state, steps, watched)
+    records = exchange(spec, load_commands(spec, state) + watch_commands(watched) + run_command(steps),
+                       len(want.spikes) + len(want.states) + 1)
+    assert records[-1].tag == "done"
+    assert compare_runs(run_result(records), want) == []
