@@ -191,3 +191,49 @@ def test_the_longest_record_of_wide_widths_comes_whole():
                        len(want.spikes) + len(want.states) + 1)
     assert records[-1].tag == "done"
     assert compare_runs(run_result(records), want) == []
+
+
+def test_the_spike_led_lights_when_a_spike_is_taken_and_fades_after_blink_cycles():
+    """The board's LEDs (`activity`): bit 0 is the array's busy; bit 1 lights the cycle after a spike event
+    leaves the array for the bridge (not while it waits behind a watched state's record on the slow line)
+    and goes dark 15 prescaler ticks after the last one: ticks of the power of two above blink_cycles / 16, so
+    between blink_cycles and twice that."""
+    from lapicque.hdl.bridge import BridgedArray
+
+    divisor, blink = 4, 64
+    spec = random_spec(8, 2, seed=1)
+    state = initial_state(spec, 1)
+    commands = load_commands(spec, state) + watch_commands([0]) + run_command(3)
+    assert len(model_run(spec, state, 3).spikes) > 0, "the case must spike to test anything"
+    dut = BridgedArray(spec, divisor=divisor, blink_cycles=blink)
+    array = dut.array
+    trace = []
+
+    async def host(ctx):
+        for byte in commands:
+            for bit in [0] + [(byte >> k) & 1 for k in range(8)] + [1]:
+                ctx.set(dut.rx, bit)
+                await ctx.tick().repeat(divisor)
+
+    async def watch(ctx):
+        for _ in range(len(commands) * 10 * divisor + 6_000):
+            trace.append((ctx.get(array.spikes.valid), ctx.get(array.spikes.ready), ctx.get(array.busy),
+                          ctx.get(dut.activity)))
+            await ctx.tick()
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(host, background=True)
+    sim.add_testbench(watch)
+    sim.run()
+    valid, ready, busy, activity = (np.array(column) for column in zip(*trace, strict=True))
+    taken = np.flatnonzero(valid & ready)
+    waited = np.flatnonzero(valid & ~ready)
+    assert taken.size and waited.size and waited[0] < taken[0], "a spike must wait behind a record to test anything"
+    led = (activity >> 1) & 1
+    assert np.array_equal(activity & 1, busy)
+    assert not led[: taken[0] + 1].any() and led[taken[0] + 1]  # lit by the first spike taken, not before
+    dark = np.flatnonzero(led[taken[-1] + 1:] == 0)
+    assert dark.size, "the LED must go dark after the last spike"
+    tick = 1 << max(1, (blink // 16).bit_length())
+    assert 14 * tick <= dark[0] <= 15 * tick + 1 and blink <= dark[0] <= 2 * blink
