@@ -155,3 +155,27 @@ def test_a_byte_not_taken_before_the_next_completes_is_an_overrun_and_replaced()
     hold = range(8 * DIVISOR + frame_cycles, 8 * DIVISOR + 3 * frame_cycles - 2 * DIVISOR)
     got = receive(line, ready=lambda cycle: 0 if cycle in hold else 1)
     assert got == [0x11, 0x33, 0x44, ("errors", 0, 1)]
+
+
+def test_a_byte_taken_in_the_cycle_the_next_completes_is_not_an_overrun():
+    """The waiting byte is taken at the very clock edge the next byte completes: both arrive, and no overrun
+    is counted (an overrun is a byte replaced while still waiting, not one taken in time)."""
+    frames = [0x11, 0x22]
+    line = line_at_period(frames, DIVISOR) + [1] * 8 * DIVISOR
+    dut = UARTReceiver(DIVISOR)
+    payloads = []
+
+    async def watch(ctx):  # never ready: the edge where the second byte completes is where the payload changes
+        for bit in line:
+            ctx.set(dut.rx, bit)
+            _, _, payload = await ctx.tick().sample(dut.bytes.payload)
+            payloads.append(payload)
+
+    run_clocked(dut, watch)
+    completes = payloads.index(0x22) - 1  # sampled at the edge: the new value shows one sample later
+    second_ready = completes + 2 * DIVISOR
+    got = receive(line, ready=lambda cycle: 1 if cycle in (completes, second_ready) else 0)
+    assert got == [0x11, 0x22, ("errors", 0, 0)]
+    # one edge later the first byte was already replaced: that is an overrun
+    late = receive(line, ready=lambda cycle: 1 if cycle in (completes + 1, second_ready) else 0)
+    assert late == [0x22, ("errors", 0, 1)]
