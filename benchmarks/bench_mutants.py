@@ -216,7 +216,7 @@ def draw(pool: list[Mutant], count: int, seed: int) -> list[Mutant]:
     for files in groups.values():
         for members in files.values():
             rng.shuffle(members)
-    queues = {kind: [m for batch in _interleave(list(files.values())) for m in batch] for kind, files in groups.items()}
+    queues = {kind: list(_interleave(list(files.values()))) for kind, files in groups.items()}
     chosen: list[Mutant] = []
     while len(chosen) < count and any(queues.values()):
         for kind in KINDS:
@@ -226,12 +226,12 @@ def draw(pool: list[Mutant], count: int, seed: int) -> list[Mutant]:
 
 
 def _interleave(lists):
-    """One from each list in turn, as one-element batches."""
+    """One from each list in turn."""
     lists = [list(x) for x in lists]
     while any(lists):
         for x in lists:
             if x:
-                yield [x.pop(0)]
+                yield x.pop(0)
 
 
 def make_tree(mutant: Mutant, dest: Path) -> None:

@@ -160,10 +160,9 @@ class OneStep:
 def rest_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> dict[str, int]:
     """Updates where the current (with no input that step) or the membrane (leaking, not refractory, not
     firing) went from a nonzero state to exactly 0, by the sign it came from."""
-    prev_i = np.concatenate([initial.i[None], rtl["i"][:-1]])
-    prev_v = np.concatenate([initial.v[None], rtl["v"][:-1]])
-    prev_spikes = np.concatenate([np.zeros((1, spec.neurons), dtype=np.int64), rtl["spike"][:-1]])
-    quiet = (prev_spikes @ spec.weights + ext) == 0
+    prev, acc = previous_states(spec, initial, rtl)
+    prev_i, prev_v = prev.i, prev.v
+    quiet = (acc + ext) == 0
     current_rest = quiet & (prev_i != 0) & (rtl["i"] == 0)
     leak_bit = 1 << FLAG_NAMES.index("leak_to_rest")
     membrane_rest = (rtl["flags"] & leak_bit) != 0
@@ -199,11 +198,9 @@ def edge_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> 
 def float_one_step(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> OneStep:
     """Step the float model once from each of the RTL's states (all steps at once) and compare."""
     p = spec.params
-    prev = State(*(np.concatenate([getattr(initial, k)[None], rtl[k][:-1]]).astype(np.float64)
-                   if k in ("v", "i") else np.concatenate([getattr(initial, k)[None], rtl[k][:-1]])
-                   for k in ("v", "i", "ref", "pulse")))
-    prev_spikes = np.concatenate([np.zeros((1, spec.neurons), dtype=np.int64), rtl["spike"][:-1]])
-    flt = array_step(spec, prev, prev_spikes @ spec.weights, ext, fixed=False)
+    prev, acc = previous_states(spec, initial, rtl)
+    prev = State(prev.v.astype(np.float64), prev.i.astype(np.float64), prev.ref, prev.pulse)
+    flt = array_step(spec, prev, acc, ext, fixed=False)
     b_v = quantisation_bound(spec)["v"]
     d_i = rtl["i"] - flt.state.i
     decided_alike = (rtl["spike"] == flt.spike) & (rtl["pulse"] == flt.state.pulse) & (rtl["ref"] == flt.state.ref)

@@ -33,8 +33,9 @@ def initial_state(spec: ArraySpec, seed: int, first_input: np.ndarray | None = N
     state = zero_state(n)
     state.v = np.clip(rng.integers(-(np.abs(p["theta_hi"]) + 1), np.abs(p["theta_hi"]) + 1), v_lo, v_hi)
     state.i = rng.integers(-64, 65, n)
-    # the last lane's neurons mostly start from a random state (they make the volley below), the
-    # others half from a random state and half from the directed ones
+    # the neurons of kind "random" (nine in ten of the last lane's, half of the others') make the volley
+    # below and start at the top of both ranges; the random membrane and current drawn above stay with
+    # the directed kinds that do not set them
     volley_lane = np.arange(n) % spec.lanes == spec.lanes - 1
     edges = np.where(rng.random(n) < np.where(volley_lane, 0.9, 0.5), 0, rng.integers(1, len(EDGE_KINDS), n))
     kind = np.asarray(EDGE_KINDS, dtype=object)[edges]
@@ -77,9 +78,9 @@ def initial_state(spec: ArraySpec, seed: int, first_input: np.ndarray | None = N
         state.v = np.where(drawn, v, state.v)
         state.pulse = np.where(drawn, pulse, state.pulse)
         state.ref = np.where(drawn, 0, state.ref)
-    # a volley: the randomly started neurons (most of the last lane's) start at the top of both ranges,
-    # so that they fire together for the first steps and the spike queues fill (propagation takes the
-    # lowest lane's spikes first: the last lane's queue fills), taking the stall behind them
+    # a volley: every neuron still of kind "random" (most of the last lane's) starts at the top of both
+    # ranges, so that they fire together for the first steps and the spike queues fill (propagation
+    # takes the lowest lane's spikes first: the last lane's queue fills), taking the stall behind them
     volley = kind == "random"
     state.v = np.where(volley, v_hi, state.v)
     state.i = np.where(volley, i_hi, state.i)
