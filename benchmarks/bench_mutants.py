@@ -19,7 +19,8 @@ the first step that fails:
 1. it must elaborate (the array and the board's bridged array to Verilog): a mutant that does not
    is *stillborn* (no hardware to test) and is left out of the score;
 2. the proofs of `lapicque prove` that cover the file (the datapath against the contract at the
-   array's latency, both roundings; the stream converters; the whole array; the UART looped back);
+   array's latency, both roundings; the stream converters; the whole array; the UART looped back; the
+   host bridge against the protocol);
 3. `verify` of five arrays (64 x 2; 9 x 3, an odd depth; 3 x 3, one neuron per lane; the hysteresis
    example; 32 x 2 with floor rounding), every coverage bin counted;
 4. the unit tests of the file (and for the array, its memories, the bridge, the UART and the harness
@@ -74,7 +75,7 @@ CHAINS = {
     "hdl/ram.py": ("verify", "tests:tests/hdl/test_ram.py,tests/boards/test_cosim.py"),
     "hdl/uart.py": ("tests:tests/hdl/test_uart.py", "proof-uart",
                     "tests:tests/hdl/test_bridge.py,tests/boards/test_cosim.py"),
-    "hdl/bridge.py": ("tests:tests/hdl/test_bridge.py,tests/boards/test_cosim.py",),
+    "hdl/bridge.py": ("proof-bridge", "tests:tests/hdl/test_bridge.py,tests/boards/test_cosim.py"),
     "hdl/harness.py": ("verify", "tests:tests/boards/test_cosim.py"),
 }
 #: the arrays `verify` runs: (neurons, lanes, seed, steps, rounding) or an example spec
@@ -96,7 +97,7 @@ EQUIVALENT: dict[str, str] = {
                                        "datapath's k-induction proof passes on it for every input in range",
     "hdl/ram.py:90:28:constant": "the ECP5 block's padded input one bit wider (37): the pins take bits 0-17 and "
                                  "18-35 of it, and the extra top bit (always 0) goes to no pin",
-    "hdl/bridge.py:139:47:constant": "the reply engine's byte counter one value longer (range(rec_bytes + 2)): "
+    "hdl/bridge.py:146:47:constant": "the reply engine's byte counter one value longer (range(rec_bytes + 2)): "
                                      "it is loaded with a record's length, at most rec_bytes, and counts down, so "
                                      "the extra value is never reached",
     "hdl/harness.py:143:35:negation": "the board probe's monitor packer flushes while the array is busy instead of "
@@ -263,6 +264,7 @@ def worker(step: str) -> dict:
         return {"failed": False, "reason": ""}
     if step.startswith("proof-"):
         from lapicque.formal.prove import (
+            bridge_properties,
             datapath_properties,
             stream_properties,
             uart_properties,
@@ -278,6 +280,8 @@ def worker(step: str) -> dict:
             props = stream_properties()
         elif part == "uart":
             props = uart_properties()
+        elif part == "bridge":
+            props = bridge_properties(ArraySpec(8, 2))
         else:
             props = whole_array_properties(ArraySpec(8, 2))
         warm_up()

@@ -1,8 +1,9 @@
 """How long `lapicque prove` takes: every property (the datapath's per rounding, at the reduced widths; the
-stream converters'; the whole array's), and the solvers.
+stream converters'; the whole array's; the UART's; the host bridge's), and the solvers.
 
     python benchmarks/bench_prove.py                  # both roundings, every latency, one at a time
     python benchmarks/bench_prove.py --parts streams,array   # only the converters and the whole array
+    python benchmarks/bench_prove.py --parts uart,bridge     # only the UART and the host bridge
     python benchmarks/bench_prove.py --z3             # also Z3 on the combinational floor property (minutes;
                                                       # needs: python -m pip install z3-solver)
     python benchmarks/bench_prove.py --z3 --solvers-only   # only the solver comparison
@@ -26,9 +27,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--z3", action="store_true", help="also time Z3 on the combinational floor property")
     parser.add_argument("--solvers-only", action="store_true", help="skip the per-property table")
-    parser.add_argument("--parts", type=lambda text: text.split(","), default=["datapath", "streams", "array"],
-                        help="comma-separated parts of the per-property table (default datapath,streams,array; "
-                             "the streams and the array once, the datapath for both roundings)")
+    parser.add_argument("--parts", type=lambda text: text.split(","),
+                        default=["datapath", "streams", "array", "uart", "bridge"],
+                        help="comma-separated parts of the per-property table (default all: the datapath for both "
+                             "roundings, the others once)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per solver run (default 1800)")
     args = parser.parse_args(argv)
     print(f"{'rounding':>12} {'property':>55} {'kind':>6} {'depth':>5} {'result':>7} {'seconds':>8}")

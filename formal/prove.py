@@ -1,6 +1,6 @@
 """`lapicque prove`: the RTL proved equal to the contract, with counterexamples: the datapath for every input,
 the stream converters for every run (`streams.py`), a small whole array step by step (`whole_array.py`),
-the UART's two ends looped together (`uart.py`).
+the UART's two ends looped together (`uart.py`), the host bridge against the protocol (`bridge.py`).
 
 The datapath (issue 18, parts 1 and 2): for the spec's rounding and weight exponent, with every
 parameter, state and input free (leak, reset and hysteresis modes are parameters, so every mode is
@@ -12,8 +12,8 @@ proofs at the spec's own widths (minutes each: the solver bit-blasts 16-bit sums
 The reference equals the bit-exact Python model (`tests/formal/test_reference.py`: exhaustively at
 small widths, seeded random at the default ones), which closes model = reference = RTL.
 The UART (`uart.py`): a transmitter looped into a receiver carries every byte once, in order, by BMC.
-Not proved here: the host bridge (its command parsing and records are simulated byte for byte,
-tests/hdl/test_bridge.py).
+The host bridge (`bridge.py`): every command has exactly its effect and every record is whole and due, by
+k-induction (its watched states, the 'M' and 'V' records, are simulated: tests/hdl/test_bridge.py).
 """
 
 from __future__ import annotations
@@ -33,12 +33,14 @@ from lapicque.errors import LapicqueError
 from lapicque.files import write_json
 from lapicque.hdl.array import BUGS as ARRAY_LEVEL_BUGS
 from lapicque.hdl.array import DATAPATH_LATENCY
+from lapicque.hdl.bridge import BUGS as BRIDGE_BUGS
 from lapicque.hdl.datapath import BUGS, MAX_LATENCY
 from lapicque.hdl.layouts import lane_update_layout, param_layout, state_layout, unpack
 from lapicque.hdl.streams import BUGS as STREAM_BUGS
 from lapicque.provenance import provenance
 from lapicque.spec import PARAM_NAMES, ROUNDING_MODES, ArraySpec, Widths
 
+from .bridge import BRIDGE_COVER_DEPTH, BRIDGE_DEPTH, BridgeProperties, bridge_spec
 from .properties import Property
 from .sby import missing_tool, read_witness, run_property, warm_up
 from .streams import STREAM_DEPTH, PackerProperties, UnpackerProperties
@@ -54,10 +56,11 @@ STREAM_BITS = 4
 STREAM_COVER_COUNT, STREAM_COVER_DEPTH = 3, 20
 #: seeded bugs of the array's own logic, for the whole-array property's tests (hdl.array.BUGS)
 ARRAY_BUGS = ARRAY_LEVEL_BUGS
-ALL_BUGS = (*BUGS, *STREAM_BUGS, *ARRAY_BUGS)
+ALL_BUGS = (*BUGS, *STREAM_BUGS, *ARRAY_BUGS, *BRIDGE_BUGS)
 LATENCIES = ("array", "all")
-#: what `prove` checks: the datapath (parts 1 and 2 of issue 18), the width converters (3), the whole array (4)
-PARTS = ("datapath", "streams", "array", "uart")
+#: what `prove` checks: the datapath (parts 1 and 2 of issue 18), the width converters (3), the whole array (4),
+#: the UART and the host bridge (3)
+PARTS = ("datapath", "streams", "array", "uart", "bridge")
 ASSUMPTIONS = [
     "parameters within the spec's ranges: decay 0..4096, an exponential leak 0..4096, a linear leak up to the "
     "membrane's maximum, theta_lo below theta_hi for a hysteresis neuron (the datapath and the whole array)",
@@ -70,6 +73,10 @@ ASSUMPTIONS = [
     "UART: a transmitter looped into a receiver at 4 cycles a bit (no baud mismatch: tests/hdl/test_uart.py "
     "simulates one); the producer holds a byte it offers until it is taken; bounded: a frame and the next one's "
     "start",
+    "host bridge: 4 neurons in 2 lanes at the reduced widths, no monitor (watched states are simulated); the host "
+    "holds a byte until it is taken; the array raises busy only the cycle after a run of one or more steps is "
+    "taken, changes timestep and busy_cycles only while busy, holds a spike until it is taken, and offers none "
+    "once busy is low and none was offered for two cycles (its spike FIFO drains without two-cycle gaps)",
 ]
 
 
@@ -115,6 +122,8 @@ def properties(spec: ArraySpec, *, latencies: str = "array", full_widths: bool =
         out += whole_array_properties(spec, inject_bug)
     if "uart" in parts:
         out += uart_properties()
+    if "bridge" in parts:
+        out += bridge_properties(spec, inject_bug)
     return out
 
 
@@ -197,6 +206,21 @@ def uart_properties() -> list[Property]:
             Property(name="UART loopback: every event reachable", kind="cover",
                      description="a byte through, consumer back-pressure on it, a second byte taken behind it",
                      **common)]
+
+
+def bridge_properties(spec: ArraySpec, inject_bug: str | None = None) -> list[Property]:
+    """Part 3's host bridge: every command has exactly its effect, every record is whole and the next one due, no
+    deadlock, by k-induction (every cycle of every run); and every kind of command and record reachable."""
+    bug = inject_bug if inject_bug in BRIDGE_BUGS else None
+    small = bridge_spec(spec, REDUCED)
+    common = {"spec": small, "build": partial(BridgeProperties, small, inject_bug=bug)}
+    return [Property(name="host bridge = protocol, every cycle", kind="prove", depth=BRIDGE_DEPTH,
+                     description=f"{small.neurons} neurons in {small.lanes} lanes, reduced widths; free host bytes, "
+                                 "line and array readies, spikes and busy; each command's write, run or reply "
+                                 "exactly, records whole and in order, valid until ready, no deadlock", **common),
+            Property(name="host bridge: every event reachable", kind="cover", depth=BRIDGE_COVER_DEPTH,
+                     description="a configuration write, a weight row's last write, done, error and identity "
+                                 "records, a spike ahead of a reply, back-pressure inside a record", **common)]
 
 
 def counterexample(prop: Property, witness: Path, log: Path) -> dict:

@@ -51,6 +51,10 @@ WATCH_SLOTS = 8
 MAGIC = b"LPQ"
 CMD_IDENT, CMD_CFG, CMD_WEIGHT_ROW, CMD_WATCH, CMD_RUN, CMD_SYNC = (ord(c) for c in "ICWMRY")
 REC_IDENT, REC_SPIKE, REC_STATE, REC_DONE, REC_SYNC, REC_ERROR = (ord(c) for c in "ISVDYE")
+#: seeded bugs (`inject_bug`), for the tests of the bridge's proof: the done record after one quiet cycle of the
+#: array instead of two (a spike the FIFO offers a cycle later follows the done); a byte taken while a
+#: configuration write still waits for the array (the byte is lost)
+BUGS = ("done_before_drained", "byte_taken_during_write")
 
 
 def nbytes(bits: int) -> int:
@@ -103,7 +107,10 @@ class HostBridge(wiring.Component):
     """Bytes in (`rx`), bytes out (`tx`); drives the array's `run`, `cfg`, `stim` and takes its
     `spikes` (and `monitor`, when the spec has it, for watched states)."""
 
-    def __init__(self, spec: ArraySpec):
+    def __init__(self, spec: ArraySpec, *, inject_bug: str | None = None):
+        if inject_bug is not None and inject_bug not in BUGS:
+            raise ValueError(f"unknown bridge bug {inject_bug!r}; choose from {', '.join(BUGS)}")
+        self.inject_bug = inject_bug
         if spec.neurons > 1 << 16:
             raise ValueError(f"the bridge addresses neurons with 16 bits; {spec.neurons} neurons is too many")
         self.spec = spec
@@ -248,8 +255,9 @@ class HostBridge(wiring.Component):
         w_local = Signal(range(depth))
         w_row_base = Signal.like(self.cfg.payload.addr)
         w_data = Signal(8 * weight_bytes(spec))
+        was_quiet = Signal()  # running: the array was quiet in the previous cycle
 
-        with m.FSM(name="bridge"):
+        with m.FSM(name="bridge") as fsm:
             with m.State("idle"):
                 m.d.comb += rx.ready.eq(1)
                 with m.If(rx.valid):
@@ -278,6 +286,8 @@ class HostBridge(wiring.Component):
                         m.next = "reply"
                     with m.Case(CMD_CFG):
                         m.d.comb += [self.cfg.valid.eq(1), self.cfg.payload.eq(arg(CMD_CFG)[:cfg_layout(spec).size])]
+                        if self.inject_bug == "byte_taken_during_write":
+                            m.d.comb += rx.ready.eq(1)
                         with m.If(self.cfg.ready):
                             m.next = "idle"
                     with m.Case(CMD_WEIGHT_ROW):
@@ -295,6 +305,8 @@ class HostBridge(wiring.Component):
                     with m.Case(CMD_RUN):
                         m.d.comb += [self.run.valid.eq(1), self.run.payload.eq(arg(CMD_RUN)[:16])]
                         with m.If(self.run.ready):
+                            # quiet cycles count from the run's own first cycle
+                            m.d.sync += was_quiet.eq(0)
                             m.next = "running"
             with m.State("weight"):
                 # collect one weight's bytes, then write it; N weights make the row
@@ -325,15 +337,25 @@ class HostBridge(wiring.Component):
                 quiet = ~self.busy & ~self.spikes.valid & ~beat_valid
                 if spec.monitor:
                     quiet = quiet & ~self.monitor.valid
-                was_quiet = Signal()
                 m.d.sync += was_quiet.eq(quiet)
-                with m.If(quiet & was_quiet):
+                quiet_before = was_quiet
+                if self.inject_bug == "done_before_drained":
+                    quiet_before = Const(1)
+                with m.If(quiet & quiet_before):
                     m.d.sync += [reply.eq(REC_DONE), reply_pending.eq(1)]
                     m.next = "reply"
             with m.State("reply"):
                 with m.If(reply_taken):
                     m.d.sync += [reply.eq(0), reply_pending.eq(0)]
                     m.next = "idle"
+        # the registers formal/bridge.py states its invariants on (read only by the proof's harness)
+        self.internals = {
+            "fsm": fsm, "opcode": opcode, "count": count, "need": need, "payload": payload, "w_lane": w_lane,
+            "w_local": w_local, "w_row_base": w_row_base, "w_data": w_data, "was_quiet": was_quiet,
+            "record": record, "record_left": record_left, "empty": empty, "grant_spike": grant_spike,
+            "grant_reply": grant_reply, "grant_state": grant_state, "reply": reply, "reply_pending": reply_pending,
+            "reply_arg": reply_arg,
+        }
         return m
 
 

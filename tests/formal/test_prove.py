@@ -16,22 +16,23 @@ from lapicque.spec import ArraySpec, load_spec
 def test_the_default_configuration_is_proved(tmp_path):
     """Every part for the default rounding: the combinational datapath and the array's own pipeline (latency 8
     behind registered memories) by k-induction at the reduced widths, the width converters by k-induction, the
-    small whole array by BMC over three timesteps, the UART looped back by BMC over a frame; and every cover
-    reached."""
+    small whole array by BMC over three timesteps, the UART looped back by BMC over a frame, the host bridge by
+    k-induction; and every cover reached."""
     s = prove(ArraySpec(8, 2), tmp_path)
     proofs = len(STREAM_COUNTS) * 2
-    assert s["passed"] and s["counts"] == {"pass": 3 + proofs + 2 + 2 + 2, "fail": 0, "unknown": 0}
+    assert s["passed"] and s["counts"] == {"pass": 3 + proofs + 2 + 2 + 2 + 2, "fail": 0, "unknown": 0}
     assert [(p["kind"], p["latency"]) for p in s["properties"][:3]] == [("prove", 0), ("prove", 8), ("cover", 8)]
-    array, uart = s["properties"][-4:-2], s["properties"][-2:]
+    array, uart, bridge = s["properties"][-6:-4], s["properties"][-4:-2], s["properties"][-2:]
     assert [p["kind"] for p in array] == ["bmc", "cover"] and array[0]["depth"] >= 24
     assert [p["kind"] for p in uart] == ["bmc", "cover"] and uart[0]["depth"] >= 40
+    assert [p["kind"] for p in bridge] == ["prove", "cover"] and bridge[1]["depth"] >= 40
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["passed"] and all(p["status"] == "pass" for p in written["properties"])
-    assert written["parts"] == ["datapath", "streams", "array", "uart"]
+    assert written["parts"] == ["datapath", "streams", "array", "uart", "bridge"]
     # the covers were reached: SymbiYosys wrote a trace for each
     reached = {p["name"]: (tmp_path / p["log"]).read_text().count("Reached cover statement")
                for p in written["properties"] if p["kind"] == "cover"}
-    assert list(reached.values()) == [9, 4, 4, 4, 3], reached
+    assert list(reached.values()) == [9, 4, 4, 4, 3, 7], reached
 
 
 def replay_in_the_model(prop_spec, counterexample) -> dict:
@@ -81,8 +82,8 @@ def test_bad_options_are_refused_before_any_work(tmp_path):
         properties(ArraySpec(8, 2), latencies="some")
     with pytest.raises(LapicqueError, match="--inject-bug must be one of"):
         properties(ArraySpec(8, 2), inject_bug="typo")
-    with pytest.raises(LapicqueError, match="--parts must name some of datapath, streams, array, uart"):
-        properties(ArraySpec(8, 2), parts=("datapath", "bridge"))
+    with pytest.raises(LapicqueError, match="--parts must name some of datapath, streams, array, uart, bridge"):
+        properties(ArraySpec(8, 2), parts=("datapath", "board"))
 
 
 def test_a_missing_tool_names_its_package(monkeypatch):
@@ -131,6 +132,6 @@ def test_the_command_reports_a_counterexample(tmp_path, capsys):
     assert main(["prove", "--latencies", "some", "--out", str(tmp_path / "bad")]) == 2
     assert "--latencies must be one of array, all" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
-    assert main(["prove", "--parts", "datapath,bridge", "--out", str(tmp_path / "bad")]) == 2
-    assert "--parts must name some of datapath, streams, array, uart" in capsys.readouterr().err
+    assert main(["prove", "--parts", "datapath,board", "--out", str(tmp_path / "bad")]) == 2
+    assert "--parts must name some of datapath, streams, array, uart, bridge" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
