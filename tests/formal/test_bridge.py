@@ -47,3 +47,14 @@ def test_the_bridge_proof_uses_the_specs_datapath():
     proof, cover = bridge_properties(spec)
     assert (proof.kind, cover.kind) == ("prove", "cover") and cover.depth >= 40
     assert proof.spec.rounding == "floor" and proof.spec.weight_exponent == 2 and not proof.spec.monitor
+
+
+def test_the_command_names_the_broken_promise_when_no_value_differs(tmp_path, capsys):
+    """A done record sent too early carries right bytes: the console names the failed assertion instead."""
+    from lapicque.cli import main
+
+    out = tmp_path / "proof"
+    assert main(["prove", "--parts", "bridge", "--inject-bug", "done_before_drained", "--out", str(out)]) == 1
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "counterexample for host bridge = protocol" in printed
+    assert "failed at step" in printed and 'Assert(s["drained"])' in printed
