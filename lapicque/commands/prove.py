@@ -74,6 +74,7 @@ def print_summary(s: dict, console) -> None:
             differing = [f"{o['signal']} expected {o['expected']} got {o['got']}"
                          for o in cex["outputs"] if o["signal"] in cex["differs"]]
             # a broken promise with no wrong value (a record too early, a byte read too soon): the assertion says it
-            broken = [] if differing else [f"failed at step {cex['step']}: {line}" for line in cex.get("assertions", [])]
+            broken = [] if differing else [f"failed at step {cex['step']}: {line}"
+                                           for line in cex.get("assertions", [])]
             console.print(f"[red]counterexample[/] for {p['name']} ({p['counterexample_vcd']}): "
                           + "; ".join(differing or broken))
