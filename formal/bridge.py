@@ -1,39 +1,42 @@
 """Properties of the host bridge: every command has exactly its effect, every record is whole and expected.
 
-`HostBridge` for a small array (4 neurons in 2 lanes, reduced widths, no monitor) sits between free
-inputs: the host's bytes (`rx`), the line's ready (`tx`), the array's readies (`cfg`, `run`), its spikes,
-`busy`, `timestep` and `busy_cycles`. A shadow written from the protocol (docs/protocol.md, the byte
-lengths of `command_lengths` and `record_lengths`, not the bridge's state machine) parses the bytes the
+`HostBridge` for a small array (4 neurons in 2 lanes, reduced widths, with the monitor) sits between free
+inputs: the host's bytes (`rx`), the line's ready (`tx`), the array's readies (`cfg`, `run`), its spikes and
+monitor beats, `busy`, `timestep` and `busy_cycles`. A shadow written from the protocol (docs/protocol.md, the
+byte lengths of `command_lengths` and `record_lengths`, not the bridge's state machine) parses the bytes the
 bridge takes and predicts what each command must do. Asserted, every cycle:
 
 - commands: a 'C' command makes exactly one configuration write, its payload the command's bytes; a
   'W' row makes one write per neuron, in order, each naming the weight memory, the neuron's lane, the
-  row's address and the weight's bytes; an 'R' makes one run of its steps; an 'I', 'Y' or unknown byte
-  queues its reply; nothing is written, run or replied that no command asked for, and no byte is taken
-  while a command's write or run is still waiting to be taken;
-- records: the bytes on `tx` are whole records, each the next one due: a spike record carries the spike
-  the bridge took (each spike sent once, in order, unchanged, before any later record), a reply record
+  row's address and the weight's bytes; an 'R' makes one run of its steps; an 'M' sets its watch slot;
+  an 'I', 'Y' or unknown byte queues its reply; nothing is written, run or replied that no command asked
+  for, and no byte is taken while a command's write or run is still waiting to be taken;
+- records: the bytes on `tx` are whole records, each one that is due, each kind in its order: a spike
+  record carries the spike the bridge took (each spike sent once, in order, unchanged, before any later
+  record), a state record the next watched lane of the monitor beats taken (lowest lane first, its
+  timestep, neuron and state unchanged; a lane is watched when a slot follows its neuron), a reply record
   is the oldest reply due (the identity's bytes as the host driver expects them, the sync's token, the
   dropped byte), a done record carries `timestep` and `busy_cycles` and starts only after the array has
-  fallen quiet (busy low and no spike for two cycles: every spike of the run already sent);
+  fallen quiet (busy low, no spike or beat for two cycles) and every watched state is out;
 - streams: `tx`, `cfg` and `run` hold valid and payload until taken; `stim` is always zero;
-- no deadlock: a spike waiting while the line is free is taken within `SPIKE_LATENCY` cycles; a reply
-  due while the line is free and no spike waits is on the line within `REPLY_LATENCY` cycles; the
-  bridge never leaves `rx` unready for two cycles in a row unless a write, a run or a reply is waiting
-  on the other side (the consumer's readies are free: progress is asserted for when they are high, no
-  fairness is assumed).
+- no deadlock: a spike waiting while the line is free is taken within `SPIKE_LATENCY` cycles, and a
+  state record due is on the line as soon; a reply due while the line is free and nothing else waits is
+  on the line within `REPLY_LATENCY` cycles; the bridge never leaves `rx` unready for two cycles in a row
+  unless a write, a run or a reply is waiting on the other side (the consumer's readies are free:
+  progress is asserted for when they are high, no fairness is assumed).
 
 Assumed, of the array (what `NeuronArray` does): `busy` rises the cycle after a run of one or more steps
-is taken and at no other time, `timestep` and `busy_cycles` change only while it is high, spikes offered
-are held until taken, and once busy is low and no spike has been offered for two cycles none is offered
-until the next run (its spike FIFO drains without gaps of two cycles). The host's bytes are held until
-taken.
+is taken and at no other time, `timestep` and `busy_cycles` change only while it is high, spikes and
+monitor beats offered are held until taken, and once busy is low and none has been offered for two
+cycles none is offered until the next run (its FIFOs drain without gaps of two cycles). The host's
+bytes are held until taken.
 
 Proved by k-induction (`BRIDGE_DEPTH`; the invariants that make it inductive are asserted too: every
 register of the bridge holds what the shadow's state implies, `_invariants`), so for every cycle of every
-run, not a bounded one; covers (BMC to `BRIDGE_COVER_DEPTH`) show each command's effect, each kind of record,
-a spike ahead of a reply and back-pressure inside a record reachable. Watched
-states ('M', 'V' records) are not in this harness: tests/hdl/test_bridge.py simulates them.
+run, not a bounded one; covers (BMC to `BRIDGE_COVER_DEPTH`) show each command's effect, each kind of
+record, both lanes of a beat watched, a spike ahead of a reply and back-pressure inside a record reachable.
+A bug that needs more cycles than the base case to show (two watch commands and a beat take about 12)
+fails the induction step instead: `unknown`, without a counterexample.
 """
 
 from __future__ import annotations
@@ -55,15 +58,17 @@ from lapicque.hdl.bridge import (
     REC_ERROR,
     REC_IDENT,
     REC_SPIKE,
+    REC_STATE,
     REC_SYNC,
     WATCH_SLOTS,
     HostBridge,
     command_lengths,
     datapath_code,
     record_lengths,
+    state_bytes,
     weight_bytes,
 )
-from lapicque.hdl.layouts import CFG_WEIGHT, TIMESTEP_BITS, aer_layout, cfg_layout
+from lapicque.hdl.layouts import CFG_WEIGHT, TIMESTEP_BITS, aer_layout, cfg_layout, monitor_layout
 from lapicque.spec import ArraySpec
 
 #: k-induction depth: the base case covers the first cycles of every run (a run's done record, a whole
@@ -90,8 +95,6 @@ class BridgeProperties(wiring.Component):
     """`HostBridge(spec)` between free inputs and the protocol's shadow; see the module docstring."""
 
     def __init__(self, spec: ArraySpec, *, inject_bug: str | None = None, checks: bool = True):
-        if spec.monitor:
-            raise ValueError("the bridge's harness has no monitor: give a spec with monitor=False")
         self.spec, self.inject_bug, self.checks = spec, inject_bug, checks
         super().__init__({
             "rx_valid": In(1),
@@ -104,6 +107,7 @@ class BridgeProperties(wiring.Component):
             "busy": In(1),
             "timestep": In(TIMESTEP_BITS),
             "busy_cycles": In(32),
+            **({"monitor_valid": In(1), "monitor_payload": In(monitor_layout(spec))} if spec.monitor else {}),
             # what the bridge does, and what the shadow expects (for a counterexample's table)
             "tx_valid": Out(1),
             "tx_payload": Out(8),
@@ -144,6 +148,10 @@ class BridgeProperties(wiring.Component):
             self.cfg_valid.eq(dut.cfg.valid), self.cfg_payload.eq(dut.cfg.payload),
             self.run_valid.eq(dut.run.valid), self.run_payload.eq(dut.run.payload),
         ]
+        monitor_taken = Const(0)
+        if spec.monitor:
+            m.d.comb += [dut.monitor.valid.eq(self.monitor_valid), dut.monitor.payload.eq(self.monitor_payload)]
+            monitor_taken = dut.monitor.valid & dut.monitor.ready
         rx_taken = dut.rx.valid & dut.rx.ready
         tx_taken = dut.tx.valid & dut.tx.ready
         cfg_taken = dut.cfg.valid & dut.cfg.ready
@@ -177,6 +185,16 @@ class BridgeProperties(wiring.Component):
         reply_tag = [Signal(8, name=f"shadow_reply{k}_tag") for k in range(2)]
         reply_arg = [Signal(8, name=f"shadow_reply{k}_arg") for k in range(2)]
         push, push_tag, push_arg = Signal(name="shadow_push"), Signal(8, name="shadow_push_tag"), Signal(8)
+
+        # watch slots: slot k follows neuron slot_neuron[k] while slot_on[k] (a slot past the last is ignored)
+        watch_due, watch_value = Signal(name="shadow_watch_due"), Signal(32, name="shadow_watch_value")
+        slot_neuron = [Signal(16, name=f"shadow_slot{k}_neuron") for k in range(WATCH_SLOTS)]
+        slot_on = [Signal(name=f"shadow_slot{k}_on") for k in range(WATCH_SLOTS)]
+        with m.If(watch_due):
+            m.d.sync += watch_due.eq(0)
+            for k in range(WATCH_SLOTS):
+                with m.If(watch_value[:8] == k):
+                    m.d.sync += [slot_neuron[k].eq(watch_value[8:24]), slot_on[k].eq(watch_value[24])]
 
         layout = cfg_layout(spec)
         with m.If(rx_taken):
@@ -221,7 +239,8 @@ class BridgeProperties(wiring.Component):
                                 elif cmd == CMD_WEIGHT_ROW:
                                     m.d.sync += [in_row.eq(1), row_src.eq(value), neuron.eq(0), weight_got.eq(0)]
                                 else:
-                                    assert cmd == CMD_WATCH  # no monitor: the watch changes nothing visible
+                                    assert cmd == CMD_WATCH  # takes effect as the command executes
+                                    m.d.sync += [watch_due.eq(1), watch_value.eq(value)]
             with m.Else():  # an opcode
                 m.d.sync += [opcode.eq(dut.rx.payload), got.eq(0)]
                 with m.Switch(dut.rx.payload):
@@ -263,10 +282,28 @@ class BridgeProperties(wiring.Component):
         with m.If(~tx_waiting):
             m.d.sync += done_fields_offered.eq(Cat(self.timestep, self.busy_cycles))
         m.d.comb += done_fields.eq(Mux(tx_waiting, done_fields_offered, Cat(self.timestep, self.busy_cycles)))
+        # watched states: each monitor beat taken queues a state record per watched lane, lowest lane first (at
+        # most one beat's records and one record loaded from the beat before)
+        queue_size = spec.lanes + 1
+        state_bits = 8 * state_bytes(spec)
+        states = [Signal(TIMESTEP_BITS + 16 + state_bits, name=f"shadow_state_record{k}") for k in range(queue_size)]
+        states_due = Signal(range(queue_size + 1), name="shadow_states_due")
+        state_start = Signal(name="shadow_state_record_starting")
+        m.d.comb += state_start.eq(~spike_held & (dut.tx.payload == REC_STATE) & (states_due != 0))
+        watched_now = []
+        if spec.monitor:
+            beat = dut.monitor.payload
+            for lane in range(spec.lanes):
+                neuron_of_lane = Signal(16, name=f"shadow_beat_neuron{lane}")
+                m.d.comb += neuron_of_lane.eq(beat.index * spec.lanes + lane)
+                watched_now.append((Cat(slot_on[k] & (slot_neuron[k] == neuron_of_lane) for k in range(WATCH_SLOTS))
+                                    .any(), Cat(beat.timestep, neuron_of_lane, beat.lanes[lane].state.as_value())))
         head = Signal(8 * longest_record, name="shadow_next_record")
         head_length = Signal(range(longest_record + 1), name="shadow_next_record_length")
         with m.If(spike_held):
             m.d.comb += [head.eq(spike_record), head_length.eq(records[REC_SPIKE])]
+        with m.Elif(state_start):
+            m.d.comb += [head.eq(Cat(Const(REC_STATE, 8), states[0])), head_length.eq(records[REC_STATE])]
         with m.Else():
             with m.Switch(reply_tag[0]):
                 with m.Case(REC_IDENT):
@@ -279,12 +316,14 @@ class BridgeProperties(wiring.Component):
                     with m.Case(reply):
                         m.d.comb += [head.eq(Cat(Const(reply, 8), reply_arg[0])), head_length.eq(records[reply])]
         m.d.comb += self.expected_tx.eq(Mux(left == 0, head[:8], rest[:8]))
-        pop = Signal(name="shadow_pop")
+        pop, pop_state = Signal(name="shadow_pop"), Signal(name="shadow_pop_state")
         with m.If(tx_taken):
             with m.If(left == 0):
                 m.d.sync += [rest.eq(head >> 8), left.eq(head_length - 1), tag.eq(head[:8])]
                 with m.If(spike_held):
                     m.d.sync += spike_held.eq(0)
+                with m.Elif(state_start):
+                    m.d.comb += pop_state.eq(1)
                 with m.Else():
                     m.d.comb += pop.eq(1)
             with m.Else():
@@ -299,6 +338,21 @@ class BridgeProperties(wiring.Component):
                 with m.If(stays == k):
                     m.d.sync += [reply_tag[k].eq(push_tag), reply_arg[k].eq(push_arg)]
         m.d.sync += replies.eq(stays + push)
+        # the state records' queue: pop the head, append the watched lanes of a beat taken
+        states_staying = Signal(range(queue_size + 1), name="shadow_states_staying")
+        m.d.comb += states_staying.eq(states_due - pop_state)
+        with m.If(pop_state):
+            m.d.sync += [states[k].eq(states[k + 1]) for k in range(queue_size - 1)]
+        position = states_staying
+        for lane, (watched, record) in enumerate(watched_now):
+            at = Signal(range(queue_size + 1), name=f"shadow_state_position{lane}")
+            m.d.comb += at.eq(position)
+            with m.If(monitor_taken & watched):
+                for k in range(queue_size):
+                    with m.If(at == k):
+                        m.d.sync += states[k].eq(record)
+            position = at + (monitor_taken & watched)
+        m.d.sync += states_due.eq(position)
         if not self.checks:
             return m
         m.d.comb += Assume(~ResetSignal("sync"))
@@ -311,6 +365,14 @@ class BridgeProperties(wiring.Component):
             m.d.comb += Assume(dut.rx.valid & (dut.rx.payload == rx_before))
         with m.If(spike_waiting):
             m.d.comb += Assume(dut.spikes.valid & (dut.spikes.payload.as_value() == spike_before.as_value()))
+        monitor_valid = Const(0)
+        if spec.monitor:
+            monitor_valid = dut.monitor.valid
+            beat_waiting = Signal(name="beat_waiting")
+            beat_before = Signal.like(dut.monitor.payload, name="beat_before")
+            m.d.sync += [beat_waiting.eq(dut.monitor.valid & ~dut.monitor.ready), beat_before.eq(dut.monitor.payload)]
+            with m.If(beat_waiting):
+                m.d.comb += Assume(dut.monitor.valid & (dut.monitor.payload.as_value() == beat_before.as_value()))
         busy_before, run_started = Signal(name="busy_before"), Signal(name="run_started")
         timestep_before, cycles_before = Signal.like(self.timestep), Signal.like(self.busy_cycles)
         m.d.sync += [busy_before.eq(self.busy), run_started.eq(run_taken & (dut.run.payload != 0)),
@@ -320,12 +382,12 @@ class BridgeProperties(wiring.Component):
             m.d.comb += Assume((self.timestep == timestep_before) & (self.busy_cycles == cycles_before))
         quiet, quiet_before, drained_before = Signal(name="quiet"), Signal(name="quiet_before"), Signal()
         drained = Signal(name="array_drained")  # busy low, no spike for two cycles: the run's spikes are all out
-        m.d.comb += [quiet.eq(~self.busy & ~dut.spikes.valid),
+        m.d.comb += [quiet.eq(~self.busy & ~dut.spikes.valid & ~monitor_valid & ~dut.internals["beat_valid"]),
                      drained.eq(drained_before | (quiet & quiet_before))]
         # quiet cycles count from the cycle after a run is taken (the first its busy could be high in)
         m.d.sync += [quiet_before.eq(quiet & ~run_taken), drained_before.eq(drained & ~run_taken)]
         with m.If(drained_before):
-            m.d.comb += Assume(~dut.spikes.valid)
+            m.d.comb += Assume(~dut.spikes.valid & ~monitor_valid)
 
         # -- commands have exactly their effects ----------------------------------------------------
         with m.If(rx_taken):  # no byte read past a write or a run still waiting
@@ -343,9 +405,9 @@ class BridgeProperties(wiring.Component):
             m.d.comb += Assert(0)
         # -- records: whole, each the next one due --------------------------------------------------------
         with m.If(starting):
-            m.d.comb += Assert(spike_held | (replies != 0))
-            with m.If(~tx_waiting & ~spike_held & (reply_tag[0] == REC_DONE)):  # first offered
-                m.d.comb += Assert(drained)
+            m.d.comb += Assert(spike_held | state_start | (replies != 0))
+            with m.If(~tx_waiting & ~spike_held & ~state_start & (reply_tag[0] == REC_DONE)):  # first offered
+                m.d.comb += Assert(drained & (states_due == 0))  # the run's spikes and watched states all out
         with m.If(dut.tx.valid):
             m.d.comb += Assert(dut.tx.payload == self.expected_tx)
         with m.If(spike_taken):  # one spike in the bridge at a time: taken only once the last one is on the line
@@ -365,11 +427,13 @@ class BridgeProperties(wiring.Component):
             m.d.comb += Assert(dut.tx.valid)
         reply_ready = Signal(name="shadow_reply_ready")
         m.d.comb += reply_ready.eq((replies != 0) & ((reply_tag[0] != REC_DONE) | drained))
-        waits_at_most(reply_ready & ~dut.tx.valid & ~dut.spikes.valid & ~spike_held, REPLY_LATENCY, "reply_wait")
+        waits_at_most((states_due != 0) & ~dut.tx.valid, SPIKE_LATENCY, "state_wait")
+        waits_at_most(reply_ready & ~dut.tx.valid & ~dut.spikes.valid & ~spike_held & (states_due == 0), REPLY_LATENCY,
+                      "reply_wait")
         # rx unready for two cycles in a row only while something waits on the other side: a write, a run, or
         # a reply not yet on the line (at most one reply is on the line without having started)
         on_line = Signal(name="shadow_reply_on_line")
-        m.d.comb += on_line.eq(starting & ~spike_held & (replies != 0))
+        m.d.comb += on_line.eq(starting & ~spike_held & ~state_start & (replies != 0))
         blocked = Signal(name="shadow_blocked")
         m.d.comb += blocked.eq(cfg_due | run_due | (replies > on_line))
         stalled = Signal(name="rx_stalled")
@@ -389,6 +453,9 @@ class BridgeProperties(wiring.Component):
             Cover(starting & spike_held & (replies != 0)),  # a spike record ahead of a reply due
             Cover(dut.tx.valid & ~dut.tx.ready & (left != 0)),  # back-pressure inside a record
         ]
+        if spec.monitor:
+            m.d.comb += [Cover(tx_taken & state_start),  # a watched state's record
+                         Cover(states_due == spec.lanes)]  # every lane of a beat watched
         return m
 
 
@@ -473,7 +540,7 @@ class BridgeProperties(wiring.Component):
                         m.d.comb += [Assert(a == w) for a, w in zip(shifted_in, s["weight"][:g], strict=True)]
         with m.If(running):
             m.d.comb += [Assert((replies != 0) & (newest_tag == REC_DONE) & ~cfg_due & ~run_due & ~in_row),
-                         Assert(b["was_quiet"] == s["quiet_before"])]
+                         Assert(b["was_quiet"] == s["quiet_before"]), Assert(~s["drained_before"])]
         with m.If(replying):
             m.d.comb += Assert((replies != 0) & (b["reply"] == newest_tag))
             with m.If((newest_tag == REC_SYNC) | (newest_tag == REC_ERROR)):
@@ -481,11 +548,13 @@ class BridgeProperties(wiring.Component):
             with m.If(newest_tag == REC_DONE):
                 m.d.comb += Assert(s["drained"])
         # the record engine
-        loaded_reply = ~b["empty"] & (left == 0) & ~spike_held
+        loaded = ~b["empty"] & (left == 0) & ~spike_held
+        loaded_state = loaded & (b["record"][:8] == REC_STATE)
+        loaded_reply = loaded & (b["record"][:8] != REC_STATE)
+        self._watch_invariants(m, dut, shadow, loaded_state, execute & is_cmd[CMD_WATCH])
         m.d.comb += [
             Assert(replies == loaded_reply + b["reply_pending"] + running
                    + (execute & (is_cmd[CMD_IDENT] | is_cmd[CMD_SYNC]))),
-            Assert(b["grant_state"] == 0),
             Assert(~(b["grant_spike"] & b["grant_reply"])),
             Assert(~s["drained_before"] | ~self.busy),
             Assert(b["empty"] | (b["record_left"] != 0)),
@@ -507,9 +576,38 @@ class BridgeProperties(wiring.Component):
             m.d.comb += Assert(b["empty"] & dut.spikes.valid & ~spike_held)
         with m.If(b["grant_reply"]):
             m.d.comb += Assert(b["empty"] & b["reply_pending"])
+        m.d.comb += Assert(~(b["grant_state"] & (b["grant_spike"] | b["grant_reply"])))
+
+    def _watch_invariants(self, m: Module, dut: HostBridge, s: dict, loaded_state, watching) -> None:
+        """The monitor side: the slots as the shadow's, the held beat's pending lanes as the queued state records."""
+        b, spec = dut.internals, self.spec
+        m.d.comb += Assert(s["watch_due"] == watching)
+        if not spec.monitor:
+            m.d.comb += [Assert(b["grant_state"] == 0), Assert(s["states_due"] == 0)]
+            return
+        for k in range(WATCH_SLOTS):
+            m.d.comb += Assert((b["slot_neuron"][k] == s["slot_neuron"][k]) & (b["slot_on"][k] == s["slot_on"][k]))
+        pending = Signal(spec.lanes, name="bridge_pending_lanes")
+        m.d.comb += pending.eq(Mux(b["beat_valid"], b["watched"] & ~b["sent"], 0))
+        position = loaded_state
+        for lane in range(spec.lanes):
+            at = Signal(range(spec.lanes + 2), name=f"bridge_state_position{lane}")
+            m.d.comb += at.eq(position)
+            beat = b["beat"]
+            neuron = Signal(16, name=f"bridge_beat_neuron{lane}")
+            m.d.comb += neuron.eq(beat.index * spec.lanes + lane)
+            record = Cat(beat.timestep, neuron, beat.lanes[lane].state.as_value())
+            with m.If(pending[lane]):
+                for k in range(spec.lanes + 1):
+                    with m.If(at == k):
+                        m.d.comb += Assert(s["states"][k] == record)
+            position = at + pending[lane]
+        m.d.comb += Assert(s["states_due"] == position)
+        with m.If(b["grant_state"]):
+            m.d.comb += Assert(b["empty"] & (pending != 0))
 
 
 def bridge_spec(spec: ArraySpec, widths) -> ArraySpec:
-    """The bridge's proof array: 4 neurons in 2 lanes at `widths`, `spec`'s datapath, no monitor."""
-    return ArraySpec(4, 2, widths, params={"theta_hi": 10, "leak": 64}, monitor=False, rounding=spec.rounding,
+    """The bridge's proof array: 4 neurons in 2 lanes at `widths`, `spec`'s datapath, with the monitor."""
+    return ArraySpec(4, 2, widths, params={"theta_hi": 10, "leak": 64}, monitor=True, rounding=spec.rounding,
                      weight_exponent=spec.weight_exponent)

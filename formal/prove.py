@@ -12,8 +12,8 @@ proofs at the spec's own widths (minutes each: the solver bit-blasts 16-bit sums
 The reference equals the bit-exact Python model (`tests/formal/test_reference.py`: exhaustively at
 small widths, seeded random at the default ones), which closes model = reference = RTL.
 The UART (`uart.py`): a transmitter looped into a receiver carries every byte once, in order, by BMC.
-The host bridge (`bridge.py`): every command has exactly its effect and every record is whole and due, by
-k-induction (its watched states, the 'M' and 'V' records, are simulated: tests/hdl/test_bridge.py).
+The host bridge (`bridge.py`): every command has exactly its effect and every record (spikes, watched
+states, replies) is whole and due, by k-induction.
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ ASSUMPTIONS = [
     "UART: a transmitter looped into a receiver at 4 cycles a bit (no baud mismatch: tests/hdl/test_uart.py "
     "simulates one); the producer holds a byte it offers until it is taken; bounded: a frame and the next one's "
     "start",
-    "host bridge: 4 neurons in 2 lanes at the reduced widths, no monitor (watched states are simulated); the host "
-    "holds a byte until it is taken; the array raises busy only the cycle after a run of one or more steps is "
-    "taken, changes timestep and busy_cycles only while busy, holds a spike until it is taken, and offers none "
-    "once busy is low and none was offered for two cycles (its spike FIFO drains without two-cycle gaps)",
+    "host bridge: 4 neurons in 2 lanes at the reduced widths, with the monitor; the host holds a byte until it is "
+    "taken; the array raises busy only the cycle after a run of one or more steps is taken, changes timestep and "
+    "busy_cycles only while busy, holds a spike or a monitor beat until it is taken, and offers none once busy is "
+    "low and none was offered for two cycles (its FIFOs drain without two-cycle gaps)",
 ]
 
 
@@ -219,8 +219,9 @@ def bridge_properties(spec: ArraySpec, inject_bug: str | None = None) -> list[Pr
                                  "line and array readies, spikes and busy; each command's write, run or reply "
                                  "exactly, records whole and in order, valid until ready, no deadlock", **common),
             Property(name="host bridge: every event reachable", kind="cover", depth=BRIDGE_COVER_DEPTH,
-                     description="a configuration write, a weight row's last write, done, error and identity "
-                                 "records, a spike ahead of a reply, back-pressure inside a record", **common)]
+                     description="a configuration write, a weight row's last write, done, error, identity and "
+                                 "state records, both lanes of a beat watched, a spike ahead of a reply, "
+                                 "back-pressure inside a record", **common)]
 
 
 def counterexample(prop: Property, witness: Path, log: Path) -> dict:

@@ -354,8 +354,10 @@ class HostBridge(wiring.Component):
             "w_local": w_local, "w_row_base": w_row_base, "w_data": w_data, "was_quiet": was_quiet,
             "record": record, "record_left": record_left, "empty": empty, "grant_spike": grant_spike,
             "grant_reply": grant_reply, "grant_state": grant_state, "reply": reply, "reply_pending": reply_pending,
-            "reply_arg": reply_arg,
+            "reply_arg": reply_arg, "beat_valid": beat_valid,
         }
+        if spec.monitor:
+            self.internals.update(slot_neuron=slot_neuron, slot_on=slot_on, beat=beat, watched=watched, sent=sent)
         return m
 
 

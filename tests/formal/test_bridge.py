@@ -7,7 +7,7 @@ import pytest
 
 from lapicque.formal.bridge import identity_bytes
 from lapicque.formal.prove import bridge_properties, prove
-from lapicque.hdl.bridge import BUGS, REC_IDENT, record_lengths
+from lapicque.hdl.bridge import BUGS, REC_IDENT, WATCH_SLOTS, record_lengths
 from lapicque.spec import ArraySpec
 
 
@@ -34,19 +34,20 @@ def test_the_identity_the_proof_expects_is_the_one_the_host_driver_reads():
     to the spec's shape."""
     from lapicque.boards.host import RecordParser, check_ident
 
-    spec = ArraySpec(4, 2, monitor=False, rounding="floor", weight_exponent=3)
-    record = identity_bytes(spec)
-    assert len(record) == record_lengths(spec)[REC_IDENT] and record[0] == REC_IDENT
-    (parsed,) = RecordParser(spec).feed(record)
-    assert parsed.tag == "ident" and parsed.fields["watch_slots"] == 0
-    check_ident(spec, parsed.fields)  # raises for any field that is not the spec's
+    for monitor, slots in ((True, WATCH_SLOTS), (False, 0)):
+        spec = ArraySpec(4, 2, monitor=monitor, rounding="floor", weight_exponent=3)
+        record = identity_bytes(spec)
+        assert len(record) == record_lengths(spec)[REC_IDENT] and record[0] == REC_IDENT
+        (parsed,) = RecordParser(spec).feed(record)
+        assert parsed.tag == "ident" and parsed.fields["watch_slots"] == slots
+        check_ident(spec, parsed.fields)  # raises for any field that is not the spec's
 
 
 def test_the_bridge_proof_uses_the_specs_datapath():
     spec = ArraySpec(8, 2, rounding="floor", weight_exponent=2)
     proof, cover = bridge_properties(spec)
     assert (proof.kind, cover.kind) == ("prove", "cover") and cover.depth >= 40
-    assert proof.spec.rounding == "floor" and proof.spec.weight_exponent == 2 and not proof.spec.monitor
+    assert proof.spec.rounding == "floor" and proof.spec.weight_exponent == 2 and proof.spec.monitor
 
 
 def test_the_command_names_the_broken_promise_when_no_value_differs(tmp_path, capsys):
