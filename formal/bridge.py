@@ -35,7 +35,7 @@ Proved by k-induction (`BRIDGE_DEPTH`; the invariants that make it inductive are
 register of the bridge holds what the shadow's state implies, `_invariants`), so for every cycle of every
 run, not a bounded one; covers (BMC to `BRIDGE_COVER_DEPTH`) show each command's effect, each kind of
 record, both lanes of a beat watched, a spike ahead of a reply and back-pressure inside a record reachable.
-A bug that needs more cycles than the base case to show (two watch commands and a beat take about 12)
+A bug that needs more cycles than the base case to show (two watch commands and a beat take about that)
 fails the induction step instead: `unknown`, without a counterexample.
 """
 
@@ -73,7 +73,7 @@ from lapicque.spec import ArraySpec
 
 #: k-induction depth: the base case covers the first cycles of every run (a run's done record, a whole
 #: configuration command and its write), the step every later cycle; the invariants make one step enough
-BRIDGE_DEPTH = 12
+BRIDGE_DEPTH = 11
 #: the covers' depth: a whole identity record and a weight row reach their ends within it
 BRIDGE_COVER_DEPTH = 40
 #: cycles a spike may wait with the line free: the grant, then the take
