@@ -163,17 +163,26 @@ class BridgeProperties(wiring.Component):
         longest = max(lengths.values())
         opcode = Signal(8, name="shadow_opcode")
         in_command = Signal(name="shadow_in_command")  # an opcode with payload bytes still to come
+
+        def byte_buffer(count: int, index, filling, name: str):
+            """`count` byte registers, a byte taken while `filling` stored at `index`; and their contents with
+            this cycle's byte in place (what a command or a weight completed now carries)."""
+            registers = [Signal(8, name=f"{name}{k}") for k in range(count)]
+            with m.If(rx_taken & filling):
+                with m.Switch(index):
+                    for k in range(count):
+                        with m.Case(k):
+                            m.d.sync += registers[k].eq(dut.rx.payload)
+            return registers, [Mux(index == k, dut.rx.payload, registers[k]) for k in range(count)]
+
         got = Signal(range(longest + 1), name="shadow_bytes_got")
-        payload = [Signal(8, name=f"shadow_byte{k}") for k in range(longest)]
-        # the command's bytes with this cycle's byte in place: what a command completed now carries
-        now = [Mux(got == k, dut.rx.payload, payload[k]) for k in range(longest)]
         in_row = Signal(name="shadow_in_weight_row")
         row_src = Signal(16, name="shadow_row_source")
         neuron = Signal(range(spec.neurons), name="shadow_row_neuron")
         wb = weight_bytes(spec)
         weight_got = Signal(range(wb + 1), name="shadow_weight_bytes_got")
-        weight = [Signal(8, name=f"shadow_weight_byte{k}") for k in range(wb)]
-        weight_now = [Mux(weight_got == k, dut.rx.payload, weight[k]) for k in range(wb)]
+        payload, now = byte_buffer(longest, got, ~in_row & in_command, "shadow_byte")
+        weight, weight_now = byte_buffer(wb, weight_got, in_row, "shadow_weight_byte")
 
         # effects due: one configuration write, one run, and up to two replies (one loaded on the line, one
         # waiting in the bridge)
@@ -200,10 +209,6 @@ class BridgeProperties(wiring.Component):
         with m.If(rx_taken):
             with m.If(in_row):
                 m.d.sync += weight_got.eq(weight_got + 1)
-                with m.Switch(weight_got):
-                    for k in range(wb):
-                        with m.Case(k):
-                            m.d.sync += weight[k].eq(dut.rx.payload)
                 with m.If(weight_got == wb - 1):  # a weight complete: its write is due
                     write = Signal(layout, name="shadow_weight_write")
                     m.d.comb += [write.target.eq(CFG_WEIGHT), write.data.eq(Cat(*weight_now)[:spec.widths.w])]
@@ -218,10 +223,6 @@ class BridgeProperties(wiring.Component):
                         m.d.sync += in_row.eq(0)
             with m.Elif(in_command):
                 m.d.sync += got.eq(got + 1)
-                with m.Switch(got):
-                    for k in range(longest):
-                        with m.Case(k):
-                            m.d.sync += payload[k].eq(dut.rx.payload)
                 with m.Switch(opcode):
                     for cmd, length in lengths.items():
                         if not length:
@@ -273,7 +274,6 @@ class BridgeProperties(wiring.Component):
         tag = Signal(8, name="shadow_record_tag")
         starting = Signal(name="shadow_record_starting")
         m.d.comb += starting.eq(dut.tx.valid & (left == 0))
-        # the record a byte offered between records must begin: the held spike's, else the oldest reply's
         # a done record carries the counters of when it was first offered (the array is quiet then; a next run
         # may start before the record is taken)
         tx_waiting = Signal(name="tx_waiting")
@@ -298,6 +298,8 @@ class BridgeProperties(wiring.Component):
                 m.d.comb += neuron_of_lane.eq(beat.index * spec.lanes + lane)
                 watched_now.append((Cat(slot_on[k] & (slot_neuron[k] == neuron_of_lane) for k in range(WATCH_SLOTS))
                                     .any(), Cat(beat.timestep, neuron_of_lane, beat.lanes[lane].state.as_value())))
+        # the record a byte offered between records must begin: the held spike's, else the oldest watched
+        # state's (when its tag says so), else the oldest reply's
         head = Signal(8 * longest_record, name="shadow_next_record")
         head_length = Signal(range(longest_record + 1), name="shadow_next_record_length")
         with m.If(spike_held):
@@ -381,7 +383,8 @@ class BridgeProperties(wiring.Component):
         with m.If(~busy_before):
             m.d.comb += Assume((self.timestep == timestep_before) & (self.busy_cycles == cycles_before))
         quiet, quiet_before, drained_before = Signal(name="quiet"), Signal(name="quiet_before"), Signal()
-        drained = Signal(name="array_drained")  # busy low, no spike for two cycles: the run's spikes are all out
+        # busy low, no spike or beat offered or held for two cycles: the run's spikes and states are all out
+        drained = Signal(name="array_drained")
         m.d.comb += [quiet.eq(~self.busy & ~dut.spikes.valid & ~monitor_valid & ~dut.internals["beat_valid"]),
                      drained.eq(drained_before | (quiet & quiet_before))]
         # quiet cycles count from the cycle after a run is taken (the first its busy could be high in)
@@ -462,7 +465,7 @@ class BridgeProperties(wiring.Component):
     def _invariants(self, m: Module, dut: HostBridge, shadow: dict) -> None:
         """The bridge's state, register by register, as the shadow's state implies it (asserted every cycle, so
         that each cycle's checks follow from the previous cycle's, not from the whole run before it)."""
-        spec, lengths = self.spec, command_lengths(self.spec)
+        spec, lengths, wb = self.spec, command_lengths(self.spec), weight_bytes(self.spec)
         b = dut.internals
         fsm = b["fsm"]
         idle, collect, execute, weighting, running, replying = (
@@ -494,8 +497,9 @@ class BridgeProperties(wiring.Component):
             m.d.comb += [Assert(b["opcode"] == opcode), Assert(b["count"] == got), Assert(got < b["need"]),
                          Assert(Cat(is_cmd[cmd] for cmd, length in lengths.items() if length).any())]
             for cmd, length in lengths.items():
-                with m.If(is_cmd[cmd]):
-                    m.d.comb += Assert(b["need"] == length) if length else Assert(0)
+                if length:
+                    with m.If(is_cmd[cmd]):
+                        m.d.comb += Assert(b["need"] == length)
             for g in range(longest):
                 with m.If(got == g):
                     shifted_in = top_bytes(b["payload"], g, longest)
@@ -518,9 +522,8 @@ class BridgeProperties(wiring.Component):
             with m.If(is_cmd[CMD_WATCH]):
                 m.d.comb += Assert(~cfg_due & ~run_due & ~in_row)
         with m.If(in_row):
-            m.d.comb += Assert(is_cmd[CMD_WEIGHT_ROW] & (weighting | execute) & (s["weight_got"] < weight_bytes(spec)))
+            m.d.comb += Assert(is_cmd[CMD_WEIGHT_ROW] & (weighting | execute) & (s["weight_got"] < wb))
         with m.If(weighting):
-            wb = weight_bytes(spec)
             neuron, weight_got = s["neuron"], s["weight_got"]
             current = Mux(cfg_due, Mux(neuron == 0, spec.neurons - 1, neuron - 1), neuron)
             m.d.comb += [

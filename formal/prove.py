@@ -216,8 +216,9 @@ def bridge_properties(spec: ArraySpec, inject_bug: str | None = None) -> list[Pr
     common = {"spec": small, "build": partial(BridgeProperties, small, inject_bug=bug)}
     return [Property(name="host bridge = protocol, every cycle", kind="prove", depth=BRIDGE_DEPTH,
                      description=f"{small.neurons} neurons in {small.lanes} lanes, reduced widths; free host bytes, "
-                                 "line and array readies, spikes and busy; each command's write, run or reply "
-                                 "exactly, records whole and in order, valid until ready, no deadlock", **common),
+                                 "line and array readies, spikes, monitor beats and busy; each command's write, "
+                                 "run or reply exactly, records whole and in order, valid until ready, no "
+                                 "deadlock", **common),
             Property(name="host bridge: every event reachable", kind="cover", depth=BRIDGE_COVER_DEPTH,
                      description="a configuration write, a weight row's last write, done, error, identity and "
                                  "state records, both lanes of a beat watched, a spike ahead of a reply, "
