@@ -163,8 +163,9 @@ class ArrayModel:
         self.timestep = 0
 
     def step(self, ext) -> StepResult:
-        result = array_step(self.spec, self.state, self.acc, np.asarray(ext, dtype=np.int64), self.fixed,
-                            self.params)
+        # the float model takes unrounded input too (a NIR graph's drive, lapicque.golden.nir_graph)
+        ext = np.asarray(ext, dtype=np.int64 if self.fixed else np.float64)
+        result = array_step(self.spec, self.state, self.acc, ext, self.fixed, self.params)
         self.state = result.state
         self.acc = np.asarray(result.spike, dtype=self.weights.dtype) @ self.weights
         self.timestep += 1

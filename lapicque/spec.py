@@ -398,6 +398,21 @@ def random_weights(n: int, density: float = 0.1, low: int = -8, high: int = 8, s
     return w.astype(np.int64)
 
 
+def spec_toml(spec: ArraySpec) -> str:
+    """`spec` as a spec file that `load_spec` reads back to the same codes (one line per parameter and per
+    weight row)."""
+    import json
+
+    import tomli_w
+
+    data = spec.to_dict()
+    weights, widths, params = data.pop("weights"), data.pop("widths"), data.pop("params")
+    rows = ",\n".join(f"    {json.dumps(row)}" for row in weights)  # a JSON list of ints is a TOML array
+    lines = "\n".join(f"{name} = {json.dumps(values)}" for name, values in params.items())
+    return (tomli_w.dumps(data) + f"# w[src][dst]\nweights = [\n{rows},\n]\n\n[widths]\n" + tomli_w.dumps(widths)
+            + f"\n[params]\n{lines}\n")
+
+
 def load_spec(path: str | Path) -> ArraySpec:
     """Load a spec from a TOML file (see examples/)."""
     path = Path(path)

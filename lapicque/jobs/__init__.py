@@ -19,10 +19,12 @@ from .fi import fi
 from .fit import fit
 from .lca import lca
 from .net import net
+from .nir import nir_export, nir_import
 from .prove import prove
 from .report import report
 from .tem import tem
 from .verify import verify
 
-__all__ = ["build", "demo", "density", "explore", "fi", "fit", "lca", "net", "prove", "report", "run_on_board",
+__all__ = ["build", "demo", "density", "explore", "fi", "fit", "lca", "net", "nir_export", "nir_import",
+           "prove", "report", "run_on_board",
            "tem", "verify"]

@@ -14,8 +14,8 @@ from lapicque.commands.options import job_arguments
 
 # the least each command needs on its command line
 REQUIRED = {"net": ["cuba"], "report": ["runs/x"], "run": ["--board", "icebreaker", "--port", "x"],
-            "build": ["--board", "icebreaker"]}
-CLI_ONLY = {"command", "handler", "list_boards"}  # argparse's own, and build's board list
+            "build": ["--board", "icebreaker"], "nir": ["import", "net.nir"]}
+CLI_ONLY = {"command", "handler", "list_boards", "action"}  # argparse's own, build's board list, nir's action
 
 
 def arguments_of(command, argv=()):

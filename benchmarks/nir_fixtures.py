@@ -1,0 +1,195 @@
+"""Make the NIR conformance fixtures from the frameworks themselves: snnTorch and Norse.
+
+    pip install -e '.[frameworks]'          # snnTorch, Norse and PyTorch: several GB, not in the test install
+    python benchmarks/nir_fixtures.py       # writes tests/fixtures/nir/
+
+For each network this builds it in the framework, exports it with the framework's own NIR exporter,
+simulates it in the framework on seeded Bernoulli input spikes, and stores
+`NAME.nir` (what the exporter wrote), `NAME.npz` (`input` steps x inputs, `spikes` and `membrane` of the
+output layer, `hidden_spikes` and `hidden_membrane` of the first layer: the framework's own, recorded
+before its reset, as the framework reports them) and `NAME.json` (framework versions, dt, how to import it,
+what the exporter gets wrong). The tests (`tests/golden/test_nir_graph.py`) check lapicque against these
+recordings without PyTorch.
+
+Networks:
+- `snntorch-lif`: 32 -> Linear -> Leaky(64) -> Linear -> Leaky(10), reset to zero (the reset NIR's LIF has).
+- `snntorch-rleaky`: 16 -> Linear -> RLeaky(32, all-to-all recurrent) -> Linear -> Leaky(8), reset to zero.
+- `norse-cuba`: 32 -> Linear -> LIFCell(64) -> Linear -> LIFCell(10) (current-based LIF: NIR's CubaLIF).
+  Norse 1.1's exporter writes tau = dt * tau (it divides dt by the inverse time constant) and leaves
+  w_in = 1 where its own current jumps by the input (NIR's Euler step jumps by dt w_in / tau_syn): the raw
+  export is stored as `norse-cuba-as-exported.nir`, and `norse-cuba.nir` is the same graph with
+  tau = exported / dt and w_in = tau_syn / dt, so that NIR's equations are Norse's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nir"
+STEPS = 1000
+SEED = 7
+
+
+def bernoulli_input(steps: int, inputs: int, rate: float, seed: int) -> np.ndarray:
+    return (np.random.default_rng(seed).random((steps, inputs)) < rate).astype(np.float32)
+
+
+def save(name: str, graph, record: dict, meta: dict) -> None:
+    import nir
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    nir.write(OUT / f"{name}.nir", graph)
+    np.savez_compressed(OUT / f"{name}.npz", **{k: np.asarray(v) for k, v in record.items()})
+    (OUT / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    spikes = record["spikes"]
+    print(f"{name}: {spikes.shape[0]} steps, {int(spikes.sum())} output spikes, "
+          f"{int(record['hidden_spikes'].sum())} hidden spikes")
+
+
+def versions() -> dict:
+    import importlib.metadata as md
+
+    names = ("torch", "snntorch", "norse", "nir", "nirtorch")
+    found = {}
+    for name in names:
+        try:
+            found[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return found
+
+
+def run_snntorch(net, first, second, x) -> dict:
+    """Step an snnTorch Sequential with init_hidden neurons; record both layers before their reset."""
+    import torch
+
+    record = {k: [] for k in ("spikes", "membrane", "hidden_spikes", "hidden_membrane")}
+    with torch.no_grad():
+        for module in net.modules():
+            if hasattr(module, "reset_hidden"):
+                module.reset_hidden()
+        for x_t in x:
+            signal = torch.from_numpy(x_t)[None]
+            for module in net:
+                signal = module(signal)
+                if module is first:
+                    record["hidden_spikes"].append(signal[0].numpy().copy())
+                    record["hidden_membrane"].append(first.mem[0].numpy().copy())
+            record["spikes"].append(signal[0].numpy().copy())
+            record["membrane"].append(second.mem[0].numpy().copy())
+    return {k: np.array(v) for k, v in record.items()}
+
+
+def snntorch_lif() -> None:
+    import snntorch as snn
+    import torch
+    from snntorch.export_nir import export_to_nir
+
+    torch.manual_seed(SEED)
+    first = snn.Leaky(beta=torch.full((64,), 0.9), threshold=torch.ones(64), reset_mechanism="zero", init_hidden=True)
+    second = snn.Leaky(beta=torch.full((10,), 0.8), threshold=torch.ones(10), reset_mechanism="zero", init_hidden=True)
+    net = torch.nn.Sequential(torch.nn.Linear(32, 64), first, torch.nn.Linear(64, 10), second)
+    with torch.no_grad():
+        net[0].weight.mul_(2.0)
+        net[2].weight.mul_(3.0)
+    x = bernoulli_input(STEPS, 32, 0.2, SEED)
+    graph = export_to_nir(net, torch.from_numpy(x[:1]), ignore_dims=[0])
+    record = run_snntorch(net, first, second, x)
+    record["input"] = x
+    save("snntorch-lif", graph, record, {
+        "framework": "snntorch", "versions": versions(), "dt": 1e-4, "steps": STEPS,
+        "import": "lapicque nir import snntorch-lif.nir --dt 1e-4 --discretisation euler",
+        "notes": "snnTorch's exporter writes tau = dt / (1 - beta) and r = tau / dt at dt = 1e-4 s; "
+                 "Leaky with reset_mechanism='zero' is NIR's LIF with v_reset = 0",
+    })
+
+
+def snntorch_rleaky() -> None:
+    import snntorch as snn
+    import torch
+    from snntorch.export_nir import export_to_nir
+
+    torch.manual_seed(SEED + 1)
+    first = snn.RLeaky(beta=0.9, threshold=1.0, linear_features=32, all_to_all=True, reset_mechanism="zero",
+                       init_hidden=True)
+    second = snn.Leaky(beta=torch.full((8,), 0.85), threshold=torch.ones(8), reset_mechanism="zero", init_hidden=True)
+    net = torch.nn.Sequential(torch.nn.Linear(16, 32), first, torch.nn.Linear(32, 8), second)
+    with torch.no_grad():
+        net[0].weight.mul_(2.5)
+        first.recurrent.weight.mul_(1.0)
+        net[2].weight.mul_(3.0)
+    x = bernoulli_input(STEPS, 16, 0.2, SEED + 1)
+    graph = export_to_nir(net, torch.from_numpy(x[:1]), ignore_dims=[0])
+    record = run_snntorch(net, first, second, x)
+    record["input"] = x
+    save("snntorch-rleaky", graph, record, {
+        "framework": "snntorch", "versions": versions(), "dt": 1e-4, "steps": STEPS,
+        "import": "lapicque nir import snntorch-rleaky.nir --dt 1e-4 --discretisation euler --refractory 1.lif=1",
+        "notes": "RLeaky with reset_mechanism='zero' holds the membrane at 0 for the step after a spike, "
+                 "dropping that step's input: one step of refractoriness the NIR graph does not carry",
+    })
+
+
+def norse_cuba() -> None:
+    import nir
+    import norse.torch as norse
+    import torch
+
+    dt = 1e-3
+    torch.manual_seed(SEED + 2)
+
+    def params(size):  # one value per neuron: NIR stores per-neuron arrays
+        def full(value):
+            return torch.full((size,), value)
+
+        return norse.LIFParameters(tau_syn_inv=full(1 / 5e-3), tau_mem_inv=full(1 / 1e-2), v_th=full(1.0),
+                                   v_leak=full(0.0), v_reset=full(0.0), method="heaviside")
+
+    first_linear, second_linear = torch.nn.Linear(32, 64), torch.nn.Linear(64, 10)
+    with torch.no_grad():
+        first_linear.weight.mul_(6.0)
+        second_linear.weight.mul_(8.0)
+    first, second = norse.LIFCell(params(64), dt=dt), norse.LIFCell(params(10), dt=dt)
+    x = bernoulli_input(STEPS, 32, 0.2, SEED + 2)
+    record = {k: [] for k in ("spikes", "membrane", "hidden_spikes", "hidden_membrane")}
+    state1 = state2 = None
+    with torch.no_grad():
+        for x_t in x:
+            z1, state1 = first(first_linear(torch.from_numpy(x_t)[None]), state1)
+            z2, state2 = second(second_linear(z1), state2)
+            # Norse resets v in the step it spikes: the membrane before the reset is v unless z
+            record["hidden_spikes"].append(z1[0].numpy().copy())
+            record["hidden_membrane"].append(state1.v[0].numpy().copy())
+            record["spikes"].append(z2[0].numpy().copy())
+            record["membrane"].append(state2.v[0].numpy().copy())
+    record = {k: np.array(v) for k, v in record.items()}
+    record["input"] = x
+    sequential = norse.SequentialState(first_linear, first, second_linear, second)
+    exported = norse.to_nir(sequential, torch.from_numpy(x[:1]), dt=dt)
+    meta = {"framework": "norse", "versions": versions(), "dt": dt, "steps": STEPS,
+            "import": "lapicque nir import norse-cuba.nir --dt 1e-3 --discretisation euler",
+            "notes": "membrane is recorded after Norse's reset (to v_reset = 0 on a spike); "
+                     "norse-cuba.nir corrects two exporter errors of Norse 1.1 (see the module docstring)"}
+    save("norse-cuba-as-exported", exported, record, {**meta, "import": "refused: time constants below dt"})
+    corrected = {}
+    for name, node in exported.nodes.items():
+        if isinstance(node, nir.CubaLIF):
+            tau_syn, tau_mem = np.asarray(node.tau_syn) / dt, np.asarray(node.tau_mem) / dt
+            node = nir.CubaLIF(tau_syn=tau_syn, tau_mem=tau_mem, r=np.asarray(node.r),
+                               v_leak=np.asarray(node.v_leak), v_threshold=np.asarray(node.v_threshold),
+                               v_reset=np.asarray(node.v_reset), w_in=tau_syn / dt)
+        elif isinstance(node, nir.Input):  # the exporter keeps the sample's batch axis of 1
+            node = nir.Input(input_type=np.array(node.input_type["input"])[-1:])
+        elif isinstance(node, nir.Output):
+            node = nir.Output(output_type=np.array(node.output_type["output"])[-1:])
+        corrected[name] = node
+    save("norse-cuba", nir.NIRGraph(nodes=corrected, edges=list(exported.edges)), record, meta)
+
+
+if __name__ == "__main__":
+    snntorch_lif()
+    snntorch_rleaky()
+    norse_cuba()
