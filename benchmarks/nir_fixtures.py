@@ -13,6 +13,8 @@ recordings without PyTorch.
 
 Networks:
 - `snntorch-lif`: 32 -> Linear -> Leaky(64) -> Linear -> Leaky(10), reset to zero (the reset NIR's LIF has).
+- `snntorch-cuba`: 32 -> Linear -> Synaptic(64) -> Linear -> Synaptic(10) (NIR's CubaLIF), reset to zero,
+  which in Synaptic (as in RLeaky) also drops the input of the step after a spike: import with --refractory 1.
 - `snntorch-rleaky`: 16 -> Linear -> RLeaky(32, all-to-all recurrent) -> Linear -> Leaky(8), reset to zero.
 - `norse-cuba`: 32 -> Linear -> LIFCell(64) -> Linear -> LIFCell(10) (current-based LIF: NIR's CubaLIF).
   Norse 1.1's exporter writes tau = dt * tau (it divides dt by the inverse time constant) and leaves
@@ -107,6 +109,33 @@ def snntorch_lif() -> None:
     })
 
 
+def snntorch_cuba() -> None:
+    import snntorch as snn
+    import torch
+    from snntorch.export_nir import export_to_nir
+
+    torch.manual_seed(SEED + 3)
+    first = snn.Synaptic(alpha=torch.full((64,), 0.8), beta=torch.full((64,), 0.9), threshold=torch.ones(64),
+                         reset_mechanism="zero", init_hidden=True)
+    second = snn.Synaptic(alpha=torch.full((10,), 0.7), beta=torch.full((10,), 0.85), threshold=torch.ones(10),
+                          reset_mechanism="zero", init_hidden=True)
+    net = torch.nn.Sequential(torch.nn.Linear(32, 64), first, torch.nn.Linear(64, 10), second)
+    with torch.no_grad():
+        net[0].weight.mul_(0.8)
+        net[2].weight.mul_(1.0)
+    x = bernoulli_input(STEPS, 32, 0.2, SEED + 3)
+    graph = export_to_nir(net, torch.from_numpy(x[:1]), ignore_dims=[0])
+    record = run_snntorch(net, first, second, x)
+    record["input"] = x
+    save("snntorch-cuba", graph, record, {
+        "framework": "snntorch", "versions": versions(), "dt": 1e-4, "steps": STEPS,
+        "import": "lapicque nir import snntorch-cuba.nir --dt 1e-4 --discretisation euler --refractory 1",
+        "notes": "Synaptic with reset_mechanism='zero' zeroes the whole membrane update of the step after a spike "
+                 "(its input dropped, the current kept): one step of refractoriness the NIR graph does not carry; "
+                 "the exporter writes tau_syn = dt / (1 - alpha), w_in = tau_syn / dt at dt = 1e-4 s",
+    })
+
+
 def snntorch_rleaky() -> None:
     import snntorch as snn
     import torch
@@ -191,5 +220,6 @@ def norse_cuba() -> None:
 
 if __name__ == "__main__":
     snntorch_lif()
+    snntorch_cuba()
     snntorch_rleaky()
     norse_cuba()

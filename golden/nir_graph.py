@@ -301,7 +301,8 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
     array cannot implement.
 
     refractory: steps after each spike in which the membrane holds (NIR has none): one number for every
-    spiking node, or {node name: steps} (snnTorch's RLeaky and RSynaptic with reset 'zero' behave as 1).
+    spiking node, or {node name: steps} (snnTorch's Synaptic, RLeaky and RSynaptic with reset 'zero' behave
+    as 1; its Leaky does not).
     """
     import nir
 
@@ -708,7 +709,8 @@ def _differences(c: Compiled) -> list[str]:
     if c.refractory:
         steps = ", ".join(f"{name}: {k}" for name, k in c.refractory.items())
         notes.append(f"refractory: steps after each spike in which the membrane holds ({steps}); NIR has none, "
-                     f"--refractory adds it (snnTorch's RLeaky with reset 'zero' behaves as 1)")
+                     f"--refractory adds it (snnTorch's Synaptic, RLeaky and RSynaptic with reset 'zero' behave "
+                     f"as 1: they drop the input of the step after a spike)")
     else:
         notes.append("refractory: none (NIR has none)")
     if c.latency:

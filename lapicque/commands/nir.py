@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     imp.add_argument("--w-bits", type=positive, default=8, help="weight width (default 8)")
     imp.add_argument("--refractory", action="append", metavar="[NODE=]STEPS",
                      help="steps the membrane holds after a spike (NIR has none): for every node, or NODE=STEPS "
-                          "(repeatable); snnTorch's RLeaky with reset 'zero' is 1")
+                          "(repeatable); snnTorch's Synaptic and RLeaky with reset 'zero' are 1")
     imp.add_argument("--lanes", type=positive, help="parallel lanes of the array (default 1, or the export's)")
     imp.add_argument("--sim", default="verilator", help="simulator for --backend rtl (default verilator)")
     imp.add_argument("--seed", type=seed, default=0, help="seed of the RTL run's back-pressure (default 0)")

@@ -12,8 +12,8 @@ from .options import EXIT_FAILED, EXIT_OK, job_arguments
 NAME = "report"
 HELP = "one HTML page of one run, or of several runs side by side"
 DESCRIPTION = ("Write the verification report (self-contained HTML) of run folders written by verify, lca, tem, "
-               "build, fi, net, density or fit; several runs of one kind go side by side with their differences "
-               "called out. Exit 1 when a check of any run fails.")
+               "build, prove, fi, net, density, fit or nir import; several runs of one kind go side by side with "
+               "their differences called out. Exit 1 when a check of any run fails.")
 OUTPUTS = "the HTML file (--out)"
 
 

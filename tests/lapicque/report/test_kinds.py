@@ -100,3 +100,37 @@ def test_a_float_error_beyond_its_bound_fails_even_without_counted_violations(tm
 def test_every_kind_has_at_least_one_check(runs, tmp_path):
     for folder in ("fi", "net", "density", "fit"):
         assert section(load_run(runs / folder)).checks
+
+
+def nir_run(folder, **changes):
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "nir"
+    x = np.load(fixtures / "snntorch-lif.npz")["input"][:200]
+    jobs.nir_import(graph=fixtures / "snntorch-lif.nir", dt=1e-4, input=x, out=folder)
+    if changes:
+        data = json.loads((folder / "summary.json").read_text())
+        data.update(changes)
+        (folder / "summary.json").write_text(json.dumps(data))
+    return load_run(folder)
+
+
+def test_nir_import_shows_the_parameters_and_differences_and_checks_saturation(tmp_path):
+    run = nir_run(tmp_path / "nir")
+    assert run.kind == "nir"
+    page = render([run])
+    c = checks(page)
+    assert c["saturated_updates"]["passed"] and c["worst_relative_error"]["passed"] and verdict(page)
+    assert "v_threshold" in page and "NIR fires on v &gt; v_threshold" in page
+    clamped = nir_run(tmp_path / "clamped", saturated_updates=3)
+    assert not checks(render([clamped]))["saturated_updates"]["passed"]
+
+
+def test_nir_rtl_checks_follow_from_their_values(tmp_path):
+    rtl = {"passed": True, "bit_exact_mismatches": 2, "float_bound_violations": 0, "updates_checked": 10,
+           "spikes_identical_to_fixed": False}
+    page = render([nir_run(tmp_path / "nir", rtl=rtl, worst_relative_error=float("nan"))])
+    c = checks(page)
+    assert not c["bit_exact_mismatches"]["passed"] and c["float_bound_violations"]["passed"]
+    assert not c["spikes_identical_to_fixed"]["passed"] and not c["worst_relative_error"]["passed"]
+    assert not verdict(page)
