@@ -115,6 +115,15 @@ def test_failing_verification_exits_1_and_names_the_mismatch(tmp_path, capsys):
     assert f"step {m['step']}, neuron {m['neuron']}, field ref: expected {m['expected']}, got {m['got']}" in printed
 
 
+def test_a_spec_file_lanes_give_way_to_the_option():
+    """--lanes overrides the spec's own (the option reaching the job is test_commands' check)."""
+    from lapicque.jobs.verify import array_spec
+
+    spec = array_spec("examples/hysteresis.toml", None, 4, 0)
+    assert spec.lanes == 4 and spec.neurons == 16 and array_spec("examples/hysteresis.toml", None, None, 0).lanes == 2
+
+
+@pytest.mark.slow  # builds a configuration no other test needs (50 s); the override itself is checked above
 def test_spec_file_with_lane_override(tmp_path):
     out = tmp_path / "h"
     code = main(["verify", "--spec", "examples/hysteresis.toml", "--lanes", "4", "--steps", "50", "--out", str(out)])

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lapicque import jobs
+from lapicque.cli import main
 from lapicque.errors import LapicqueError
 from lapicque.golden import nir_graph
 from lapicque.spec import load_spec, spec_toml
@@ -140,14 +141,20 @@ def bad_inputs(tmp_path):
     ]
 
 
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path):
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
     for args, message in bad_inputs(tmp_path):
         out = tmp_path / "never"
-        extra = ["--out", out] if args[0] == "import" else []
-        result = run_cli("nir", *args, *extra)
-        assert result.returncode == 2, (args, result.stdout, result.stderr)
-        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        extra = ["--out", str(out)] if args[0] == "import" else []
+        assert main(["nir", *map(str, args), *extra]) == 2, args
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], (args, err)
         assert not out.exists() and not (tmp_path / "x.nir").exists(), args
+
+
+def test_bad_input_from_the_shell_is_one_line_exit_2(tmp_path):
+    result = run_cli("nir", "import", FIXTURES / "norse-cuba-as-exported.nir", "--dt", "1e-3", "--out", tmp_path / "o")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "NIR's reader refuses the graph" in result.stderr and not (tmp_path / "o").exists()
 
 
 # -- hostile graphs: accepted, or refused in one line --------------------------------------------------------
