@@ -137,10 +137,28 @@ _NEEDS = {
 
 
 def _size(node, name: str) -> int:
-    for attr in ("v_threshold", "r"):
-        if hasattr(node, attr):
-            return int(np.asarray(getattr(node, attr)).size)
-    raise GraphError(f"node {name!r} ({_kind(node)}) has no size")
+    """Neurons in a spiking node: its largest parameter (a parameter of one value holds for all)."""
+    sizes = [np.asarray(getattr(node, attr)).size for attr in _NODE_PARAMS[_kind(node)] if hasattr(node, attr)]
+    if not sizes:
+        raise GraphError(f"node {name!r} ({_kind(node)}) has no parameters to size it")
+    return int(max(sizes))
+
+
+class _Eye:
+    """The identity on n values without its n x n matrix: w @ _Eye(n) is w (a node of thousands of neurons
+    would otherwise cost a dense identity and a cubic product per chain)."""
+
+    __array_ufunc__ = None  # numpy defers w @ eye to __rmatmul__
+
+    def __init__(self, n: int):
+        self.shape = (n, n)
+
+    def __rmatmul__(self, w):
+        return w
+
+
+def _dense(m) -> np.ndarray:
+    return np.eye(m.shape[0]) if isinstance(m, _Eye) else m
 
 
 def _array(node, attr: str, size: int, name: str) -> np.ndarray:
@@ -180,6 +198,7 @@ class Compiled:
     float_weights: np.ndarray
     populations: list
     input_size: int
+    input_nodes: list  # (name, size) of each Input node, in the graph's order: the input's columns side by side
     input_matrix: np.ndarray  # [inputs, neurons]: ext (in weight codes) per unit of each input, unquantised
     input_bias: np.ndarray  # [neurons]: constant ext per step, unquantised
     outputs: np.ndarray  # neuron indices of the output nodes, in order
@@ -371,19 +390,25 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
                              f"without a neuron; the mapping needs every cycle to pass through a spiking node")
         visiting.add(name)
         node, kind = nodes[name], _kind(nodes[name])
-        if kind == "Affine":
-            w, b = np.asarray(node.weight, dtype=np.float64), np.asarray(node.bias, dtype=np.float64).reshape(-1)
-        elif kind == "Linear":
-            w = np.asarray(node.weight, dtype=np.float64)
-            b = np.zeros(w.shape[0])
-        else:
-            w = np.diag(np.asarray(node.scale, dtype=np.float64).reshape(-1))
-            b = np.zeros(w.shape[0])
-        if w.ndim != 2:
-            raise GraphError(f"node {name!r} ({kind}) has a weight of {w.ndim} dimensions; the mapping needs a matrix")
-        result = []
         if not preds[name]:
             raise GraphError(f"node {name!r} ({kind}) has no input edge")
+        if kind == "Scale":  # elementwise; one value scales every element of what comes in
+            scale = np.asarray(node.scale, dtype=np.float64).reshape(-1)
+            if scale.size == 1:
+                scale = np.full(incoming(preds[name][0])[0][1].shape[0], scale.item())
+            w = np.diag(scale)
+        else:
+            w = np.asarray(node.weight, dtype=np.float64)
+        if w.ndim != 2:
+            raise GraphError(f"node {name!r} ({kind}) has a weight of {w.ndim} dimensions; the mapping needs a matrix")
+        b = np.asarray(node.bias, dtype=np.float64).reshape(-1) if kind == "Affine" else np.zeros(w.shape[0])
+        if b.size == 1:
+            b = np.full(w.shape[0], b.item())
+        if b.size != w.shape[0]:
+            raise GraphError(f"node {name!r} (Affine) has {b.size} biases for {w.shape[0]} outputs")
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+            raise GraphError(f"node {name!r} ({kind}) has weights or biases that are not finite")
+        result = []
         for p in preds[name]:
             for src, m, c in incoming(p):
                 if m.shape[0] != w.shape[1]:
@@ -399,10 +424,10 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
         kind = _kind(nodes[name])
         if name in populations:
             size = populations[name].size
-            return [(name, np.eye(size), np.zeros(size))]
+            return [(name, _Eye(size), np.zeros(size))]
         if name in input_sizes:
             size = input_sizes[name]
-            return [(name, np.eye(size), np.zeros(size))]
+            return [(name, _Eye(size), np.zeros(size))]
         if kind in _LINEAR:
             return contributions(name)
         raise GraphError(f"node {name!r} ({kind}) feeds another node; only neurons, inputs and Affine/Linear/Scale "
@@ -493,10 +518,10 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
         for src, m, c in feeds[name]:
             constant[s] += c * per
             if src in populations:
-                w_float[populations[src].slice, s] += (m * per[:, None]).T
+                w_float[populations[src].slice, s] += (_dense(m) * per[:, None]).T
             elif src in input_sizes:
                 o = input_offset[src]
-                input_matrix[o:o + input_sizes[src], s] += (m * per[:, None]).T
+                input_matrix[o:o + input_sizes[src], s] += (_dense(m) * per[:, None]).T
     for what, values in (("weights", w_float), ("input's weights", input_matrix), ("biases", constant)):
         if not np.all(np.isfinite(values)):
             raise GraphError(f"the {what} times the nodes' gains (r, w_in, dt / tau) overflow: not finite in "
@@ -569,7 +594,8 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
         raise GraphError(f"the graph's codes do not fit the array: {exc}") from None
     compiled = Compiled(
         spec=spec, float_params=float_params, float_weights=w_float / unit, populations=list(populations.values()),
-        input_size=offset, input_matrix=input_matrix / unit, input_bias=input_bias,
+        input_size=offset, input_nodes=[(n, input_sizes[n]) for n in inputs], input_matrix=input_matrix / unit,
+        input_bias=input_bias,
         outputs=np.array(out_neurons, dtype=np.int64), depth=np.array(
             [populations[n].depth for n in populations for _ in range(populations[n].size)], dtype=np.int64),
         lsb=lsb, dt=dt, discretisation=discretisation, refractory={n: s for n, s in per_node.items() if s},
@@ -653,7 +679,7 @@ def _parameter_table(c: Compiled, gain, w_float, feeds, input_sizes) -> list[dic
         summed = {}
         for src, m, _ in feeds[name]:
             if src is not None:
-                summed[src] = summed.get(src, 0) + m
+                summed[src] = summed.get(src, 0) + _dense(m)
         if np.any(per == 0):
             continue  # r or w_in of 0: the node's input has no effect, and no weight is realised
         for src, m in summed.items():

@@ -120,6 +120,7 @@ def _import_summary(graph, compiled) -> dict:
         "populations": [{"node": p.name, "type": p.kind, "neurons": p.size, "first": p.start, "depth": p.depth,
                          "lsb": float(compiled.lsb[p.start])} for p in compiled.populations],
         "inputs": compiled.input_size,
+        "input_nodes": [{"node": name, "values": size} for name, size in compiled.input_nodes],
         "outputs": int(compiled.outputs.size),
         "latency_steps": compiled.latency,
         "refractory": compiled.refractory,

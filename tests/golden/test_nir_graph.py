@@ -330,3 +330,38 @@ def test_refractory_names_a_spiking_node():
     graph, _, _ = fixture("snntorch-rleaky")
     with pytest.raises(ng.GraphError, match=r"--refractory names '1\.w_rec', which is not a spiking node"):
         ng.compile_graph(graph, 1e-4, "euler", refractory={"1.w_rec": 1})
+
+
+def test_several_inputs_side_by_side_through_linear_and_scale():
+    """Two Input nodes (2 and 1 values) into one IF through Linear and Scale nodes: the input's columns are
+    the Inputs' values in the graph's order."""
+    node = nir.IF(r=np.ones(2), v_threshold=np.full(2, 0.75), v_reset=np.zeros(2))
+    graph = nir.NIRGraph(
+        nodes={"a": nir.Input(np.array([2])), "b": nir.Input(np.array([1])), "wa": nir.Linear(np.eye(2)),
+               "wb": nir.Linear(np.array([[1.0], [0.0]])), "half": nir.Scale(np.array([0.5, 0.5])), "n": node,
+               "output": nir.Output(np.array([2]))},
+        edges=[("a", "wa"), ("wa", "half"), ("half", "n"), ("b", "wb"), ("wb", "n"), ("n", "output")])
+    c = ng.compile_graph(graph, 1.0, "euler")
+    assert c.input_nodes == [("a", 2), ("b", 1)]
+    x = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    # neuron 0: 0.5, 1.0 (> 0.75: spike, reset), 1.0 (spike); neuron 1: 0.5, 1.0 (spike), 0
+    for fixed in (False, True):
+        assert ng.run(c, x, fixed)["outputs"].tolist() == [[0, 0], [1, 1], [1, 0], [0, 0]]
+
+
+def test_an_affine_with_the_wrong_number_of_biases_is_refused():
+    graph = chain(lif(), inputs=2)
+    graph.nodes["w0"] = nir.Affine(weight=np.eye(2), bias=np.zeros(3))
+    with pytest.raises(ng.GraphError, match=r"node 'w0' \(Affine\) has 3 biases for 2 outputs"):
+        ng.compile_graph(graph, 1e-3, "euler")
+
+
+def test_a_network_of_thousands_compiles_and_runs_as_the_small_one_does():
+    """Two layers of 1500 LIF neurons: the chains compose without dense identities; the fixed model runs."""
+    rng = np.random.default_rng(0)
+    big = chain(lif(1500), lif(1500), inputs=50,
+                weights=[rng.normal(0, 0.5, (1500, 50)), rng.normal(0, 0.05, (1500, 1500))])
+    c = ng.compile_graph(big, 1e-3, "euler")
+    assert c.spec.neurons == 3000 and c.latency == 1
+    run = ng.run(c, (rng.random((20, 50)) < 0.3).astype(float), fixed=True)
+    assert run["outputs"].shape == (20, 1500) and run["spikes"][:, :1500].sum() > 0
