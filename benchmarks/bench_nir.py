@@ -23,7 +23,7 @@ import numpy as np
 from lapicque.golden import nir_graph as ng
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nir"
-NAMES = ("snntorch-lif", "snntorch-cuba", "snntorch-rleaky", "norse-cuba")
+NAMES = ("snntorch-lif", "snntorch-cuba", "snntorch-rleaky", "norse-cuba", "norse-recurrent")
 WIDTHS = ((16, 8), (16, 16), (24, 16))
 
 

@@ -218,8 +218,76 @@ def norse_cuba() -> None:
     save("norse-cuba", nir.NIRGraph(nodes=corrected, edges=list(exported.edges)), record, meta)
 
 
+def norse_recurrent() -> None:
+    """A recurrent CubaLIF layer in Norse. Norse 1.1's exporter has no recurrent cell, so the graph is written
+    with NIR's own classes from the cell's weights and parameters, in NIR's equations (tau in seconds, w_in =
+    tau_syn / dt for Norse's current jump of one input): what a correct exporter would write."""
+    import nir
+    import norse.torch as norse
+    import torch
+
+    dt = 1e-3
+    torch.manual_seed(SEED + 4)
+
+    def params(size):
+        def full(value):
+            return torch.full((size,), value)
+
+        return norse.LIFParameters(tau_syn_inv=full(1 / 5e-3), tau_mem_inv=full(1 / 2e-2), v_th=full(1.0),
+                                   v_leak=full(0.0), v_reset=full(0.0), method="heaviside")
+
+    scalar = norse.LIFParameters(tau_syn_inv=torch.tensor(1 / 5e-3), tau_mem_inv=torch.tensor(1 / 2e-2),
+                                 v_th=torch.tensor(1.0), v_leak=torch.tensor(0.0), v_reset=torch.tensor(0.0),
+                                 method="heaviside")  # the recurrent cell's initial state takes scalars
+    first = norse.LIFRecurrentCell(16, 32, p=scalar, dt=dt)
+    with torch.no_grad():
+        first.input_weights.mul_(4.0)
+        first.recurrent_weights.mul_(2.0)
+    readout = torch.nn.Linear(32, 8)
+    with torch.no_grad():
+        readout.weight.mul_(10.0)
+    second = norse.LIFCell(params(8), dt=dt)
+    x = bernoulli_input(STEPS, 16, 0.2, SEED + 4)
+    record = {k: [] for k in ("spikes", "membrane", "hidden_spikes", "hidden_membrane")}
+    state1 = state2 = None
+    with torch.no_grad():
+        for x_t in x:
+            z1, state1 = first(torch.from_numpy(x_t)[None], state1)
+            z2, state2 = second(readout(z1), state2)
+            record["hidden_spikes"].append(z1[0].numpy().copy())
+            record["hidden_membrane"].append(state1.v[0].numpy().copy())
+            record["spikes"].append(z2[0].numpy().copy())
+            record["membrane"].append(state2.v[0].numpy().copy())
+    record = {k: np.array(v) for k, v in record.items()}
+    record["input"] = x
+
+    def cuba(size, tau_mem):
+        tau_syn = np.full(size, 5e-3)
+        return nir.CubaLIF(tau_syn=tau_syn, tau_mem=np.full(size, tau_mem), r=np.ones(size), v_leak=np.zeros(size),
+                           v_threshold=np.ones(size), v_reset=np.zeros(size), w_in=tau_syn / dt)
+
+    def weights(tensor):
+        return tensor.detach().numpy().astype(np.float64)
+
+    graph = nir.NIRGraph(
+        nodes={"input": nir.Input(np.array([16])), "w_in": nir.Linear(weights(first.input_weights)),
+               "lif": cuba(32, 2e-2), "w_rec": nir.Linear(weights(first.recurrent_weights)),
+               "readout": nir.Affine(weights(readout.weight), weights(readout.bias)), "out": cuba(8, 2e-2),
+               "output": nir.Output(np.array([8]))},
+        edges=[("input", "w_in"), ("w_in", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "readout"),
+               ("readout", "out"), ("out", "output")])
+    save("norse-recurrent", graph, record, {
+        "framework": "norse", "versions": versions(), "dt": dt, "steps": STEPS,
+        "import": "lapicque nir import norse-recurrent.nir --dt 1e-3 --discretisation euler",
+        "notes": "LIFRecurrentCell (16 -> 32, recurrent, no autapses) -> Linear -> LIFCell (8); Norse's exporter "
+                 "has no recurrent cell: the graph is written with NIR's classes from the cell's own weights; "
+                 "membrane recorded after Norse's reset",
+    })
+
+
 if __name__ == "__main__":
     snntorch_lif()
     snntorch_cuba()
     snntorch_rleaky()
     norse_cuba()
+    norse_recurrent()

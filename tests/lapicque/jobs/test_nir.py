@@ -200,7 +200,7 @@ def test_any_parameter_values_compile_or_are_refused_in_one_line(kind, tau, tau_
     assert run["outputs"].shape == (5, 2)
 
 
-@pytest.mark.parametrize("name", ["snntorch-lif", "snntorch-cuba", "snntorch-rleaky", "norse-cuba"])
+@pytest.mark.parametrize("name", ["snntorch-lif", "snntorch-cuba", "snntorch-rleaky", "norse-cuba", "norse-recurrent"])
 def test_every_fixture_records_its_framework_and_how_to_import_it(name):
     meta = json.loads((FIXTURES / f"{name}.json").read_text())
     assert meta["framework"] in meta["versions"] and meta["import"].startswith("lapicque nir import")
