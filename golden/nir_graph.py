@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lapicque.errors import LapicqueError
-from lapicque.spec import DECAY_ONE, ArraySpec, Widths, signed_range
+from lapicque.spec import DECAY_ONE, DENSE_NEURONS, ArraySpec, Widths, signed_range
 
 DISCRETISATIONS = ("euler", "exact")
 #: the threshold's largest share of the membrane's positive range (the LSB is a power of two: between half
@@ -59,6 +59,10 @@ def read_graph(path):
         return nir.read(str(path))
     except FileNotFoundError:
         raise GraphError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise GraphError(f"{path}: a folder; give the .nir file") from None
+    except PermissionError:
+        raise GraphError(f"{path}: cannot be read (permission denied)") from None
     except OSError as exc:
         raise GraphError(f"{path}: not a NIR file (HDF5) ({str(exc).splitlines()[0]})") from None
     except Exception as exc:  # nir.read raises what its node constructors raise: KeyError, ValueError, ...
@@ -209,6 +213,7 @@ class Compiled:
     refractory: dict  # node name -> steps, for nodes that have any
     parameters: list
     differences: list
+    exported: bool = False  # a lapicque export: its widths, exponent, rounding and extensions came back
 
     @property
     def latency(self) -> int:
@@ -373,6 +378,9 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
         populations[name] = Population(name, _kind(node), start, size, nir=params)
         start += size
     n_total = start
+    if n_total > DENSE_NEURONS:
+        raise GraphError(f"the graph's spiking nodes hold {n_total} neurons; an array spec holds at most "
+                         f"{DENSE_NEURONS} (its weights are one dense matrix)")
     input_sizes = {n: int(np.prod(np.asarray(nodes[n].input_type["input"]).reshape(-1))) for n in inputs}
     input_offset, offset = {}, 0
     for n in inputs:
@@ -599,7 +607,7 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
         outputs=np.array(out_neurons, dtype=np.int64), depth=np.array(
             [populations[n].depth for n in populations for _ in range(populations[n].size)], dtype=np.int64),
         lsb=lsb, dt=dt, discretisation=discretisation, refractory={n: s for n, s in per_node.items() if s},
-        parameters=[], differences=[])
+        parameters=[], differences=[], exported=exported)
     compiled.parameters = _parameter_table(compiled, gain, w_float, feeds, input_sizes)
     compiled.differences = _differences(compiled)
     return compiled
@@ -732,7 +740,11 @@ def _differences(c: Compiled) -> list[str]:
         "default subtracts the threshold; its exporter writes v_reset = 0 all the same)",
         "saturation: the fixed model and the RTL clamp v and i to their widths; NIR's membrane is unbounded",
     ]
-    if c.refractory:
+    if c.exported:
+        notes.append("a lapicque export: the widths, weight exponent, rounding and lanes it records were used "
+                     "(--v-bits and --w-bits do not apply), and its metadata restored what NIR cannot say (bias, "
+                     "linear leak, subtract reset, hysteresis, refractory periods)")
+    elif c.refractory:
         steps = ", ".join(f"{name}: {k}" for name, k in c.refractory.items())
         notes.append(f"refractory: steps after each spike in which the membrane holds ({steps}); NIR has none, "
                      f"--refractory adds it (snnTorch's Synaptic, RLeaky and RSynaptic with reset 'zero' behave "

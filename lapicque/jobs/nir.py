@@ -81,6 +81,8 @@ def nir_import(*, graph: Path | str, dt: float | None = None, discretisation: st
         if isinstance(x, dict):
             raise LapicqueError(f"--input {input}: an .npz; give one .npy array, steps x inputs")
         x = np.asarray(x)
+        if x.dtype == bool:  # spike trains as booleans
+            x = x.astype(np.float64)
         if x.ndim != 2 or x.shape[1] != compiled.input_size or x.shape[0] < 1:
             raise LapicqueError(f"--input {input}: shape {x.shape}; the graph takes steps x {compiled.input_size} "
                                 f"(one column per input)")

@@ -366,3 +366,28 @@ def test_a_network_of_thousands_compiles_and_runs_as_the_small_one_does():
     assert c.spec.neurons == 3000 and c.latency == 1
     run = ng.run(c, (rng.random((20, 50)) < 0.3).astype(float), fixed=True)
     assert run["outputs"].shape == (20, 1500) and run["spikes"][:, :1500].sum() > 0
+
+
+def test_a_nested_graph_maps_as_its_inlined_nodes():
+    """A recurrent layer as a NIR subgraph (its own Input, LIF, recurrent Linear and Output): the same
+    array as the same nodes written flat."""
+    rng = np.random.default_rng(5)
+    w_in, w_rec = rng.normal(0, 0.6, (3, 2)), rng.normal(0, 0.3, (3, 3))
+    layer = nir.NIRGraph(nodes={"input": nir.Input(np.array([3])), "lif": lif(3), "rec": nir.Linear(w_rec),
+                                "output": nir.Output(np.array([3]))},
+                         edges=[("input", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "output")])
+    nested = nir.NIRGraph(nodes={"input": nir.Input(np.array([2])), "w": nir.Linear(w_in), "layer": layer,
+                                 "output": nir.Output(np.array([3]))},
+                          edges=[("input", "w"), ("w", "layer"), ("layer", "output")])
+    flat = nir.NIRGraph(nodes={"input": nir.Input(np.array([2])), "w": nir.Linear(w_in), "layer.lif": lif(3),
+                               "layer.rec": nir.Linear(w_rec), "output": nir.Output(np.array([3]))},
+                        edges=[("input", "w"), ("w", "layer.lif"), ("layer.lif", "layer.rec"),
+                               ("layer.rec", "layer.lif"), ("layer.lif", "output")])
+    a, b = ng.compile_graph(nested, 1e-3, "euler"), ng.compile_graph(flat, 1e-3, "euler")
+    assert [p.name for p in a.populations] == ["layer.lif"] and same_codes(a.spec, b.spec)
+    assert np.any(a.spec.weights) and np.array_equal(a.input_matrix, b.input_matrix)
+
+
+def test_more_neurons_than_a_spec_holds_are_refused():
+    with pytest.raises(ng.GraphError, match="hold 9000 neurons; an array spec holds at most 8192"):
+        ng.compile_graph(chain(lif(9000), inputs=1, weights=[np.ones((9000, 1))]), 1e-3, "euler")

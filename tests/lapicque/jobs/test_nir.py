@@ -65,6 +65,13 @@ def test_the_job_gives_the_command_summary(tmp_path):
     assert comparable(job) == cli
 
 
+def test_spike_trains_may_be_booleans():
+    x = np.load(FIXTURES / "snntorch-lif.npz")["input"][:60]
+    as_bool = jobs.nir_import(graph=FIXTURES / "snntorch-lif.nir", dt=1e-4, input=x.astype(bool))
+    as_float = jobs.nir_import(graph=FIXTURES / "snntorch-lif.nir", dt=1e-4, input=x)
+    assert as_bool["agreement"] == as_float["agreement"] and sum(as_bool["agreement"]["fixed_vs_float"]["counts"][0])
+
+
 def test_the_rtl_runs_the_imported_graph_bit_exact(tmp_path):
     out = tmp_path / "rtl"
     summary = jobs.nir_import(graph=FIXTURES / "snntorch-rleaky.nir", dt=1e-4, refractory=["1.lif=1"],
@@ -125,6 +132,7 @@ def bad_inputs(tmp_path):
     return [
         (["import", tmp_path / "missing.nir", "--dt", "1e-4"], "missing.nir: no such file"),
         (["import", not_hdf5, "--dt", "1e-4"], "notes.nir: not a NIR file (HDF5)"),
+        (["import", tmp_path, "--dt", "1e-4"], "a folder; give the .nir file"),
         (["import", FIXTURES / "norse-cuba-as-exported.nir", "--dt", "1e-3"], "NIR's reader refuses the graph"),
         (["import", write_conv_graph(tmp_path / "conv.nir"), "--dt", "1e-3"], "node 'conv' (Conv1d) cannot be mapped"),
         (["import", lif], "give --dt, the time step in seconds"),
