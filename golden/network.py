@@ -98,22 +98,43 @@ class LIFNetwork:
         return int(self.excitatory.nnz + self.inhibitory.nnz)
 
 
-def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fraction: float = 0.8) -> LIFNetwork:
+def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fraction: float = 0.8,
+         connectivity: str = "random") -> LIFNetwork:
     """The CUBA benchmark (Brette et al. 2007, benchmark 2; Brian2's CUBA example): 4000 LIF, 80 %
     excitatory, p = 0.02, w_e = 1.62 mV, w_i = -9 mV, tau_m 20, tau_e 5, tau_i 10 ms, threshold
     -50, reset -60, rest -49 mV (suprathreshold: the network drives itself), refractory 5 ms,
-    initial v uniform between reset and threshold."""
+    initial v uniform between reset and threshold.
+
+    connectivity: "random" (numpy's generator, as Brian2 draws) or "procedural" (lapicque's counter-based
+    rows, `lapicque.golden.connectivity`: the excitatory projection 0, the inhibitory 1, of this seed)."""
     if neurons < 2:
         raise LapicqueError(f"--neurons = {neurons} is too small; a network needs at least 2")
     rng = np.random.default_rng(seed)
     n_exc = int(round(neurons * excitatory_fraction))
-    exc = random_connections(n_exc, neurons, p, 60 * 0.27 / 10, rng)
-    inh = random_connections(neurons - n_exc, neurons, p, -20 * 4.5 / 10, rng)
+    notes = {"excitatory": n_exc, "p": p, "seed": seed, "connectivity": _connectivity(connectivity)}
+    if connectivity == "procedural":
+        from .connectivity import connections, realised_p, skip_table
+
+        exc = connections("bernoulli", n_exc, neurons, seed, 0, 60 * 0.27 / 10, p=p)
+        inh = connections("bernoulli", neurons - n_exc, neurons, seed, 1, -20 * 4.5 / 10, p=p)
+        notes["realised_p"] = realised_p(skip_table(p))
+    else:
+        exc = random_connections(n_exc, neurons, p, 60 * 0.27 / 10, rng)
+        inh = random_connections(neurons - n_exc, neurons, p, -20 * 4.5 / 10, rng)
     # sources are numbered 0..n_exc-1 (excitatory) then n_exc.. (inhibitory): pad to [neurons, neurons]
     exc = sparse.vstack([exc, sparse.csr_matrix((neurons - n_exc, neurons))]).tocsr()
     inh = sparse.vstack([sparse.csr_matrix((n_exc, neurons)), inh]).tocsr()
     v0 = -60.0 + rng.random(neurons) * 10.0
-    return LIFNetwork(neurons, exc, inh, v0=v0, name="cuba", notes={"excitatory": n_exc, "p": p, "seed": seed})
+    return LIFNetwork(neurons, exc, inh, v0=v0, name="cuba", notes=notes)
+
+
+CONNECTIVITIES = ("random", "procedural")
+
+
+def _connectivity(name: str) -> str:
+    if name not in CONNECTIVITIES:
+        raise LapicqueError(f"unknown connectivity {name!r}; choose one of {', '.join(CONNECTIVITIES)}")
+    return name
 
 
 def lattice(side: int = 32, radius: float = 1.5, weight: float = 80.0) -> LIFNetwork:
@@ -195,7 +216,7 @@ def fixed_indegree(sources: int, targets: int, indegree: int, weight: float, rng
 
 
 def brunel(regime: str = "AI", excitatory: int = 10_000, epsilon: float = 0.1, j: float = 0.1,
-           seed: int = 1) -> LIFNetwork:
+           seed: int = 1, connectivity: str = "random") -> LIFNetwork:
     """Brunel (2000) model A: delta synapses, N_I = N_E / 4, C = epsilon N per population, J = 0.1 mV,
     inhibition -g J, delay D = 1.5 ms, tau 20 ms, theta 20 mV, reset 10 mV, refractory 2 ms, and
     external Poisson input of rate C_E nu_ext with nu_ext = eta nu_thr, nu_thr = theta / (J C_E tau)."""
@@ -210,12 +231,21 @@ def brunel(regime: str = "AI", excitatory: int = 10_000, epsilon: float = 0.1, j
     c_e, c_i = max(1, int(epsilon * n_e)), max(1, int(epsilon * n_i))
     tau, theta = 20.0, 20.0
     nu_thr = theta / (j * c_e * tau) * 1000.0  # Hz
-    exc = fixed_indegree(n_e, n, c_e, j, rng, 0, n)
-    inh = fixed_indegree(n_i, n, c_i, -g * j, rng, n_e, n)
+    if _connectivity(connectivity) == "procedural":  # the counter-based in-degree lists, projections 0 and 1
+        from .connectivity import connections
+
+        exc = sparse.vstack([connections("fixed_in_degree", n_e, n, seed, 0, j, degree=c_e),
+                             sparse.csr_matrix((n_i, n))]).tocsr()
+        inh = sparse.vstack([sparse.csr_matrix((n_e, n)),
+                             connections("fixed_in_degree", n_i, n, seed, 1, -g * j, degree=c_i)]).tocsr()
+    else:
+        exc = fixed_indegree(n_e, n, c_e, j, rng, 0, n)
+        inh = fixed_indegree(n_i, n, c_i, -g * j, rng, n_e, n)
     v0 = rng.uniform(0.0, theta, n)
     return LIFNetwork(n, exc, inh, tau_m=tau, e_l=0.0, v_th=theta, v_reset=10.0, t_ref=2.0, delay=1.5 - 0.1,
                       synapse="delta", external_rate_hz=c_e * eta * nu_thr, external_weight=j, seed=seed + 1,
-                      v0=v0, name=f"brunel-{regime}", notes={"g": g, "eta": eta, "c_e": c_e, "c_i": c_i})
+                      v0=v0, name=f"brunel-{regime}", notes={"g": g, "eta": eta, "c_e": c_e, "c_i": c_i,
+                                                             "connectivity": connectivity})
 
 
 def synchrony(result: NetworkResult, bin_ms: float = 1.0, skip_ms: float = 100.0) -> float:

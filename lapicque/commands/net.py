@@ -29,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "lattice: about side^2 (default 1024); allowed 1 to 50000")
     p.add_argument("--seed", type=seed, default=1, help="seed of the connectivity and initial state (default 1)")
     p.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1)")
+    p.add_argument("--connectivity", choices=("random", "procedural"), default="random",
+                   help="random (numpy's generator, the default) or procedural (lapicque's counter-based rows, "
+                        "which the hardware regenerates per spike; cuba, brunel)")
     p.add_argument("--out", type=output_folder, default=Path("runs/net"), help="results folder (default runs/net)")
 
 

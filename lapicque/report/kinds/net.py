@@ -19,6 +19,8 @@ def section(run: Run) -> Section:
                                      "mean_cv", "synchrony", "wall_s") if s.get(k) is not None}
     sec.config = [("network", f"{s['network']}: {s['neurons']} neurons, {s['synapses']:,} synapses"),
                   ("time", f"{s['duration_s']:g} s at dt {s['dt_ms']:g} ms"), ("seed", str(s["seed"])),
+                  ("connectivity", s.get("connectivity", "random")
+                   + (f" (realised p {s['realised_p']:.6g})" if "realised_p" in s else "")),
                   ("activity", f"{s['spikes']:,} spikes, mean rate {shown(s['mean_rate_hz'])} Hz, mean CV "
                                f"{shown(s['mean_cv'])} ({s['neurons_with_cv']} neurons with a CV), synchrony "
                                f"{shown(s['synchrony'])}"),
