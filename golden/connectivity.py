@@ -72,6 +72,19 @@ def realised_p(table: np.ndarray) -> float:
     return 1.0 / (1.0 + float(np.mean(table)))
 
 
+def row_targets(key: int, length: int, table: np.ndarray) -> list[int]:
+    """One Bernoulli row by the definition, number by number: what a hardware generator must emit."""
+    bits = (len(table) - 1).bit_length()
+    found, position, k = [], -1, 0
+    while True:
+        u = int(draw(key, k))
+        position += 1 + int(table[u >> (32 - bits)])
+        if position >= length:
+            return found
+        found.append(position)
+        k += 1
+
+
 def bernoulli_rows(sources: int, targets: int, p: float, seed: int, projection: int,
                    bits: int = SKIP_BITS) -> tuple[np.ndarray, np.ndarray]:
     """(source, target) of every connection, row by row in increasing target order."""
