@@ -3,8 +3,10 @@
 The contract is `lapicque.golden.connectivity`: the row's k-th number is lowbias32(key + k), and each
 number moves the row's position by 1 + G[number >> (32 - bits)], G the skip table of the projection's p;
 the positions below the row's length are its targets. `RowGenerator` computes exactly that, in a
-pipeline that takes one number per cycle: the hash in five stages (each multiply by a constant in a stage
-of its own), the table read in one, the position in the last. The whole pipeline holds while its output
+pipeline that takes one number per cycle: the hash in seven stages (each 32-bit multiply by a constant in
+two: the 16 x 16 partial products, then their sum), the table read in one and its output registered in
+another (a block RAM's output is slow: on the ECP5 it alone takes half of a 90 MHz cycle), the position in
+the last. The whole pipeline holds while its output
 waits (valid until ready), and a row's end flushes the numbers drawn past it.
 
 Streams: `row` takes a row (its key and its length); `target` gives the row's targets in increasing
@@ -19,8 +21,25 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 HASH_MULTIPLIERS = (0x7FEB352D, 0x846CA68B)
-#: cycles from a number's draw to its position update: five hash stages and the table read
-LATENCY = 6
+#: cycles from a number's draw to its position update: seven hash stages, the table read, its register
+LATENCY = 9
+
+
+class _PartialProducts:
+    """(x * c) mod 2**32 in two stages: the 16 x 16 products it needs, registered (low = x_lo c_lo, and
+    mid = x_lo c_hi + x_hi c_lo, of which only the low 16 bits count), then low + (mid << 16)."""
+
+    def __init__(self, x: Signal, constant: int, name: str):
+        self.x, self.c_lo, self.c_hi = x, Const(constant & 0xFFFF, 16), Const(constant >> 16, 16)
+        self.low = Signal(32, name=f"{name}_low")
+        self.mid = Signal(16, name=f"{name}_mid")
+
+    def registers(self) -> list:
+        x = self.x
+        return [self.low.eq(x[:16] * self.c_lo), self.mid.eq((x[:16] * self.c_hi + x[16:] * self.c_lo)[:16])]
+
+    def product(self):
+        return (self.low + (self.mid << 16))[:32]
 
 
 def row_layout(target_bits: int) -> data.StructLayout:
@@ -76,23 +95,30 @@ class RowGenerator(wiring.Component):
         issue = busy & ~flush
         valid = [Signal(name=f"valid{s}") for s in range(LATENCY)]
         s0, s1, s2, s3, s4 = (Signal(32, name=f"hash{s}") for s in range(5))
+        times_a = _PartialProducts(s0, HASH_MULTIPLIERS[0], "times_a")
+        times_b = _PartialProducts(s2, HASH_MULTIPLIERS[1], "times_b")
         with m.If(advance):
             m.d.sync += [
                 s0.eq((key + k)[:32] ^ ((key + k)[:32] >> 16)),
-                s1.eq((s0 * Const(HASH_MULTIPLIERS[0], 32))[:32]),
+                *times_a.registers(),
+                s1.eq(times_a.product()),
                 s2.eq(s1 ^ (s1 >> 15)),
-                s3.eq((s2 * Const(HASH_MULTIPLIERS[1], 32))[:32]),
+                *times_b.registers(),
+                s3.eq(times_b.product()),
                 s4.eq(s3 ^ (s3 >> 16)),
                 valid[0].eq(issue),
                 *[valid[s + 1].eq(valid[s] & ~flush) for s in range(LATENCY - 1)],
             ]
             with m.If(issue):
                 m.d.sync += k.eq(k + 1)
-        # the table read: its address is the number's top bits, its data arrives with valid[5]
+        # the table read: its address is the number's top bits, its data arrives with the last valid
         m.d.comb += [read.addr.eq(s4[32 - self.bits:]), read.en.eq(advance)]
 
+        skip, skip_plus_one = Signal(self.skip_bits), Signal(self.skip_bits + 1)
+        with m.If(advance):
+            m.d.sync += [skip.eq(read.data), skip_plus_one.eq(read.data + 1)]
         step = Signal(wide)
-        m.d.comb += step.eq(Mux(first, read.data, position + 1 + read.data))
+        m.d.comb += step.eq(Mux(first, skip, position + skip_plus_one))
         with m.If(advance & valid[LATENCY - 1] & ~flush):
             m.d.sync += out_valid.eq(1)
             with m.If(step < length):
