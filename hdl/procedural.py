@@ -97,9 +97,11 @@ class RowGenerator(wiring.Component):
         s0, s1, s2, s3, s4 = (Signal(32, name=f"hash{s}") for s in range(5))
         times_a = _PartialProducts(s0, HASH_MULTIPLIERS[0], "times_a")
         times_b = _PartialProducts(s2, HASH_MULTIPLIERS[1], "times_b")
+        number = Signal(32)  # the row's k-th draw, before the hash (mod 2**32)
+        m.d.comb += number.eq(key + k)
         with m.If(advance):
             m.d.sync += [
-                s0.eq((key + k)[:32] ^ ((key + k)[:32] >> 16)),
+                s0.eq(number ^ (number >> 16)),
                 *times_a.registers(),
                 s1.eq(times_a.product()),
                 s2.eq(s1 ^ (s1 >> 15)),

@@ -7,24 +7,28 @@ import numpy as np
 import pytest
 
 from lapicque.golden import connectivity as cn
-from lapicque.hdl.procedural import RowGenerator
+from lapicque.hdl.procedural import LATENCY, RowGenerator
 from tests.hdl import run_clocked
+
+#: keys whose draws carry across bit 16 and bit 32 (key + k wraps), and with the top bit set
+EDGE_KEYS = [0xFFFFFFFF, 0x8000FFFF, 0x0000FFFE, 0xFFFF0000]
 
 
 def rows_through(dut, rows, seed, hold=0.4):
-    """Push (key, length) rows into `dut` and collect each row's targets up to its end beat."""
+    """Push (key, length) rows into `dut`, sometimes after a long idle gap, and collect each row's targets
+    up to its end beat."""
     got = []
     rng = random.Random(seed)
 
     async def producer(ctx):
         for key, length in rows:
+            for _ in range(rng.choice([0, 1, 2, 30])):  # the generator idles with nothing offered
+                await ctx.tick()
             ctx.set(dut.row.payload.key, key)
             ctx.set(dut.row.payload.length, length)
             ctx.set(dut.row.valid, 1)
             await ctx.tick().until(dut.row.ready)
             ctx.set(dut.row.valid, 0)
-            for _ in range(rng.randrange(3)):
-                await ctx.tick()
 
     async def consumer(ctx):
         current = []
@@ -48,12 +52,56 @@ def rows_through(dut, rows, seed, hold=0.4):
 def test_the_generator_emits_the_contract_rows(p, length):
     table = cn.skip_table(p)
     dut = RowGenerator(table.tolist(), target_bits=13)
-    keys = [int(k) for k in cn.row_key(9, 3, np.arange(6))]
+    keys = [int(k) for k in cn.row_key(9, 3, np.arange(6))] + EDGE_KEYS
     rows = [(key, length) for key in keys] + [(keys[0], 0), (keys[1], 1)]
     got = rows_through(dut, rows, seed=int(p * 1000) + length)
     want = [cn.row_targets(key, n, table) for key, n in rows]
     assert got == want
     assert sum(len(r) for r in want) > 0
+
+
+def test_the_widest_rows_and_skips_do_not_wrap():
+    """A row as long as the target field allows (2**13) and skips of the largest value the table's width
+    holds: the position plus a skip needs two bits beyond the widest of the two."""
+    table = [0] * 512 + [2**13 - 1] * 512
+    dut = RowGenerator(table, target_bits=13)
+    rows = [(int(k), 2**13) for k in cn.row_key(1, 1, np.arange(8))] + [(key, 2**13) for key in EDGE_KEYS]
+    want = [cn.row_targets(key, n, np.array(table)) for key, n in rows]
+    assert max(t for row in want for t in row) > 2**13 - 200  # targets near the row's end were reached
+    assert rows_through(dut, rows, seed=3, hold=0.2) == want
+
+
+def test_one_number_per_cycle_and_a_fixed_cost_per_row():
+    """Output always ready, rows offered back to back: a row of d draws (its targets and the end) takes
+    d + LATENCY + 1 cycles from its acceptance to its end beat, and the next row is taken one cycle later
+    (the flush): one target per cycle, LATENCY + 2 cycles per row."""
+    dut = RowGenerator(cn.skip_table(1.0).tolist(), target_bits=8)  # p = 1: a row of n has n + 1 draws
+    lengths = [3, 0, 10, 1]
+    accepted, ended = [], []
+
+    async def producer(ctx):
+        for n in lengths:
+            ctx.set(dut.row.payload.key, 5)
+            ctx.set(dut.row.payload.length, n)
+            ctx.set(dut.row.valid, 1)
+            await ctx.tick().until(dut.row.ready)
+        ctx.set(dut.row.valid, 0)
+
+    async def watcher(ctx):
+        ctx.set(dut.target.ready, 1)
+        cycle = 0
+        while len(ended) < len(lengths):
+            _, _, row_valid, row_ready, valid, end = await ctx.tick().sample(
+                dut.row.valid, dut.row.ready, dut.target.valid, dut.target.payload.end)
+            if row_valid and row_ready:
+                accepted.append(cycle)
+            if valid and end:
+                ended.append(cycle)
+            cycle += 1
+
+    run_clocked(dut, producer, watcher, until=1e-3)
+    assert [e - a for a, e in zip(accepted, ended, strict=True)] == [n + 1 + LATENCY + 1 for n in lengths]
+    assert [a - e for e, a in zip(ended, accepted[1:], strict=False)] == [1] * (len(lengths) - 1)
 
 
 def test_rows_by_definition_are_the_vectorised_rows():
