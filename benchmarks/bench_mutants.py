@@ -87,11 +87,29 @@ STEP_TIMEOUT_S = 900
 
 #: survivors shown equivalent, by id, with the reason no port can tell them from the original
 EQUIVALENT: dict[str, str] = {
-    "hdl/procedural.py:110:34:constant": "the hash's last xorshift by 17 instead of 16: it changes only bits below "
+    "hdl/procedural.py:111:34:constant": "the hash's last xorshift by 17 instead of 16: it changes only bits below "
                                          "32 - 16, and the skip table reads the top 10 (SKIP_BITS <= 16), so every "
                                          "row is the same",
-    "hdl/procedural.py:110:34:constant:1": "the hash's last xorshift by 15 instead of 16: it changes only bits below "
+    "hdl/procedural.py:111:34:constant:1": "the hash's last xorshift by 15 instead of 16: it changes only bits below "
                                            "32 - 15, and the skip table reads the top 10, so every row is the same",
+    "hdl/procedural.py:78:21:constant": "the row key's register one bit wider (33): it is loaded from the 32-bit "
+                                        "payload, so the extra bit is 0, and the draw is taken mod 2**32",
+    "hdl/procedural.py:80:19:constant": "the draw counter one bit wider (33): the draw is taken mod 2**32",
+    "hdl/procedural.py:80:19:constant:1": "the draw counter one bit narrower (31): a row draws at most "
+                                          "2**target_bits + 1 numbers, far below 2**31",
+    "hdl/procedural.py:82:55:constant": "the position one bit wider than its sum needs (position < 2**target_bits, "
+                                        "skip + 1 <= 2**skip_bits): the extra bit is always 0",
+    "hdl/procedural.py:79:43:constant": "the row length's register one bit wider: loaded from the payload's "
+                                        "target_bits + 1 bits, the extra bit is always 0",
+    "hdl/procedural.py:92:13:condition:1": "the output's valid cleared on ready alone: when it is not valid, "
+                                           "clearing it changes nothing",
+    "hdl/procedural.py:98:37:constant": "the hash stages one bit wider (33): every value assigned to them is 32 bits",
+    "hdl/procedural.py:120:78:constant": "skip + 1 one bit wider than it needs (skip_bits + 2): the extra bit is "
+                                         "always 0",
+    "hdl/procedural.py:130:57:constant": "the end beat's index 1 instead of 0: the interface says the end beat's "
+                                         "index is not a target, and nothing reads it",
+    "hdl/procedural.py:134:37:constant": "the position loaded as 1 instead of 0 with a new row: while `first` is set "
+                                         "the step is the skip alone and the position is not read",
     "hdl/uart.py:74:27:constant:1": "the receiver's bit counter one value shorter (range(8)): it reaches 8 only "
                                     "on the step after the last data bit, when the FSM has left for the stop bit "
                                     "and never reads it; the next start bit resets it",

@@ -78,7 +78,8 @@ class RowGenerator(wiring.Component):
         key = Signal(32)
         length = Signal(self.target_bits + 1)
         k = Signal(32)  # the next number's index
-        wide = max(self.target_bits, self.skip_bits) + 2  # position + 1 + skip never wraps
+        # position < 2**target_bits and skip + 1 <= 2**skip_bits: their sum fits one bit above the wider
+        wide = max(self.target_bits, self.skip_bits) + 1
         position = Signal(wide)  # the last target
         first = Signal()  # no target yet: the first number's skip is the first target
         out_valid = Signal()
