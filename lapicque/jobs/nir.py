@@ -181,8 +181,8 @@ def nir_export(*, spec: Path | str, dt: float = 1e-3, out: Path | str | None = N
     from lapicque.golden import nir_graph
     from lapicque.spec import ArraySpec, load_spec
 
-    if out is not None and Path(out).suffix != ".nir":
-        raise LapicqueError(f"--out {out}: name a .nir file")
+    if out is not None:
+        _check_writable(Path(out))
     if not isinstance(spec, ArraySpec) and Path(spec).is_dir():
         graph, summary = _export_imported(Path(spec))
     else:
@@ -200,6 +200,21 @@ def nir_export(*, spec: Path | str, dt: float = 1e-3, out: Path | str | None = N
             tmp.unlink(missing_ok=True)
         quiet(status)(f"wrote {out}")
     return summary
+
+
+def _check_writable(out: Path) -> None:
+    """A .nir file that can be written, checked before any work."""
+    import os
+
+    if out.suffix != ".nir":
+        raise LapicqueError(f"--out {out}: name a .nir file")
+    if out.is_dir():
+        raise LapicqueError(f"--out {out}: a folder; name a .nir file")
+    folder = out.parent
+    if not folder.is_dir():
+        raise LapicqueError(f"--out {out}: the folder {folder} does not exist; make it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise LapicqueError(f"--out {out}: the folder {folder} is not writable; choose another --out")
 
 
 def _export_imported(folder: Path):

@@ -145,6 +145,8 @@ def bad_inputs(tmp_path):
         (["import", lif, "--dt", "1e-4", "--w-bits", "1"], "--w-bits 1 is out of range"),
         (["import", lif, "--dt", "-1"], "argument --dt"),
         (["export", EXAMPLES / "hysteresis.toml", "--out", tmp_path / "x.h5"], "name a .nir file"),
+        (["export", EXAMPLES / "hysteresis.toml", "--out", tmp_path / "nowhere" / "x.nir"], "does not exist; make it"),
+        (["export", tmp_path / "missing.toml", "--out", tmp_path / "x.nir"], "cannot read spec file"),
         (["export", tmp_path, "--out", tmp_path / "x.nir"], "not a finished `lapicque nir import` run"),
     ]
 
