@@ -488,10 +488,10 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
                                  f"read out a spiking node (LIF, CubaLIF or IF)")
             out_neurons.extend(range(populations[p].start, populations[p].start + populations[p].size))
 
-    meta = dict(getattr(graph, "metadata", None) or {})
-    exported = "lapicque_widths" in meta  # a lapicque export: its scales and the contract's extras come back
+    meta = export_metadata(graph)
+    exported = meta is not None  # a lapicque export: its scales and the contract's extras come back
     if exported:
-        v_bits, i_bits, w_bits, bias_bits, ext_bits, _ = (int(x) for x in np.asarray(meta["lapicque_widths"]))
+        v_bits, i_bits, w_bits, bias_bits, ext_bits, _ = meta["widths"]
     else:
         i_bits, bias_bits, ext_bits = v_bits, v_bits, 16
     # per neuron: discretised dynamics, in NIR's membrane units
@@ -543,7 +543,7 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
     if drive > ext_max:
         exponent = max(exponent, math.ceil(math.log2(drive / ext_max)))
     if exported:
-        exponent = int(meta["lapicque_weight_exponent"])
+        exponent = meta["weight_exponent"]
     if exponent > 16:
         raise GraphError(f"the weights span {biggest:.3g} membrane codes: beyond {w_bits}-bit codes shifted by 16; "
                          f"use more --w-bits or fewer --v-bits")
@@ -579,7 +579,7 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
         "leak_mode": np.zeros(n_total), "reset_mode": np.zeros(n_total), "hysteresis": np.zeros(n_total),
     }
     codes = {k: v.astype(np.int64) for k, v in codes.items()}
-    rounding = str(meta.get("lapicque_rounding", "toward_zero"))
+    rounding = meta["rounding"] if exported else "toward_zero"
     if exported:
         _apply_extensions(nodes, populations, codes, float_params)
         refractory_steps = codes["refractory"]
@@ -591,7 +591,7 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
         if np.any((codes["decay"][s] == 0) & (decay[s] > 0)):
             raise GraphError(f"node {name!r} ({pop.kind}): tau_syn is so long against --dt {dt:g} that the 12-bit "
                              f"current decay rounds to 0; use a larger dt")
-    refractory_bits = (int(np.asarray(meta["lapicque_widths"])[5]) if exported
+    refractory_bits = (meta["widths"][5] if exported
                        else max(1, int(refractory_steps.max()).bit_length()))
     widths = Widths(v=v_bits, i=i_bits, w=w_bits, bias=bias_bits, ext=ext_bits, refractory=refractory_bits)
     w_codes = np.round(w_float / unit).astype(np.int64)
@@ -611,6 +611,43 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
     compiled.parameters = _parameter_table(compiled, gain, w_float, feeds, input_sizes)
     compiled.differences = _differences(compiled)
     return compiled
+
+
+def export_metadata(graph) -> dict | None:
+    """A lapicque export's graph metadata (dt, discretisation, widths, weight exponent, rounding, lanes),
+    checked; None for a graph lapicque did not write."""
+    from lapicque.spec import ROUNDING_MODES
+
+    meta = dict(getattr(graph, "metadata", None) or {})
+    if "lapicque_widths" not in meta:
+        return None
+
+    def whole(key, count=None):
+        try:
+            values = np.asarray(meta[key]).reshape(-1)
+            if values.dtype.kind not in "iu" or (count is not None and values.size != count):
+                raise ValueError
+            return [int(v) for v in values] if count is not None else int(values.item())
+        except (KeyError, ValueError, TypeError):
+            raise GraphError(f"the graph's metadata {key} is missing or malformed; it should be what `lapicque nir "
+                             f"export` writes") from None
+
+    def text(key, allowed):
+        value = meta.get(key)
+        value = value.decode() if isinstance(value, bytes) else value
+        if value not in allowed:
+            raise GraphError(f"the graph's metadata {key} = {value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    try:
+        dt = float(np.asarray(meta["lapicque_dt"]).item())
+    except (KeyError, ValueError, TypeError):
+        dt = math.nan
+    if not (math.isfinite(dt) and dt > 0):
+        raise GraphError("the graph's metadata lapicque_dt is missing or not a positive number of seconds")
+    return {"dt": dt, "discretisation": text("lapicque_discretisation", DISCRETISATIONS),
+            "widths": whole("lapicque_widths", 6), "weight_exponent": whole("lapicque_weight_exponent"),
+            "rounding": text("lapicque_rounding", ROUNDING_MODES), "lanes": whole("lapicque_lanes")}
 
 
 def _apply_extensions(nodes: dict, populations: dict, codes: dict, float_params: dict) -> None:

@@ -65,14 +65,14 @@ def nir_import(*, graph: Path | str, dt: float | None = None, discretisation: st
         raise LapicqueError(f"--v-bits {v_bits} is out of range; allowed 8..32")
     say = quiet(status)
     loaded = nir_graph.read_graph(graph)
-    meta = dict(getattr(loaded, "metadata", None) or {})
+    meta = nir_graph.export_metadata(loaded) or {}
     if dt is None:
-        if "lapicque_dt" not in meta:
+        if "dt" not in meta:
             raise LapicqueError(f"{graph}: give --dt, the time step in seconds the graph is to run at (snnTorch "
                                 f"exports at 1e-4, Norse at 1e-3)")
-        dt = float(meta["lapicque_dt"])
-    discretisation = discretisation or str(meta.get("lapicque_discretisation", "euler"))
-    lanes = lanes if lanes is not None else int(meta.get("lapicque_lanes", 1))
+        dt = meta["dt"]
+    discretisation = discretisation or meta.get("discretisation", "euler")
+    lanes = lanes if lanes is not None else meta.get("lanes", 1)
     compiled = nir_graph.compile_graph(loaded, dt, discretisation, v_bits=v_bits, w_bits=w_bits,
                                        refractory=_refractory(refractory), lanes=lanes)
     x = None

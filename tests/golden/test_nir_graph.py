@@ -391,3 +391,16 @@ def test_a_nested_graph_maps_as_its_inlined_nodes():
 def test_more_neurons_than_a_spec_holds_are_refused():
     with pytest.raises(ng.GraphError, match="hold 9000 neurons; an array spec holds at most 8192"):
         ng.compile_graph(chain(lif(9000), inputs=1, weights=[np.ones((9000, 1))]), 1e-3, "euler")
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("lapicque_widths", np.array([16, 16, 8]), "metadata lapicque_widths is missing or malformed"),
+    ("lapicque_rounding", "up", "metadata lapicque_rounding = 'up' is not one of floor, toward_zero"),
+    ("lapicque_dt", -1.0, "metadata lapicque_dt is missing or not a positive number"),
+    ("lapicque_weight_exponent", 2.5, "metadata lapicque_weight_exponent is missing or malformed"),
+])
+def test_a_tampered_export_is_refused_naming_the_key(key, value, message, tmp_path):
+    graph = ng.export_spec(random_spec(8, seed=1), 1e-3)
+    graph.metadata[key] = value
+    with pytest.raises(ng.GraphError, match=message):
+        ng.compile_graph(through_a_file(graph, tmp_path), 1e-3, "euler")
