@@ -85,81 +85,96 @@ def run_snntorch(net, first, second, x) -> dict:
     return {k: np.array(v) for k, v in record.items()}
 
 
+def snntorch_fixture(name: str, first, second, sizes: tuple[int, int, int], scales: tuple[float, float],
+                     seed: int, import_options: str, notes: str) -> None:
+    """inputs -> Linear -> first -> Linear -> second, its Linear weights scaled, exported by snnTorch's own
+    exporter and stepped by snnTorch on seeded input spikes."""
+    import torch
+    from snntorch.export_nir import export_to_nir
+
+    inputs, hidden, outputs = sizes
+    net = torch.nn.Sequential(torch.nn.Linear(inputs, hidden), first, torch.nn.Linear(hidden, outputs), second)
+    with torch.no_grad():
+        net[0].weight.mul_(scales[0])
+        net[2].weight.mul_(scales[1])
+    x = bernoulli_input(STEPS, inputs, 0.2, seed)
+    graph = export_to_nir(net, torch.from_numpy(x[:1]), ignore_dims=[0])
+    record = run_snntorch(net, first, second, x)
+    record["input"] = x
+    save(name, graph, record, {
+        "framework": "snntorch", "versions": versions(), "dt": 1e-4, "steps": STEPS,
+        "import": f"lapicque nir import {name}.nir --dt 1e-4 --discretisation euler{import_options}", "notes": notes})
+
+
 def snntorch_lif() -> None:
     import snntorch as snn
     import torch
-    from snntorch.export_nir import export_to_nir
 
     torch.manual_seed(SEED)
     first = snn.Leaky(beta=torch.full((64,), 0.9), threshold=torch.ones(64), reset_mechanism="zero", init_hidden=True)
     second = snn.Leaky(beta=torch.full((10,), 0.8), threshold=torch.ones(10), reset_mechanism="zero", init_hidden=True)
-    net = torch.nn.Sequential(torch.nn.Linear(32, 64), first, torch.nn.Linear(64, 10), second)
-    with torch.no_grad():
-        net[0].weight.mul_(2.0)
-        net[2].weight.mul_(3.0)
-    x = bernoulli_input(STEPS, 32, 0.2, SEED)
-    graph = export_to_nir(net, torch.from_numpy(x[:1]), ignore_dims=[0])
-    record = run_snntorch(net, first, second, x)
-    record["input"] = x
-    save("snntorch-lif", graph, record, {
-        "framework": "snntorch", "versions": versions(), "dt": 1e-4, "steps": STEPS,
-        "import": "lapicque nir import snntorch-lif.nir --dt 1e-4 --discretisation euler",
-        "notes": "snnTorch's exporter writes tau = dt / (1 - beta) and r = tau / dt at dt = 1e-4 s; "
-                 "Leaky with reset_mechanism='zero' is NIR's LIF with v_reset = 0",
-    })
+    snntorch_fixture("snntorch-lif", first, second, (32, 64, 10), (2.0, 3.0), SEED, "",
+                     "snnTorch's exporter writes tau = dt / (1 - beta) and r = tau / dt at dt = 1e-4 s; "
+                     "Leaky with reset_mechanism='zero' is NIR's LIF with v_reset = 0")
 
 
 def snntorch_cuba() -> None:
     import snntorch as snn
     import torch
-    from snntorch.export_nir import export_to_nir
 
     torch.manual_seed(SEED + 3)
     first = snn.Synaptic(alpha=torch.full((64,), 0.8), beta=torch.full((64,), 0.9), threshold=torch.ones(64),
                          reset_mechanism="zero", init_hidden=True)
     second = snn.Synaptic(alpha=torch.full((10,), 0.7), beta=torch.full((10,), 0.85), threshold=torch.ones(10),
                           reset_mechanism="zero", init_hidden=True)
-    net = torch.nn.Sequential(torch.nn.Linear(32, 64), first, torch.nn.Linear(64, 10), second)
-    with torch.no_grad():
-        net[0].weight.mul_(0.8)
-        net[2].weight.mul_(1.0)
-    x = bernoulli_input(STEPS, 32, 0.2, SEED + 3)
-    graph = export_to_nir(net, torch.from_numpy(x[:1]), ignore_dims=[0])
-    record = run_snntorch(net, first, second, x)
-    record["input"] = x
-    save("snntorch-cuba", graph, record, {
-        "framework": "snntorch", "versions": versions(), "dt": 1e-4, "steps": STEPS,
-        "import": "lapicque nir import snntorch-cuba.nir --dt 1e-4 --discretisation euler --refractory 1",
-        "notes": "Synaptic with reset_mechanism='zero' zeroes the whole membrane update of the step after a spike "
-                 "(its input dropped, the current kept): one step of refractoriness the NIR graph does not carry; "
-                 "the exporter writes tau_syn = dt / (1 - alpha), w_in = tau_syn / dt at dt = 1e-4 s",
-    })
+    snntorch_fixture("snntorch-cuba", first, second, (32, 64, 10), (0.8, 1.0), SEED + 3, " --refractory 1",
+                     "Synaptic with reset_mechanism='zero' zeroes the whole membrane update of the step after a "
+                     "spike (its input dropped, the current kept): one step of refractoriness the NIR graph does not "
+                     "carry; the exporter writes tau_syn = dt / (1 - alpha), w_in = tau_syn / dt at dt = 1e-4 s")
 
 
 def snntorch_rleaky() -> None:
     import snntorch as snn
     import torch
-    from snntorch.export_nir import export_to_nir
 
     torch.manual_seed(SEED + 1)
     first = snn.RLeaky(beta=0.9, threshold=1.0, linear_features=32, all_to_all=True, reset_mechanism="zero",
                        init_hidden=True)
     second = snn.Leaky(beta=torch.full((8,), 0.85), threshold=torch.ones(8), reset_mechanism="zero", init_hidden=True)
-    net = torch.nn.Sequential(torch.nn.Linear(16, 32), first, torch.nn.Linear(32, 8), second)
+    snntorch_fixture("snntorch-rleaky", first, second, (16, 32, 8), (2.5, 3.0), SEED + 1, " --refractory 1.lif=1",
+                     "RLeaky with reset_mechanism='zero' holds the membrane at 0 for the step after a spike, "
+                     "dropping that step's input: one step of refractoriness the NIR graph does not carry")
+
+
+def norse_params(size: int, tau_mem: float):
+    """Norse's LIF parameters, one value per neuron (NIR stores per-neuron arrays)."""
+    import norse.torch as norse
+    import torch
+
+    def full(value):
+        return torch.full((size,), value)
+
+    return norse.LIFParameters(tau_syn_inv=full(1 / 5e-3), tau_mem_inv=full(1 / tau_mem), v_th=full(1.0),
+                               v_leak=full(0.0), v_reset=full(0.0), method="heaviside")
+
+
+def run_norse(first, second, x) -> dict:
+    """Step two Norse layers (each a function of the input and its state); record both, v after the reset."""
+    import torch
+
+    record = {k: [] for k in ("spikes", "membrane", "hidden_spikes", "hidden_membrane")}
+    state1 = state2 = None
     with torch.no_grad():
-        net[0].weight.mul_(2.5)
-        first.recurrent.weight.mul_(1.0)
-        net[2].weight.mul_(3.0)
-    x = bernoulli_input(STEPS, 16, 0.2, SEED + 1)
-    graph = export_to_nir(net, torch.from_numpy(x[:1]), ignore_dims=[0])
-    record = run_snntorch(net, first, second, x)
+        for x_t in x:
+            z1, state1 = first(torch.from_numpy(x_t)[None], state1)
+            z2, state2 = second(z1, state2)
+            record["hidden_spikes"].append(z1[0].numpy().copy())
+            record["hidden_membrane"].append(state1.v[0].numpy().copy())
+            record["spikes"].append(z2[0].numpy().copy())
+            record["membrane"].append(state2.v[0].numpy().copy())
+    record = {k: np.array(v) for k, v in record.items()}
     record["input"] = x
-    save("snntorch-rleaky", graph, record, {
-        "framework": "snntorch", "versions": versions(), "dt": 1e-4, "steps": STEPS,
-        "import": "lapicque nir import snntorch-rleaky.nir --dt 1e-4 --discretisation euler --refractory 1.lif=1",
-        "notes": "RLeaky with reset_mechanism='zero' holds the membrane at 0 for the step after a spike, "
-                 "dropping that step's input: one step of refractoriness the NIR graph does not carry",
-    })
+    return record
 
 
 def norse_cuba() -> None:
@@ -169,33 +184,14 @@ def norse_cuba() -> None:
 
     dt = 1e-3
     torch.manual_seed(SEED + 2)
-
-    def params(size):  # one value per neuron: NIR stores per-neuron arrays
-        def full(value):
-            return torch.full((size,), value)
-
-        return norse.LIFParameters(tau_syn_inv=full(1 / 5e-3), tau_mem_inv=full(1 / 1e-2), v_th=full(1.0),
-                                   v_leak=full(0.0), v_reset=full(0.0), method="heaviside")
-
     first_linear, second_linear = torch.nn.Linear(32, 64), torch.nn.Linear(64, 10)
     with torch.no_grad():
         first_linear.weight.mul_(6.0)
         second_linear.weight.mul_(8.0)
-    first, second = norse.LIFCell(params(64), dt=dt), norse.LIFCell(params(10), dt=dt)
+    first, second = norse.LIFCell(norse_params(64, 1e-2), dt=dt), norse.LIFCell(norse_params(10, 1e-2), dt=dt)
     x = bernoulli_input(STEPS, 32, 0.2, SEED + 2)
-    record = {k: [] for k in ("spikes", "membrane", "hidden_spikes", "hidden_membrane")}
-    state1 = state2 = None
-    with torch.no_grad():
-        for x_t in x:
-            z1, state1 = first(first_linear(torch.from_numpy(x_t)[None]), state1)
-            z2, state2 = second(second_linear(z1), state2)
-            # Norse resets v in the step it spikes: the membrane before the reset is v unless z
-            record["hidden_spikes"].append(z1[0].numpy().copy())
-            record["hidden_membrane"].append(state1.v[0].numpy().copy())
-            record["spikes"].append(z2[0].numpy().copy())
-            record["membrane"].append(state2.v[0].numpy().copy())
-    record = {k: np.array(v) for k, v in record.items()}
-    record["input"] = x
+    record = run_norse(lambda z, state: first(first_linear(z), state),
+                       lambda z, state: second(second_linear(z), state), x)
     sequential = norse.SequentialState(first_linear, first, second_linear, second)
     exported = norse.to_nir(sequential, torch.from_numpy(x[:1]), dt=dt)
     meta = {"framework": "norse", "versions": versions(), "dt": dt, "steps": STEPS,
@@ -228,14 +224,6 @@ def norse_recurrent() -> None:
 
     dt = 1e-3
     torch.manual_seed(SEED + 4)
-
-    def params(size):
-        def full(value):
-            return torch.full((size,), value)
-
-        return norse.LIFParameters(tau_syn_inv=full(1 / 5e-3), tau_mem_inv=full(1 / 2e-2), v_th=full(1.0),
-                                   v_leak=full(0.0), v_reset=full(0.0), method="heaviside")
-
     scalar = norse.LIFParameters(tau_syn_inv=torch.tensor(1 / 5e-3), tau_mem_inv=torch.tensor(1 / 2e-2),
                                  v_th=torch.tensor(1.0), v_leak=torch.tensor(0.0), v_reset=torch.tensor(0.0),
                                  method="heaviside")  # the recurrent cell's initial state takes scalars
@@ -246,20 +234,9 @@ def norse_recurrent() -> None:
     readout = torch.nn.Linear(32, 8)
     with torch.no_grad():
         readout.weight.mul_(10.0)
-    second = norse.LIFCell(params(8), dt=dt)
+    second = norse.LIFCell(norse_params(8, 2e-2), dt=dt)
     x = bernoulli_input(STEPS, 16, 0.2, SEED + 4)
-    record = {k: [] for k in ("spikes", "membrane", "hidden_spikes", "hidden_membrane")}
-    state1 = state2 = None
-    with torch.no_grad():
-        for x_t in x:
-            z1, state1 = first(torch.from_numpy(x_t)[None], state1)
-            z2, state2 = second(readout(z1), state2)
-            record["hidden_spikes"].append(z1[0].numpy().copy())
-            record["hidden_membrane"].append(state1.v[0].numpy().copy())
-            record["spikes"].append(z2[0].numpy().copy())
-            record["membrane"].append(state2.v[0].numpy().copy())
-    record = {k: np.array(v) for k, v in record.items()}
-    record["input"] = x
+    record = run_norse(first, lambda z, state: second(readout(z), state), x)
 
     def cuba(size, tau_mem):
         tau_syn = np.full(size, 5e-3)
