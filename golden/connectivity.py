@@ -132,6 +132,8 @@ def connections(rule: str, sources: int, targets: int, seed: int, projection: in
                 p: float | None = None, degree: int | None = None, bits: int = SKIP_BITS) -> sparse.csr_matrix:
     """The projection's connections as a sources x targets matrix of `weight` (multapses add up)."""
     if rule == "bernoulli":
+        if p is None:
+            raise LapicqueError("rule bernoulli needs a connection probability p")
         src, dst = bernoulli_rows(sources, targets, p, seed, projection, bits)
     elif rule in ("fixed_out_degree", "fixed_in_degree"):
         if degree is None or degree < 0:

@@ -111,7 +111,7 @@ def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fractio
         raise LapicqueError(f"--neurons = {neurons} is too small; a network needs at least 2")
     rng = np.random.default_rng(seed)
     n_exc = int(round(neurons * excitatory_fraction))
-    notes = {"excitatory": n_exc, "p": p, "seed": seed, "connectivity": _connectivity(connectivity)}
+    notes = {"excitatory": n_exc, "p": p, "seed": seed, "connectivity": checked_connectivity(connectivity)}
     if connectivity == "procedural":
         from .connectivity import connections, realised_p, skip_table
 
@@ -131,7 +131,8 @@ def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fractio
 CONNECTIVITIES = ("random", "procedural")
 
 
-def _connectivity(name: str) -> str:
+def checked_connectivity(name: str) -> str:
+    """`name` if it is one of CONNECTIVITIES, else a one-line LapicqueError."""
     if name not in CONNECTIVITIES:
         raise LapicqueError(f"unknown connectivity {name!r}; choose one of {', '.join(CONNECTIVITIES)}")
     return name
@@ -231,7 +232,7 @@ def brunel(regime: str = "AI", excitatory: int = 10_000, epsilon: float = 0.1, j
     c_e, c_i = max(1, int(epsilon * n_e)), max(1, int(epsilon * n_i))
     tau, theta = 20.0, 20.0
     nu_thr = theta / (j * c_e * tau) * 1000.0  # Hz
-    if _connectivity(connectivity) == "procedural":  # the counter-based in-degree lists, projections 0 and 1
+    if checked_connectivity(connectivity) == "procedural":  # the counter-based in-degree lists, projections 0 and 1
         from .connectivity import connections
 
         exc = sparse.vstack([connections("fixed_in_degree", n_e, n, seed, 0, j, degree=c_e),

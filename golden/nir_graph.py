@@ -255,7 +255,7 @@ class Compiled:
 
 
 def _discrete(kind: str, p: dict, dt: float, how: str, name: str):
-    """Per-neuron (membrane leak fraction, current decay fraction, gain of u on v through i, current scale)."""
+    """Per-neuron (membrane leak fraction, current decay fraction, gain of u on v through the current)."""
     size = next(iter(p.values())).size
     one = np.ones(size)
 
@@ -281,13 +281,13 @@ def _discrete(kind: str, p: dict, dt: float, how: str, name: str):
     if kind == "LIF":
         a = frac(p["tau"], "tau")
         g = dt * per_tau(p["r"], p["tau"]) if how == "euler" else a * p["r"]
-        return a, one, g, one
+        return a, one, g
     if kind == "IF":
-        return 0 * one, one, dt * p["r"], one
+        return 0 * one, one, dt * p["r"]
     a_m, a_s = frac(p["tau_mem"], "tau_mem"), frac(p["tau_syn"], "tau_syn")
     if how == "euler":
         k = dt * per_tau(p["r"], p["tau_mem"])  # the current in membrane units: i = k I
-        return a_m, a_s, k * dt * per_tau(p["w_in"], p["tau_syn"]), k
+        return a_m, a_s, k * dt * per_tau(p["w_in"], p["tau_syn"])
     keep_s, keep_m = 1 - a_s, 1 - a_m
     same = np.isclose(p["tau_syn"], p["tau_mem"], rtol=1e-12, atol=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -296,8 +296,7 @@ def _discrete(kind: str, p: dict, dt: float, how: str, name: str):
     if np.any(keep_s == 0):
         raise GraphError(f"node {name!r} (CubaLIF): tau_syn is so far below --dt that the current is gone within "
                          f"a step; use a smaller dt")
-    k = p21 / keep_s
-    return a_m, a_s, p21 * dt * p["w_in"] / p["tau_syn"], k
+    return a_m, a_s, p21 * dt * p["w_in"] / p["tau_syn"]
 
 
 _MAY_BE_INFINITE = ("tau", "tau_mem", "tau_syn", "r", "w_in")  # a time constant of inf: no decay
@@ -455,7 +454,7 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
     # depths: feed-forward edges between spiking nodes take the same step in the frameworks, one on the array
     for name in populations:
         for src, _, _ in feeds[name]:
-            if src in populations and src != name and _reaches(name, src, feeds, populations):
+            if src in populations and src != name and _reaches(name, src, feeds):
                 raise GraphError(f"nodes {src!r} and {name!r} are on one cycle; the mapping supports recurrence "
                                  f"of a node onto itself (its spikes back to its own input), not across nodes")
 
@@ -504,7 +503,7 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
     limit = 2 ** (v_bits - 1) - 1
     for name, pop in populations.items():
         p = pop.nir
-        a_m, a_s, g, _ = _discrete(pop.kind, p, dt, discretisation, name)
+        a_m, a_s, g = _discrete(pop.kind, p, dt, discretisation, name)
         s = pop.slice
         leak[s], decay[s], gain[s] = a_m, a_s, g
         threshold[s] = p["v_threshold"] - p["v_leak"]
@@ -548,17 +547,20 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
         raise GraphError(f"the weights span {biggest:.3g} membrane codes: beyond {w_bits}-bit codes shifted by 16; "
                          f"use more --w-bits or fewer --v-bits")
     unit = float(2 ** exponent)
-    kinds = np.array([populations[n].kind for n in populations for _ in range(populations[n].size)])
-    cuba = kinds == "CubaLIF"
+    def per_neuron(value) -> np.ndarray:
+        """A value of each population, repeated for each of its neurons."""
+        return np.repeat([value(pop) for pop in populations.values()], [pop.size for pop in populations.values()])
+
+    cuba = per_neuron(lambda pop: pop.kind) == "CubaLIF"
     # a constant drive of a first-layer LIF or IF goes to its bias (finer than ext); a CubaLIF's enters the
     # current, and a deeper node's must wait until the input reaches it: both through ext, which is delayed
-    depths = np.array([populations[n].depth for n in populations for _ in range(populations[n].size)])
+    depths = per_neuron(lambda pop: pop.depth).astype(np.int64)
     in_bias = ~cuba & (depths == 1)
     bias_float = np.where(in_bias, constant, 0.0)
     input_bias = np.where(in_bias, 0.0, constant) / unit
 
     theta_codes = threshold / lsb
-    refractory_steps = np.array([per_node.get(n, 0) for n in populations for _ in range(populations[n].size)])
+    refractory_steps = per_neuron(lambda pop: per_node.get(pop.name, 0)).astype(np.int64)
     float_params = {
         "bias": bias_float,
         "leak": DECAY_ONE * leak,
@@ -604,11 +606,10 @@ def compile_graph(graph, dt: float, discretisation: str = "euler", v_bits: int =
         spec=spec, float_params=float_params, float_weights=w_float / unit, populations=list(populations.values()),
         input_size=offset, input_nodes=[(n, input_sizes[n]) for n in inputs], input_matrix=input_matrix / unit,
         input_bias=input_bias,
-        outputs=np.array(out_neurons, dtype=np.int64), depth=np.array(
-            [populations[n].depth for n in populations for _ in range(populations[n].size)], dtype=np.int64),
+        outputs=np.array(out_neurons, dtype=np.int64), depth=depths,
         lsb=lsb, dt=dt, discretisation=discretisation, refractory={n: s for n, s in per_node.items() if s},
         parameters=[], differences=[], exported=exported)
-    compiled.parameters = _parameter_table(compiled, gain, w_float, feeds, input_sizes)
+    compiled.parameters = _parameter_table(compiled, gain, feeds, input_sizes)
     compiled.differences = _differences(compiled)
     return compiled
 
@@ -663,18 +664,17 @@ def _apply_extensions(nodes: dict, populations: dict, codes: dict, float_params:
             if value.size != pop.size or not np.all(np.isfinite(value)) or not np.all(value == np.round(value)):
                 raise GraphError(f"node {name!r} ({pop.kind}): metadata lapicque_{key} must hold {pop.size} whole "
                                  f"numbers")
-            target = "leak" if key == "linear_leak" else key
             if key == "linear_leak":
                 linear = codes["leak_mode"][s] == 1
                 codes["leak"][s] = np.where(linear, value, codes["leak"][s])
                 float_params["leak"][s] = np.where(linear, value, float_params["leak"][s])
                 continue
-            codes[target][s] = value.astype(np.int64)
-            float_params[target][s] = value if key in ("bias", "theta_lo", "reset_current", "refractory") \
+            codes[key][s] = value.astype(np.int64)
+            float_params[key][s] = value if key in ("bias", "theta_lo", "reset_current", "refractory") \
                 else value.astype(np.int64)
 
 
-def _reaches(start: str, goal: str, feeds: dict, populations: dict) -> bool:
+def _reaches(start: str, goal: str, feeds: dict) -> bool:
     """True if spikes of `start` reach `goal` through other spiking nodes (a cycle across nodes)."""
     seen, frontier = set(), [start]
     while frontier:
@@ -690,7 +690,7 @@ def _reaches(start: str, goal: str, feeds: dict, populations: dict) -> bool:
     return False
 
 
-def _parameter_table(c: Compiled, gain, w_float, feeds, input_sizes) -> list[dict]:
+def _parameter_table(c: Compiled, gain, feeds, input_sizes) -> list[dict]:
     """Per node and parameter: NIR's value, the value the codes realise, and the error (worst neuron)."""
     spec, rows = c.spec, []
     p = spec.params
@@ -967,6 +967,8 @@ def realise(graph, compiled: Compiled, spec: ArraySpec):
             continue
         src, dst = pops[sources[0]], pops[targets[0]]
         per = gains[dst.name] / compiled.lsb[dst.slice]  # membrane codes per unit of u
+        if np.any(per == 0):
+            continue  # r or w_in of 0: the node's input has no effect, and no weight is realised (as in the table)
         weight = spec.weights[src.slice, dst.slice].T * unit / per[:, None]
         if _kind(node) == "Linear":
             out[name] = nir.Linear(weight=weight)

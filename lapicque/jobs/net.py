@@ -12,7 +12,6 @@ from lapicque.errors import LapicqueError
 from .folders import owned
 
 NETWORKS = ("cuba", "brunel", "lattice")
-CONNECTIVITIES = ("random", "procedural")
 MAX_DURATION_S = 3600.0
 MIN_DT_MS, MAX_DT_MS = 0.001, 1.0  # below: a typo that runs for days; above: delays and refractoriness lost
 
@@ -22,13 +21,11 @@ def make_network(network: str, neurons: int | None = None, regime: str = "AI", s
     """The named network: cuba (default 4000 neurons), brunel (`neurons` excitatory, default 10000, in-degree
     C_E = 1000) or lattice (a sheet of about `neurons`, default 1024, with a patch that starts a wave);
     connectivity: random (numpy's generator) or procedural (lapicque's counter-based rows; cuba, brunel)."""
-    from lapicque.golden.network import brunel, cuba, lattice
+    from lapicque.golden.network import brunel, checked_connectivity, cuba, lattice
 
     if network not in NETWORKS:
         raise LapicqueError(f"unknown network {network!r}; choose one of {', '.join(NETWORKS)}")
-    if connectivity not in CONNECTIVITIES:
-        raise LapicqueError(f"unknown --connectivity {connectivity!r}; choose one of {', '.join(CONNECTIVITIES)}")
-    if network == "lattice" and connectivity != "random":
+    if checked_connectivity(connectivity) != "random" and network == "lattice":
         raise LapicqueError("the lattice's connectivity is its geometry; --connectivity is for cuba and brunel")
     if network == "cuba":
         return cuba(neurons or 4000, seed=seed, connectivity=connectivity)

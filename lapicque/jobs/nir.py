@@ -73,8 +73,9 @@ def nir_import(*, graph: Path | str, dt: float | None = None, discretisation: st
         dt = meta["dt"]
     discretisation = discretisation or meta.get("discretisation", "euler")
     lanes = lanes if lanes is not None else meta.get("lanes", 1)
+    refractory = _refractory(refractory)
     compiled = nir_graph.compile_graph(loaded, dt, discretisation, v_bits=v_bits, w_bits=w_bits,
-                                       refractory=_refractory(refractory), lanes=lanes)
+                                       refractory=refractory, lanes=lanes)
     x = None
     if input is not None:
         x = read_array(Path(input), "input") if not isinstance(input, np.ndarray) else input
@@ -92,8 +93,7 @@ def nir_import(*, graph: Path | str, dt: float | None = None, discretisation: st
             raise LapicqueError(f"--input {input}: {x.shape[0]} steps; the RTL runs at most {65535 - compiled.latency}")
         compiled.ext(x, fixed=True)  # an input too strong for the ext codes is refused before any run
     summary = _import_summary(graph, compiled)
-    summary["options"] = {"v_bits": v_bits, "w_bits": w_bits, "lanes": lanes,
-                          "refractory": _refractory(refractory)}
+    summary["options"] = {"v_bits": v_bits, "w_bits": w_bits, "lanes": lanes, "refractory": refractory}
     # the RTL needs a folder to simulate in (a temporary one without out=); the models need none
     with (output_folder(out, "nir") if backend == "rtl" and x is not None else owned(out, "nir")) as folder:
         if folder is not None:
@@ -222,8 +222,10 @@ def _export_imported(folder: Path):
     import json
 
     from lapicque.golden import nir_graph
+    from lapicque.runfolder import check_complete
     from lapicque.spec import load_spec
 
+    check_complete(folder)  # a run that did not finish may mix a spec with another run's summary
     try:
         record = json.loads((folder / "summary.json").read_text())
     except (OSError, ValueError):

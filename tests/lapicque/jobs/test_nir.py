@@ -2,8 +2,6 @@
 the command line, and bad input refused in one line before anything is written."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nir
@@ -18,15 +16,11 @@ from lapicque.errors import LapicqueError
 from lapicque.golden import nir_graph
 from lapicque.spec import load_spec, spec_toml
 
+from ..test_cli import run_cli
 from .test_jobs import command_summary, comparable
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "nir"
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-
-
-def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "lapicque", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
 
 
 def fixture_input(tmp_path, name="snntorch-lif", steps=None):
@@ -106,6 +100,17 @@ def test_an_import_folder_exports_the_original_graph_restated(tmp_path):
     assert set(back.nodes) == set(original.nodes)
     assert not np.array_equal(back.nodes["2"].weight, original.nodes["2"].weight)
     assert np.allclose(back.nodes["2"].weight, original.nodes["2"].weight, atol=0.01)
+
+
+def test_an_import_folder_left_by_an_interrupted_run_is_not_exported(tmp_path):
+    from lapicque.runfolder import MARKER
+
+    out = tmp_path / "net"
+    jobs.nir_import(graph=FIXTURES / "snntorch-lif.nir", dt=1e-4, out=out)
+    (out / MARKER).write_text(json.dumps({"state": "interrupted"}))
+    with pytest.raises(LapicqueError, match="did not finish"):
+        jobs.nir_export(spec=out, out=tmp_path / "back.nir")
+    assert not (tmp_path / "back.nir").exists()
 
 
 def write_conv_graph(path):
