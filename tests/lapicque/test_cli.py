@@ -164,6 +164,22 @@ def test_fi_bad_input(args, message, tmp_path, capsys):
     assert_bad_input(args, message, tmp_path, capsys)
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["net", "lattice", "--connectivity", "procedural"], "the lattice's connectivity is its geometry"),
+    (["net", "cuba", "--connectivity", "ring"], "argument --connectivity: invalid choice: 'ring'"),
+])
+def test_net_connectivity_bad_input(args, message, tmp_path, capsys):
+    assert_bad_input(args, message, tmp_path, capsys)
+
+
+def test_net_job_names_an_unknown_connectivity():
+    from lapicque import jobs
+    from lapicque.errors import LapicqueError
+
+    with pytest.raises(LapicqueError, match="unknown connectivity 'ring'; choose one of random, procedural"):
+        jobs.net(network="brunel", connectivity="ring")
+
+
 def test_net_cuba_writes_the_summary_and_raster(tmp_path):
     out = tmp_path / "cuba"
     assert main(["net", "cuba", "--duration", "0.2", "--neurons", "1000", "--seed", "1", "--out", str(out)]) == 0
