@@ -98,6 +98,12 @@ class LIFNetwork:
         return int(self.excitatory.nnz + self.inhibitory.nnz)
 
 
+CUBA = {  # Brette et al. 2007, benchmark 2 (Brian2's CUBA example); ms and mV
+    "tau_m": 20.0, "tau_e": 5.0, "tau_i": 10.0, "e_l": -49.0, "v_th": -50.0, "v_reset": -60.0, "t_ref": 5.0,
+    "w_e": 60 * 0.27 / 10, "w_i": -20 * 4.5 / 10, "excitatory_fraction": 0.8,
+}
+
+
 def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fraction: float = 0.8,
          connectivity: str = "random") -> LIFNetwork:
     """The CUBA benchmark (Brette et al. 2007, benchmark 2; Brian2's CUBA example): 4000 LIF, 80 %
@@ -106,24 +112,38 @@ def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fractio
     initial v uniform between reset and threshold.
 
     connectivity: "random" (numpy's generator, as Brian2 draws) or "procedural" (lapicque's counter-based
-    rows, `lapicque.golden.connectivity`: the excitatory projection 0, the inhibitory 1, of this seed)."""
+    rows: exactly the connections of `lapicque.golden.network_codes.cuba_spec`'s four projections, so that the
+    float and the fixed network run the same synapses)."""
     if neurons < 2:
         raise LapicqueError(f"--neurons = {neurons} is too small; a network needs at least 2")
     rng = np.random.default_rng(seed)
     n_exc = int(round(neurons * excitatory_fraction))
     notes = {"excitatory": n_exc, "p": p, "seed": seed, "connectivity": checked_connectivity(connectivity)}
     if connectivity == "procedural":
-        from .connectivity import connections, realised_p, skip_table
+        from .connectivity import realised_p, skip_table
+        from .network_codes import cuba_spec
+        from .network_model import compile_network
 
-        exc = connections("bernoulli", n_exc, neurons, seed, 0, 60 * 0.27 / 10, p=p)
-        inh = connections("bernoulli", neurons - n_exc, neurons, seed, 1, -20 * 4.5 / 10, p=p)
+        if excitatory_fraction != CUBA["excitatory_fraction"]:
+            raise LapicqueError("procedural CUBA has CUBA's 80 % excitatory neurons")
+        exc, inh = (sparse.csr_matrix((neurons, neurons)) for _ in range(2))
+        for part in compile_network(cuba_spec(neurons, p, seed)[0]):  # rows of one source population each
+            rows = sparse.csr_matrix((np.ones(part.rows.nnz), part.rows.indices, part.rows.indptr),
+                                     shape=part.rows.shape)
+            placed = sparse.vstack([sparse.csr_matrix((part.source_offset, neurons)), rows,
+                                    sparse.csr_matrix((neurons - part.source_offset - part.source_size, neurons))])
+            if part.channel == 0:
+                exc = exc + CUBA["w_e"] * placed
+            else:
+                inh = inh + CUBA["w_i"] * placed
+        exc, inh = exc.tocsr(), inh.tocsr()
         notes["realised_p"] = realised_p(skip_table(p))
     else:
-        exc = random_connections(n_exc, neurons, p, 60 * 0.27 / 10, rng)
-        inh = random_connections(neurons - n_exc, neurons, p, -20 * 4.5 / 10, rng)
-    # sources are numbered 0..n_exc-1 (excitatory) then n_exc.. (inhibitory): pad to [neurons, neurons]
-    exc = sparse.vstack([exc, sparse.csr_matrix((neurons - n_exc, neurons))]).tocsr()
-    inh = sparse.vstack([sparse.csr_matrix((n_exc, neurons)), inh]).tocsr()
+        exc = random_connections(n_exc, neurons, p, CUBA["w_e"], rng)
+        inh = random_connections(neurons - n_exc, neurons, p, CUBA["w_i"], rng)
+        # sources are numbered 0..n_exc-1 (excitatory) then n_exc.. (inhibitory): pad to [neurons, neurons]
+        exc = sparse.vstack([exc, sparse.csr_matrix((neurons - n_exc, neurons))]).tocsr()
+        inh = sparse.vstack([sparse.csr_matrix((n_exc, neurons)), inh]).tocsr()
     v0 = -60.0 + rng.random(neurons) * 10.0
     return LIFNetwork(neurons, exc, inh, v0=v0, name="cuba", notes=notes)
 

@@ -80,12 +80,16 @@ def _clip(x, lo, hi):
 _FLAG_WEIGHTS = np.int64(1) << np.arange(len(FLAG_NAMES), dtype=np.int64)
 
 
-def array_step(spec: ArraySpec, state: State, acc, ext, fixed: bool, params=None) -> StepResult:
+def array_step(spec: ArraySpec, state: State, acc, ext, fixed: bool, params=None, channels: bool = False
+               ) -> StepResult:
     """One timestep of every neuron. `acc` is the synaptic input (sum of weights of last step's spikes).
 
     State arrays may carry leading batch axes ([steps, neurons]): each row is stepped independently.
     `params` overrides the spec's codes (the float model may run unquantised values, see
-    `lapicque.units.PhysicalLIF.float_params`).
+    `lapicque.units.PhysicalLIF.float_params`). With `channels` (a network's several synaptic currents,
+    `lapicque.network_spec`), `state.i`, `acc` and `params["decay"]` are [channels, neurons], `ext` enters
+    channel 0, and the membrane takes the sum of the channels' currents; `spec` needs only widths, rounding and
+    weight_exponent.
     """
     p = spec.params if params is None else params
     i_lo, i_hi = signed_range(spec.widths.i)
@@ -96,14 +100,22 @@ def array_step(spec: ArraySpec, state: State, acc, ext, fixed: bool, params=None
 
     # 1. synaptic current (integrates during refractory too)
     # the input is in units of 2**weight_exponent current LSBs: a shift, exact in both models
-    i_raw = _decay(i, p["decay"], fixed, spec.rounding) + (acc + ext) * (1 << spec.weight_exponent)
+    if channels:
+        drive = acc.copy()
+        drive[0] = drive[0] + ext
+    else:
+        drive = acc + ext
+    i_raw = _decay(i, p["decay"], fixed, spec.rounding) + drive * (1 << spec.weight_exponent)
     i_new = _clip(i_raw, i_lo, i_hi)
+    i_sum = i_new.sum(axis=0) if channels else i_new
+    i_high, i_low = ((i_raw > i_hi).any(axis=0), (i_raw < i_lo).any(axis=0)) if channels else (i_raw > i_hi,
+                                                                                               i_raw < i_lo)
 
     # 2. membrane, unless refractory
     refractory = ref > 0
     active = ~refractory
     leaked = np.where(p["leak_mode"] == 0, _decay(v, p["leak"], fixed, spec.rounding), _linear_leak(v, p["leak"]))
-    v_raw = leaked + i_new + p["bias"] - np.where(hyst & pulse, p["reset_current"], 0)
+    v_raw = leaked + i_sum + p["bias"] - np.where(hyst & pulse, p["reset_current"], 0)
     v_pre = _clip(v_raw, v_lo, v_hi)
 
     # 3. threshold, reset, refractory
@@ -122,8 +134,8 @@ def array_step(spec: ArraySpec, state: State, acc, ext, fixed: bool, params=None
     ref_new = np.where(refractory, ref - 1, np.where(ended, p["refractory"], 0))
 
     flag_bits = np.stack((
-        (i_raw > i_hi) | (active & (v_raw > v_hi)) | (subtract & (sub_raw > v_hi)),
-        (i_raw < i_lo) | (active & (v_raw < v_lo)) | (subtract & (sub_raw < v_lo)),
+        i_high | (active & (v_raw > v_hi)) | (subtract & (sub_raw > v_hi)),
+        i_low | (active & (v_raw < v_lo)) | (subtract & (sub_raw < v_lo)),
         active & (v != 0) & (leaked == 0),
         ended & (p["refractory"] > 0),
         refractory & (ref == 1),

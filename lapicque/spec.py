@@ -145,21 +145,7 @@ class ArraySpec:
         return max(DECAY_SHIFT + 1, self.widths.v - 1)
 
     def param_range(self, name: str) -> tuple[int, int]:
-        w = self.widths
-        v_lo, v_hi = signed_range(w.v)
-        return {
-            "bias": signed_range(w.bias),
-            "leak": (0, max(DECAY_ONE, v_hi)),
-            "decay": (0, DECAY_ONE),
-            "theta_hi": (v_lo, v_hi),
-            "theta_lo": (v_lo, v_hi),
-            "refractory": (0, (1 << w.refractory) - 1),
-            "v_reset": (v_lo, v_hi),
-            "reset_current": (0, v_hi),
-            "leak_mode": (0, 1),
-            "reset_mode": (0, 1),
-            "hysteresis": (0, 1),
-        }[name]
+        return param_range(name, self.widths)
 
     # -- validation -----------------------------------------------------------------------------
     def validate(self) -> None:
@@ -178,33 +164,7 @@ class ArraySpec:
         if not isinstance(self.widths, Widths):
             raise SpecError("widths must be a lapicque.spec.Widths")
         self.widths.validate()
-        for name in PARAM_NAMES:
-            values = self.params[name]
-            lo, hi = self.param_range(name)
-            if name == "leak":
-                # an exponential leak is a 12-bit fraction; a linear one is a code amount
-                hi_each = np.where(self.params["leak_mode"] == 0, DECAY_ONE, hi)
-                bad = np.flatnonzero((values < lo) | (values > hi_each))
-                if bad.size:
-                    k = int(bad[0])
-                    mode = LEAK_MODES[int(self.params["leak_mode"][k])]
-                    raise SpecError(
-                        f"leak[{k}] = {int(values[k])} is out of range for {mode} leak; "
-                        f"allowed {lo}..{int(hi_each[k])}"
-                    )
-                continue
-            bad = np.flatnonzero((values < lo) | (values > hi))
-            if bad.size:
-                k = int(bad[0])
-                raise SpecError(f"{name}[{k}] = {int(values[k])} is out of range; allowed {lo}..{hi}")
-        hyst = self.params["hysteresis"] == 1
-        bad = np.flatnonzero(hyst & (self.params["theta_lo"] >= self.params["theta_hi"]))
-        if bad.size:
-            k = int(bad[0])
-            raise SpecError(
-                f"theta_lo[{k}] = {int(self.params['theta_lo'][k])} must be below "
-                f"theta_hi[{k}] = {int(self.params['theta_hi'][k])} for a hysteresis neuron"
-            )
+        check_params(self.params, self.widths)
         w = self.weights
         if w.shape != (n, n):
             raise SpecError(f"weights has shape {w.shape}; expected ({n}, {n}) for {n} neurons")
@@ -240,6 +200,57 @@ class ArraySpec:
 
     def with_lanes(self, lanes: int) -> ArraySpec:
         return dataclasses.replace(self, lanes=lanes, params=dict(self.params), weights=self.weights.copy())
+
+
+def param_range(name: str, widths: Widths) -> tuple[int, int]:
+    """The codes parameter `name` may take at these widths (a linear leak up to v's maximum, an exponential one
+    a 12-bit fraction up to 4096: `check_params` applies the narrower where the neuron's leak is exponential)."""
+    v_lo, v_hi = signed_range(widths.v)
+    return {
+        "bias": signed_range(widths.bias),
+        "leak": (0, max(DECAY_ONE, v_hi)),
+        "decay": (0, DECAY_ONE),
+        "theta_hi": (v_lo, v_hi),
+        "theta_lo": (v_lo, v_hi),
+        "refractory": (0, (1 << widths.refractory) - 1),
+        "v_reset": (v_lo, v_hi),
+        "reset_current": (0, v_hi),
+        "leak_mode": (0, 1),
+        "reset_mode": (0, 1),
+        "hysteresis": (0, 1),
+    }[name]
+
+
+def check_params(params: dict[str, np.ndarray], widths: Widths, where: str = "") -> None:
+    """A one-line SpecError for the first per-neuron code out of its range (`where` prefixes the name, e.g. a
+    population's "populations.exc.")."""
+    for name in (name for name in PARAM_NAMES if name in params):  # in the memory's order, whatever the caller's
+        values = params[name]
+        lo, hi = param_range(name, widths)
+        if name == "leak":
+            # an exponential leak is a 12-bit fraction; a linear one is a code amount
+            hi_each = np.where(params["leak_mode"] == 0, DECAY_ONE, hi)
+            bad = np.flatnonzero((values < lo) | (values > hi_each))
+            if bad.size:
+                k = int(bad[0])
+                mode = LEAK_MODES[int(params["leak_mode"][k])]
+                raise SpecError(
+                    f"{where}leak[{k}] = {int(values[k])} is out of range for {mode} leak; "
+                    f"allowed {lo}..{int(hi_each[k])}"
+                )
+            continue
+        bad = np.flatnonzero((values < lo) | (values > hi))
+        if bad.size:
+            k = int(bad[0])
+            raise SpecError(f"{where}{name}[{k}] = {int(values[k])} is out of range; allowed {lo}..{hi}")
+    hyst = params["hysteresis"] == 1
+    bad = np.flatnonzero(hyst & (params["theta_lo"] >= params["theta_hi"]))
+    if bad.size:
+        k = int(bad[0])
+        raise SpecError(
+            f"{where}theta_lo[{k}] = {int(params['theta_lo'][k])} must be below "
+            f"{where}theta_hi[{k}] = {int(params['theta_hi'][k])} for a hysteresis neuron"
+        )
 
 
 def default_params() -> dict[str, int]:

@@ -13,25 +13,33 @@ from .options import EXIT_OK, job_arguments, output_folder, seed, whole_in
 
 NAME = "net"
 HELP = "simulate a benchmark network (cuba, brunel, lattice): JSON summary and raster PNG"
-DESCRIPTION = ("Simulate a network of LIF neurons with exponential current synapses, integrated exactly "
-               "(lapicque.golden.network).")
+DESCRIPTION = ("Simulate a network of LIF neurons with exponential current synapses: integrated exactly "
+               "(lapicque.golden.network) or bit-exact on its codes (--backend fixed).")
 OUTPUTS = "OUT/summary.json, OUT/raster.png"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("network", help="cuba (Brette et al. 2007, benchmark 2: 4000 LIF, p = 0.02), brunel "
-                                   "(Brunel 2000, delta synapses, see --regime) or lattice (a 2-D sheet with "
-                                   "local excitation: a wave from a central patch)")
+                                   "(Brunel 2000, delta synapses, see --regime), lattice (a 2-D sheet with "
+                                   "local excitation: a wave from a central patch), or a network file (.toml: "
+                                   "populations and projections in codes, docs/networks.md)")
+    p.add_argument("--backend", choices=("float", "fixed"), default="float",
+                   help="float (the golden network, integrated exactly; the default) or fixed (the bit-exact "
+                        "contract on the network's codes, every quantity's rounding in the summary; cuba)")
     p.add_argument("--regime", default="AI", help="brunel: SR, AI (default), SI-fast or SI-slow")
     p.add_argument("--duration", type=float, default=1.0, help="biological time in s (default 1)")
     p.add_argument("--neurons", type=whole_in(1, 50_000),
                    help="cuba: neurons (default 4000); brunel: excitatory neurons (default 10000, C_E = 1000); "
                         "lattice: about side^2 (default 1024); allowed 1 to 50000")
+    p.add_argument("--scale", type=float,
+                   help="cuba: 4000 x SCALE neurons with the full network's in-degree (p = 0.02 / SCALE); "
+                        "allowed 0.01 to 4")
     p.add_argument("--seed", type=seed, default=1, help="seed of the connectivity and initial state (default 1)")
     p.add_argument("--dt", type=float, default=0.1, help="time step in ms (default 0.1)")
-    p.add_argument("--connectivity", choices=("random", "procedural"), default="random",
-                   help="random (numpy's generator, the default) or procedural (lapicque's counter-based rows, "
-                        "which the hardware regenerates per spike; cuba, brunel)")
+    p.add_argument("--connectivity", choices=("random", "procedural"),
+                   help="random (numpy's generator; the float backend's default) or procedural (lapicque's "
+                        "counter-based rows, which the hardware regenerates per spike; cuba, brunel; the fixed "
+                        "backend's only)")
     p.add_argument("--out", type=output_folder, default=Path("runs/net"), help="results folder (default runs/net)")
 
 
@@ -40,8 +48,14 @@ def run(args: argparse.Namespace, console) -> int:
         task = bar.add_task(f"{args.network}: simulating", total=None)
         s = job(**job_arguments(args, job), progress=lambda k, steps: bar.update(task, completed=k, total=steps))
     cv = "n/a" if s["mean_cv"] is None else f"{s['mean_cv']:.2f}"
-    console.print(f"{s['network']}: {s['neurons']} neurons, {s['synapses']:,} synapses, {s['duration_s']:g} s: "
+    console.print(f"{s['network']} ({s['backend']}): {s['neurons']} neurons, {s['synapses']:,} synapses, "
+                  f"{s['duration_s']:g} s: "
                   f"{s['spikes']:,} spikes, mean rate {s['mean_rate_hz']:.2f} Hz, mean CV {cv}; the loop ran "
                   f"{s['run_s']:.2f} s (after {s['setup_s']:.2f} s loading it)")
+    if "mapping" in s:
+        name, entry = max(s["mapping"].items(), key=lambda item: abs(item[1]["relative_error"]))
+        console.print(f"codes: widths {s['widths']}; the largest rounding: {name} {entry['target']:g} -> "
+                      f"{entry['realised']:.6g} ({100 * entry['relative_error']:+.2f} %); "
+                      f"{s['saturated_updates']:,} saturated updates")
     console.print(f"results: {args.out / 'summary.json'}, raster: {args.out / 'raster.png'}")
     return EXIT_OK

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from lapicque.errors import LapicqueError
+from lapicque.network_spec import PROCEDURAL_RULES
 
 from .folders import owned
 
@@ -16,11 +17,17 @@ MAX_DURATION_S = 3600.0
 MIN_DT_MS, MAX_DT_MS = 0.001, 1.0  # below: a typo that runs for days; above: delays and refractoriness lost
 
 
+BACKENDS = ("float", "fixed")
+FIXED_NETWORKS = ("cuba",)  # mapped to codes (lapicque.golden.network_codes); brunel's next
+MIN_SCALE, MAX_SCALE = 0.01, 4.0
+
+
 def make_network(network: str, neurons: int | None = None, regime: str = "AI", seed: int = 1,
-                 connectivity: str = "random"):
-    """The named network: cuba (default 4000 neurons), brunel (`neurons` excitatory, default 10000, in-degree
-    C_E = 1000) or lattice (a sheet of about `neurons`, default 1024, with a patch that starts a wave);
-    connectivity: random (numpy's generator) or procedural (lapicque's counter-based rows; cuba, brunel)."""
+                 connectivity: str = "random", p: float = 0.02):
+    """The named network: cuba (default 4000 neurons, connection probability p), brunel (`neurons` excitatory,
+    default 10000, in-degree C_E = 1000) or lattice (a sheet of about `neurons`, default 1024, with a patch
+    that starts a wave); connectivity: random (numpy's generator) or procedural (lapicque's counter-based rows;
+    cuba, brunel)."""
     from lapicque.golden.network import brunel, checked_connectivity, cuba, lattice
 
     if network not in NETWORKS:
@@ -28,7 +35,7 @@ def make_network(network: str, neurons: int | None = None, regime: str = "AI", s
     if checked_connectivity(connectivity) != "random" and network == "lattice":
         raise LapicqueError("the lattice's connectivity is its geometry; --connectivity is for cuba and brunel")
     if network == "cuba":
-        return cuba(neurons or 4000, seed=seed, connectivity=connectivity)
+        return cuba(neurons or 4000, seed=seed, p=p, connectivity=connectivity)
     if network == "lattice":
         side = int(round(np.sqrt(neurons or 1024)))
         net = lattice(side)
@@ -40,19 +47,48 @@ def make_network(network: str, neurons: int | None = None, regime: str = "AI", s
                   connectivity=connectivity)
 
 
-def net(*, network: str = "cuba", regime: str = "AI", duration: float = 1.0, neurons: int | None = None,
-        seed: int = 1, dt: float = 0.1, connectivity: str = "random", out: Path | str | None = None,
-        progress=None) -> dict:
-    """Simulate `network` for `duration` s of biological time at `dt` ms, integrated exactly.
+def _checked(network: str, backend: str, neurons: int | None, scale: float | None,
+             connectivity: str | None) -> tuple[int | None, float, str]:
+    """(neurons, p, connectivity) from the options, or a one-line LapicqueError."""
+    if backend not in BACKENDS:
+        raise LapicqueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "fixed" and network not in FIXED_NETWORKS:
+        raise LapicqueError(f"--backend fixed runs {', '.join(FIXED_NETWORKS)} (mapped to codes); {network} runs "
+                            "on --backend float")
+    if backend == "fixed" and connectivity not in (None, "procedural"):
+        raise LapicqueError("--backend fixed runs the contract's procedural rows (what the hardware regenerates); "
+                            "drop --connectivity or give --connectivity procedural")
+    p = 0.02
+    if scale is not None:
+        if network != "cuba":
+            raise LapicqueError("--scale is for cuba; give brunel and lattice --neurons")
+        if neurons is not None:
+            raise LapicqueError("give --scale or --neurons, not both")
+        if not (np.isfinite(scale) and MIN_SCALE <= scale <= MAX_SCALE):
+            raise LapicqueError(f"--scale {scale} is out of range; allowed {MIN_SCALE:g} to {MAX_SCALE:g}")
+        neurons = max(2, int(round(4000 * scale)))
+        p = min(1.0, 0.02 / scale)  # the full network's in-degree: 64 excitatory and 16 inhibitory inputs
+    return neurons, p, connectivity or ("procedural" if backend == "fixed" else "random")
 
-    regime: brunel's SR, AI, SI-fast or SI-slow; neurons: see `make_network`; seed: connectivity and initial
-    state; connectivity: random (numpy's generator) or procedural (lapicque's counter-based rows, which the
-    hardware regenerates per spike; cuba and brunel); out: results folder (summary.json, raster.png);
-    progress(step, steps): called as it runs.
+
+def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", duration: float = 1.0,
+        neurons: int | None = None, scale: float | None = None, seed: int = 1, dt: float = 0.1,
+        connectivity: str | None = None, out: Path | str | None = None, progress=None) -> dict:
+    """Simulate `network` for `duration` s of biological time at `dt` ms.
+
+    network: cuba, brunel, lattice, or a network file (.toml: populations and projections in codes,
+    docs/networks.md; float runs its codes unrounded);
+    backend: float (the golden network, integrated exactly) or fixed (the bit-exact contract on the network's
+    codes, `lapicque.golden.network_codes`; cuba); regime: brunel's SR, AI, SI-fast or SI-slow; neurons: see
+    `make_network`; scale: cuba with 4000 x scale neurons and the full network's in-degree (p = 0.02 / scale);
+    seed: connectivity and initial state; connectivity: random (numpy's generator; float's default) or
+    procedural (lapicque's counter-based rows, which the hardware regenerates per spike; fixed's only);
+    out: results folder (summary.json, raster.png); progress(step, steps): called as it runs.
 
     Returns the summary (`mean_rate_hz`, `mean_cv`, `synchrony`, ...; `run_s` times the simulation loop
     alone, `setup_s` loading its compiled code once per process, `wall_s` the whole run, `build_s` making
-    the connectivity).
+    the connectivity; fixed: `mapping`, every physical quantity's target, realised value and error, and
+    `saturated_updates`).
     """
     if not (np.isfinite(duration) and 0 < duration <= MAX_DURATION_S):
         raise LapicqueError(f"--duration {duration} s is out of range; allowed 0 < duration <= {MAX_DURATION_S:g}")
@@ -61,31 +97,113 @@ def net(*, network: str = "cuba", regime: str = "AI", duration: float = 1.0, neu
     if duration * 1000.0 / dt < 1:
         raise LapicqueError(f"--duration {duration} s is shorter than one step of --dt {dt} ms")
     build0 = time.perf_counter()
-    network_model = make_network(network, neurons, regime, seed, connectivity)  # checks its input first
+    if network.endswith(".toml"):  # a network file: populations and projections in codes
+        from lapicque.network_spec import load_network
+
+        if backend not in BACKENDS:
+            raise LapicqueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        given = [name for name, value in (("--neurons", neurons), ("--scale", scale),
+                                          ("--connectivity", connectivity)) if value is not None]
+        if given:
+            raise LapicqueError(f"{given[0]} is for the named networks; a network file gives its own sizes and rules")
+        spec = load_network(network)
+        build_s = time.perf_counter() - build0
+        with owned(out, "net") as folder:
+            return simulate_codes(spec, None, Path(network).stem, backend == "fixed", duration, seed, dt, folder,
+                                  progress, build_s)
+    neurons, p, connectivity = _checked(network, backend, neurons, scale, connectivity)
+    if backend == "fixed":
+        from lapicque.golden.network_codes import cuba_spec
+
+        spec, mapping = cuba_spec(neurons or 4000, p=p, seed=seed, dt=dt)  # checks its input first
+        build_s = time.perf_counter() - build0
+        with owned(out, "net") as folder:
+            return simulate_codes(spec, mapping, "cuba", True, duration, seed, dt, folder, progress, build_s)
+    network_model = make_network(network, neurons, regime, seed, connectivity, p)  # checks its input first
     build_s = time.perf_counter() - build0
     with owned(out, "net") as folder:
         return simulate(network_model, duration, seed, dt, folder, progress, build_s)
 
 
+def _statistics(result) -> dict:
+    from lapicque.golden.network import synchrony
+
+    rates, cvs = result.rates_hz(), result.cvs()
+    return {
+        "spikes": int(result.spike_times.size),
+        "mean_rate_hz": float(rates.mean()),
+        "mean_cv": float(np.mean(cvs)) if cvs.size else None,
+        "neurons_with_cv": int(cvs.size),
+        "synchrony": synchrony(result) if result.duration > 100.0 else None,
+    }
+
+
+def _write(folder: Path | None, result, name: str, neurons: int, summary: dict) -> None:
+    if folder is not None:
+        from lapicque.files import write_atomic, write_json
+        from lapicque.plots import raster_png
+
+        write_atomic(folder / "raster.png", raster_png(result, title=f"{name}, {neurons} neurons"))
+        write_json(folder / "summary.json", summary)
+
+
+def simulate_codes(spec, mapping: dict | None, name: str, fixed: bool, duration: float, seed: int, dt: float,
+                   folder: Path | None, progress, build_s: float) -> dict:
+    """Run a NetworkSpec's model (bit-exact, or float64 on the same codes) and summarise it like the golden
+    network, with its mapping to codes when it was made from physical units."""
+    from lapicque.golden.network import NetworkResult
+    from lapicque.golden.network_model import NetworkModel
+
+    wall0 = time.perf_counter()
+    model = NetworkModel(spec, fixed=fixed)
+    steps = int(round(duration * 1000.0 / dt))
+    run0 = time.perf_counter()
+    out = model.run(steps, progress=progress)
+    run_s = time.perf_counter() - run0
+    # a spike of step k is at the end of that step, (k + 1) dt, as the float network stamps them
+    result = NetworkResult((out["spike_steps"] + 1) * dt, out["spike_neurons"], steps * dt, spec.neurons,
+                           time.perf_counter() - wall0)
+    procedural = any(pr.rule in PROCEDURAL_RULES for pr in spec.projections.values())
+    summary = {
+        "network": name,
+        "backend": "fixed" if fixed else "float",
+        "neurons": spec.neurons,
+        "synapses": model.synapses,
+        "duration_s": duration,
+        "dt_ms": dt,
+        "seed": seed,
+        "connectivity": "procedural" if procedural else "explicit",
+        "populations": {pop.name: pop.size for pop in spec.populations.values()},
+        **_statistics(result),
+        "saturated_updates": out["saturated"],
+        "widths": dict(vars(spec.widths)),
+        "wall_s": result.wall_s,
+        "setup_s": run0 - wall0,
+        "run_s": run_s,
+        "build_s": build_s,
+    }
+    if mapping is not None:
+        summary["mapping"] = mapping
+        summary["realised_p"] = mapping["p"]["realised"]
+    _write(folder, result, f"{name} ({summary['backend']})", spec.neurons, summary)
+    return summary
+
+
 def simulate(network_model, duration: float, seed: int, dt: float, folder: Path | None, progress,
              build_s: float) -> dict:
-    from lapicque.golden.network import run, synchrony
+    from lapicque.golden.network import run
 
     result = run(network_model, duration * 1000.0, dt, progress=progress)
-    rates, cvs = result.rates_hz(), result.cvs()
     summary = {
         "network": network_model.name,
+        "backend": "float",
         "neurons": network_model.neurons,
         "synapses": network_model.synapses,
         "duration_s": duration,
         "dt_ms": dt,
         "seed": seed,
         "connectivity": network_model.notes.get("connectivity", "random"),
-        "spikes": int(result.spike_times.size),
-        "mean_rate_hz": float(rates.mean()),
-        "mean_cv": float(np.mean(cvs)) if cvs.size else None,
-        "neurons_with_cv": int(cvs.size),
-        "synchrony": synchrony(result) if result.duration > 100.0 else None,
+        **_statistics(result),
         "wall_s": result.wall_s,
         "setup_s": result.setup_s,
         "run_s": result.run_s,
@@ -93,11 +211,5 @@ def simulate(network_model, duration: float, seed: int, dt: float, folder: Path 
     }
     if "realised_p" in network_model.notes:  # the skip table's quantisation of p
         summary["realised_p"] = network_model.notes["realised_p"]
-    if folder is not None:
-        from lapicque.files import write_atomic, write_json
-        from lapicque.plots import raster_png
-
-        write_atomic(folder / "raster.png", raster_png(result, title=f"{network_model.name}, "
-                                                                  f"{network_model.neurons} neurons"))
-        write_json(folder / "summary.json", summary)
+    _write(folder, result, network_model.name, network_model.neurons, summary)
     return summary

@@ -17,7 +17,9 @@ def section(run: Run) -> Section:
     sec.checks.append(Check.at_least("mean_rate_hz", "mean rate is a number (Hz)", s["mean_rate_hz"], 0))
     sec.numbers = {k: s[k] for k in ("neurons", "synapses", "duration_s", "dt_ms", "spikes", "mean_rate_hz",
                                      "mean_cv", "synchrony", "wall_s") if s.get(k) is not None}
-    sec.config = [("network", f"{s['network']}: {s['neurons']} neurons, {s['synapses']:,} synapses"),
+    populations = "".join(f", {name} {size}" for name, size in s.get("populations", {}).items())
+    sec.config = [("network", f"{s['network']}: {s['neurons']} neurons{populations}, {s['synapses']:,} synapses"),
+                  ("backend", s.get("backend", "float") + (f", widths {s['widths']}" if "widths" in s else "")),
                   ("time", f"{s['duration_s']:g} s at dt {s['dt_ms']:g} ms"), ("seed", str(s["seed"])),
                   ("connectivity", s.get("connectivity", "random")
                    + (f" (realised p {s['realised_p']:.6g})" if "realised_p" in s else "")),
@@ -25,6 +27,11 @@ def section(run: Run) -> Section:
                                f"{shown(s['mean_cv'])} ({s['neurons_with_cv']} neurons with a CV), synchrony "
                                f"{shown(s['synchrony'])}"),
                   ("simulated in", f"{s['wall_s']:.2f} s")]
+    for name, entry in s.get("mapping", {}).items():  # the physical quantities the codes realise
+        sec.config.append((f"codes: {name}", f"{entry['target']:g} -> {entry['realised']:.6g} "
+                                             f"({100 * entry['relative_error']:+.3f} %)"))
+    if "saturated_updates" in s:
+        sec.config.append(("saturated updates", f"{s['saturated_updates']:,}"))
     sec.config += provenance_rows(s.get("provenance"))
     sec.add_png("Raster, population rate, interspike intervals and the population spectrum",
                 run.folder / "raster.png")

@@ -52,6 +52,35 @@ def test_net(tmp_path):
     assert comparable(jobs.net(network="cuba", neurons=400, duration=0.2, seed=3)) == cli
 
 
+def test_net_fixed_on_cuba_and_on_a_network_file(tmp_path):
+    cli = command_summary(["net", "cuba", "--backend", "fixed", "--scale", "0.05", "--duration", "0.05"],
+                          tmp_path / "c")
+    job = jobs.net(network="cuba", backend="fixed", scale=0.05, duration=0.05)
+    assert comparable(job) == cli and job["neurons"] == 200 and job["connectivity"] == "procedural"
+    assert job["mapping"]["tau_m_ms"]["relative_error"] == pytest.approx(0.0215, abs=1e-4) and job["spikes"] > 0
+    example = "examples/networks/two-populations.toml"
+    cli = command_summary(["net", example, "--backend", "fixed", "--duration", "0.05"], tmp_path / "f")
+    job = jobs.net(network=example, backend="fixed", duration=0.05)
+    assert comparable(job) == cli and job["populations"] == {"exc": 160, "inh": 40} and job["spikes"] > 0
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"network": "brunel", "backend": "fixed"}, "--backend fixed runs cuba (mapped to codes); brunel runs on"),
+    ({"backend": "fixed", "connectivity": "random"}, "--backend fixed runs the contract's procedural rows"),
+    ({"backend": "analog"}, "unknown backend 'analog'; choose one of float, fixed"),
+    ({"scale": 0.001}, "--scale 0.001 is out of range; allowed 0.01 to 4"),
+    ({"scale": 0.5, "neurons": 100}, "give --scale or --neurons, not both"),
+    ({"network": "brunel", "scale": 0.5}, "--scale is for cuba"),
+    ({"network": "examples/networks/two-populations.toml", "neurons": 10}, "--neurons is for the named networks"),
+])
+def test_net_refuses_in_one_line_before_any_work(tmp_path, options, message):
+    from lapicque.errors import LapicqueError
+
+    with pytest.raises(LapicqueError) as error:
+        jobs.net(**options, out=tmp_path / "o")
+    assert message in str(error.value) and not (tmp_path / "o").exists()
+
+
 def test_density(tmp_path):
     argv = ["density", "--mu", "1.1", "--duration", "0.05", "--monte-carlo", "500", "--seed", "2"]
     cli = command_summary(argv, tmp_path / "c")
