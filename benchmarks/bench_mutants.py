@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 #: the hardware files mutated; `layouts.py` is not: its encodings are shared by the RTL and the
 #: testbench, so a change to it changes both sides of every comparison alike
 FILES = ("hdl/datapath.py", "hdl/array.py", "hdl/streams.py", "hdl/ram.py", "hdl/uart.py", "hdl/bridge.py",
-         "hdl/harness.py", "hdl/procedural.py")
+         "hdl/harness.py", "hdl/procedural.py", "hdl/network.py")
 #: the package as installed: `lapicque.<sub>` is `<dir>/` of the repository
 PACKAGE_DIRS = {"": "lapicque", "golden": "golden", "hdl": "hdl", "sim": "sim", "boards": "boards",
                 "formal": "formal"}
@@ -77,6 +77,8 @@ CHAINS = {
                     "tests:tests/hdl/test_bridge.py,tests/boards/test_cosim.py"),
     "hdl/bridge.py": ("proof-bridge", "tests:tests/hdl/test_bridge.py,tests/boards/test_cosim.py"),
     "hdl/harness.py": ("verify", "tests:tests/boards/test_cosim.py"),
+    # the network core (issue 20): against the network's fixed model in Amaranth's simulator, then on Verilator
+    "hdl/network.py": ("tests:tests/hdl/test_network.py,tests/sim/test_network.py",),
     # not yet in the array (issue 20): its rows against the contract's are its only check
     "hdl/procedural.py": ("tests:tests/hdl/test_procedural.py",),
 }
@@ -116,12 +118,12 @@ EQUIVALENT: dict[str, str] = {
     "hdl/array.py:368:19:compare": "the weight tiles' read-select register built for a single tile too: its "
                                    "value is always 0 and the switch passes tile 0's data, the same data in the "
                                    "same cycle (the select is registered, the data path is not)",
-    "hdl/datapath.py:141:37:constant": "the leaked membrane one bit wider (w.v + 2): the leak moves v towards 0 and "
+    "hdl/datapath.py:158:37:constant": "the leaked membrane one bit wider (w.v + 2): the leak moves v towards 0 and "
                                        "never past it for every parameter the spec allows (an exponential factor "
                                        "at most 4096, a linear leak at most v's maximum), so the value fits w.v + 1 "
                                        "bits and the extra bit copies the sign; the datapath's k-induction proof "
                                        "passes on it for every input in range",
-    "hdl/datapath.py:130:31:operator": "the leak product two bits narrower (w.v + leak_bits - 1): it is used only "
+    "hdl/datapath.py:142:31:operator": "the leak product two bits narrower (w.v + leak_bits - 1): it is used only "
                                        "with the exponential leak, whose factor is at most 4096 = 2**12 < "
                                        "2**(leak_bits - 1), so |v x leak| <= 2**(w.v - 1 + 12) still fits; the "
                                        "datapath's k-induction proof passes on it for every input in range",

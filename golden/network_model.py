@@ -38,13 +38,15 @@ class Compiled:
 
 
 def realise(net: NetworkSpec, projection: Projection) -> sparse.csr_matrix:
-    """The projection's connections as a (source size) x (target size) int64 CSR matrix of codes; multapses of
-    the fixed-degree rules add up."""
+    """The projection's connections as a (source size) x (target size) int64 CSR matrix of codes, every connection
+    an entry of its source's row in the rule's order: a multapse (the fixed-degree rules, a repeated list entry)
+    is several entries, which add up where they arrive, as the hardware delivers them one by one."""
     s, t = net.populations[projection.source].size, net.populations[projection.target].size
     w = projection.weight
     if projection.rule == "dense":
-        dense = np.broadcast_to(w, (s, t))
-        return sparse.csr_matrix(dense.astype(np.int64))
+        matrix = sparse.csr_matrix(np.broadcast_to(w, (s, t)).astype(np.int64))
+        matrix.eliminate_zeros()
+        return matrix
     if projection.rule == "list":
         src, dst = projection.pre, projection.post
         weights = np.broadcast_to(w, src.shape)
@@ -57,10 +59,12 @@ def realise(net: NetworkSpec, projection: Projection) -> sparse.csr_matrix:
         else:
             src, dst = fixed_in_degree_rows(s, t, projection.degree, projection.seed, index)
         weights = w[src] if w.ndim else np.broadcast_to(w, src.shape)
-    matrix = sparse.csr_matrix((weights.astype(np.int64), (src, dst)), shape=(s, t), dtype=np.int64)
-    matrix.sum_duplicates()
-    matrix.eliminate_zeros()
-    return matrix
+    keep = weights != 0
+    src, dst, weights = src[keep], dst[keep], weights[keep]
+    order = np.argsort(src, kind="stable")  # rows in source order, each in the rule's order
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=s))])
+    # built from its arrays, a CSR matrix keeps repeated columns (from coordinates, scipy would add them up)
+    return sparse.csr_matrix((weights[order].astype(np.int64), dst[order].astype(np.int64), indptr), shape=(s, t))
 
 
 def compile_network(net: NetworkSpec) -> list[Compiled]:
@@ -97,7 +101,7 @@ class NetworkModel:
 
     @property
     def synapses(self) -> int:
-        """Realised connections (a multapse counts once per distinct pair)."""
+        """Realised connections (every connection of a multapse counted)."""
         return int(sum(p.rows.nnz for p in self.compiled))
 
     def step(self, ext=None) -> StepResult:

@@ -30,7 +30,7 @@ from amaranth.lib.wiring import In, Out
 
 from lapicque.spec import DECAY_SHIFT, ArraySpec, signed_range
 
-from .layouts import lane_update_layout, param_layout, state_layout
+from .layouts import channel_field, lane_update_layout, param_layout, state_layout
 
 BUGS = ("refractory_off_by_one", "threshold_strict", "current_wraps")
 MAX_LATENCY = 7
@@ -72,10 +72,11 @@ class NeuronDatapath(wiring.Component):
         self.latency = latency
         self.registered_memories = registered_memories
         self.inject_bug = inject_bug
+        self.channels = len(spec.channels)  # a network's synaptic currents: acc, acc1, ...; i, i1, ...
         super().__init__({
             "state": In(state_layout(spec)),
             "params": In(param_layout(spec)),
-            "acc": In(signed(spec.acc_bits)),
+            **{channel_field("acc", c): In(signed(spec.acc_bits)) for c in range(self.channels)},
             "ext": In(signed(spec.widths.ext)),
             "en": In(1, init=1),
             "update": Out(lane_update_layout(spec)),
@@ -118,26 +119,42 @@ class NeuronDatapath(wiring.Component):
         # the memories' read data, registered: an ECP5 EBR's output is slow (about 6 ns), too slow
         # to feed a multiplier in the same cycle at 100 MHz (with `registered_memories`, behind the
         # RAMs' own output registers, which the first cut pairs with)
-        acc, ext = self.acc, self.ext
+        # each synaptic channel c has its accumulator, current and decay: acc/i/decay for the first (the
+        # array's only one), acc1/i1/decay1 and so on for a network's others
+        channels = range(self.channels)
+        accs = {channel_field("acc", c): getattr(self, channel_field("acc", c)) for c in channels}
+        ext = self.ext
         if self.registered_memories:
-            x = cut(acc=acc, ext=ext)
-            acc, ext = x["acc"], x["ext"]
-        x = cut(s=self.state, p=self.params, acc=acc, ext=ext)
+            x = cut(ext=ext, **accs)
+            accs, ext = {name: x[name] for name in accs}, x["ext"]
+        x = cut(s=self.state, p=self.params, ext=ext, **accs)
         s, p = x["s"], x["p"]
 
-        # the two multiplies, alone in their stage
-        prod_i = Signal(signed(w.i + DECAY_SHIFT + 2), name="prod_i")
+        # the multiplies, alone in their stage
+        prods, rounding = {}, {}
+        for c in channels:
+            i_c, decay_c = getattr(s, channel_field("i", c)), getattr(p, channel_field("decay", c))
+            prods[channel_field("prod_i", c)] = prod = Signal(signed(w.i + DECAY_SHIFT + 2),
+                                                              name=channel_field("prod_i", c))
+            m.d.comb += prod.eq(i_c * decay_c)
+            if self.spec.rounding != "floor":
+                rounding[channel_field("round_i", c)] = self._round_up(m, i_c, decay_c, channel_field("round_i", c))
         prod_v = Signal(signed(w.v + self.spec.leak_bits + 1), name="prod_v")
-        m.d.comb += [prod_i.eq(s.i * p.decay), prod_v.eq(s.v * p.leak)]
-        rounding = {} if self.spec.rounding == "floor" else {"round_i": self._round_up(m, s.i, p.decay, "round_i"),
-                                                             "round_v": self._round_up(m, s.v, p.leak, "round_v")}
-        x = cut(s=s, p=p, acc=x["acc"], ext=x["ext"], prod_i=prod_i, prod_v=prod_v, **rounding)
+        m.d.comb += prod_v.eq(s.v * p.leak)
+        if self.spec.rounding != "floor":
+            rounding["round_v"] = self._round_up(m, s.v, p.leak, "round_v")
+        x = cut(s=s, p=p, ext=x["ext"], prod_v=prod_v, **{name: x[name] for name in accs}, **prods, **rounding)
         s, p = x["s"], x["p"]
 
-        # 1. synaptic current, unsaturated; 2. the leak, and what the membrane adds besides i
+        # 1. synaptic currents, unsaturated; 2. the leak, and what the membrane adds besides them
         e = self.spec.weight_exponent  # a constant shift of the input: wiring, no logic
-        i_raw = Signal(signed(max(w.i, self.spec.acc_bits + e, w.ext + e) + 3), name="i_raw")
-        m.d.comb += i_raw.eq(s.i - (x["prod_i"] >> DECAY_SHIFT) - x.get("round_i", 0) + ((x["acc"] + x["ext"]) << e))
+        raws = {}
+        for c in channels:
+            raws[channel_field("i_raw", c)] = i_raw = Signal(signed(max(w.i, self.spec.acc_bits + e, w.ext + e) + 3),
+                                                             name=channel_field("i_raw", c))
+            drive_c = x[channel_field("acc", c)] + x["ext"] if c == 0 else x[channel_field("acc", c)]
+            m.d.comb += i_raw.eq(getattr(s, channel_field("i", c)) - (x[channel_field("prod_i", c)] >> DECAY_SHIFT)
+                                 - x.get(channel_field("round_i", c), 0) + (drive_c << e))
         leaked = Signal(signed(w.v + 1), name="leaked")
         with m.If(p.leak_mode == 0):
             m.d.comb += leaked.eq(s.v - (x["prod_v"] >> DECAY_SHIFT) - x.get("round_v", 0))
@@ -152,19 +169,30 @@ class NeuronDatapath(wiring.Component):
         # from here on only the threshold stage's parameters travel
         late = {name: getattr(p, name) for name in
                 ("theta_hi", "theta_lo", "refractory", "v_reset", "reset_mode", "hysteresis")}
-        x = cut(s=s, i_raw=i_raw, leaked=leaked, to_rest=to_rest, drive=drive, **late)
+        x = cut(s=s, leaked=leaked, to_rest=to_rest, drive=drive, **raws, **late)
 
-        i_new, i_high, i_low = _saturate(m, x["i_raw"], w.i, "i_new")
-        if self.inject_bug == "current_wraps":  # keeps the low bits where the contract saturates
-            i_new = x["i_raw"][:w.i].as_signed()
+        news, i_high, i_low = {}, [], []
+        for c in channels:
+            i_new, high, low = _saturate(m, x[channel_field("i_raw", c)], w.i, channel_field("i_new", c))
+            if self.inject_bug == "current_wraps":  # keeps the low bits where the contract saturates
+                i_new = x[channel_field("i_raw", c)][:w.i].as_signed()
+            news[channel_field("i_new", c)] = i_new
+            i_high.append(high)
+            i_low.append(low)
         v_part = Signal(signed(max(w.bias, w.v) + 3), name="v_part")
         m.d.comb += v_part.eq(x["leaked"] + x["drive"])
         late = {name: x[name] for name in late}
-        x = cut(s=x["s"], i_new=i_new, i_high=i_high, i_low=i_low, v_part=v_part, to_rest=x["to_rest"], **late)
+        x = cut(s=x["s"], i_high=Cat(*i_high).any(), i_low=Cat(*i_low).any(), v_part=v_part, to_rest=x["to_rest"],
+                **news, **late)
 
-        v_pre, v_high, v_low = _saturate(m, x["v_part"] + x["i_new"], w.v, "v_pre")
-        x = cut(s=x["s"], i_new=x["i_new"], i_high=x["i_high"], i_low=x["i_low"], to_rest=x["to_rest"],
-                v_pre=v_pre, v_high=v_high, v_low=v_low, **{name: x[name] for name in late})
+        currents = x["v_part"]
+        for name in news:  # the membrane takes every channel's current
+            currents = currents + x[name]
+        v_pre, v_high, v_low = _saturate(m, currents, w.v, "v_pre")
+        x = cut(s=x["s"], i_high=x["i_high"], i_low=x["i_low"], to_rest=x["to_rest"],
+                v_pre=v_pre, v_high=v_high, v_low=v_low, **{name: x[name] for name in news},
+                **{name: x[name] for name in late})
+        news = {name: x[name] for name in news}
         s = x["s"]
         v_pre = x["v_pre"]
 
@@ -177,10 +205,10 @@ class NeuronDatapath(wiring.Component):
             below.eq(v_pre <= x["theta_lo"]),
             v_diff.eq(v_pre - x["theta_hi"]),
         ]
-        x = cut(s=s, i_new=x["i_new"], i_high=x["i_high"], i_low=x["i_low"], to_rest=x["to_rest"], v_pre=v_pre,
-                v_high=x["v_high"], v_low=x["v_low"], crossed=crossed, below=below, v_diff=v_diff,
+        x = cut(s=s, i_high=x["i_high"], i_low=x["i_low"], to_rest=x["to_rest"], v_pre=v_pre,
+                v_high=x["v_high"], v_low=x["v_low"], crossed=crossed, below=below, v_diff=v_diff, **news,
                 **{name: x[name] for name in ("refractory", "v_reset", "reset_mode", "hysteresis")})
-        s, v_pre, i_new = x["s"], x["v_pre"], x["i_new"]
+        s, v_pre = x["s"], x["v_pre"]
         hysteresis, reset_mode = x["hysteresis"], x["reset_mode"]
         refractory = Signal(name="refractory")
         m.d.comb += refractory.eq(s.ref != 0)
@@ -204,7 +232,7 @@ class NeuronDatapath(wiring.Component):
             m.d.comb += out.state.ref.eq(Mux(fired | released, ref_load, 0))
         subtract = fired & reset_mode
         m.d.comb += [
-            out.state.i.eq(i_new),
+            *(getattr(out.state, channel_field("i", c)).eq(x[channel_field("i_new", c)]) for c in channels),
             out.state.pulse.eq(pulse_new),
             out.spike.eq(fired | pulse_new),
             out.flags.eq(Cat(

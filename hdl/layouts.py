@@ -22,15 +22,24 @@ def bits_for(count: int) -> int:
     return max(1, (count - 1).bit_length())
 
 
+def channel_field(name: str, channel: int) -> str:
+    """A channel's field: `i`/`decay`/`acc` for the first channel (the array's one), `i1`, `decay1`, ... after."""
+    return name if channel == 0 else f"{name}{channel}"
+
+
 def state_layout(spec: ArraySpec) -> data.StructLayout:
+    """v, i, ref, pulse; a network with several synaptic channels adds i1, i2, ... (`channel_field`)."""
     w = spec.widths
+    extra = {channel_field("i", c): signed(w.i) for c in range(1, len(spec.channels))}
     return data.StructLayout({
-        "v": signed(w.v), "i": signed(w.i), "ref": unsigned(w.refractory), "pulse": unsigned(1),
+        "v": signed(w.v), "i": signed(w.i), "ref": unsigned(w.refractory), "pulse": unsigned(1), **extra,
     })
 
 
 def param_layout(spec: ArraySpec) -> data.StructLayout:
+    """The parameters in `PARAM_NAMES` order; a network with several channels adds decay1, decay2, ..."""
     w = spec.widths
+    extra = {channel_field("decay", c): unsigned(DECAY_SHIFT + 1) for c in range(1, len(spec.channels))}
     return data.StructLayout({
         "bias": signed(w.bias),
         "leak": unsigned(spec.leak_bits),
@@ -43,6 +52,7 @@ def param_layout(spec: ArraySpec) -> data.StructLayout:
         "leak_mode": unsigned(1),
         "reset_mode": unsigned(1),
         "hysteresis": unsigned(1),
+        **extra,
     })
 
 

@@ -39,6 +39,7 @@ import numpy as np
 from .errors import SpecError
 from .spec import (
     DECAY_ONE,
+    DECAY_SHIFT,
     MAX_WEIGHT_EXPONENT,
     PARAM_NAMES,
     ROUNDING_MODES,
@@ -117,6 +118,31 @@ class NetworkSpec:
         """Each population's first global neuron index (populations in their order)."""
         starts = np.cumsum([0] + [p.size for p in self.populations.values()])
         return {name: int(start) for name, start in zip(self.populations, starts, strict=False)}
+
+    @property
+    def depth(self) -> int:
+        """Neurons per lane."""
+        return self.neurons // self.lanes
+
+    @property
+    def leak_bits(self) -> int:
+        return max(DECAY_SHIFT + 1, self.widths.v - 1)
+
+    @property
+    def acc_bits(self) -> int:
+        """Width of a channel's accumulator: never overflows, whatever spikes (`max_fan_in` weights at most)."""
+        return self.widths.w + max(1, (self.max_fan_in - 1).bit_length()) + 1
+
+    @property
+    def max_fan_in(self) -> int:
+        """A bound on the connections one neuron receives in one step: every source of every projection (a
+        fixed out-degree's every draw, a list's every entry), and at least the neurons (the array's bound)."""
+        bound = 0
+        for pr in self.projections.values():
+            s = self.populations[pr.source].size
+            bound += {"list": len(pr.pre) if pr.pre is not None else 0,
+                      "fixed_out_degree": s * (pr.degree or 0)}.get(pr.rule, s)
+        return max(bound, self.neurons)
 
     @property
     def max_delay(self) -> int:

@@ -36,6 +36,7 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -114,6 +115,8 @@ class ArraySpec:
     monitor: bool = True
     rounding: str = "toward_zero"
     weight_exponent: int = 0
+    #: one synaptic current per neuron (a `lapicque.network_spec.NetworkSpec` may have several)
+    channels: ClassVar[tuple[str, ...]] = ("syn",)
 
     def __post_init__(self) -> None:
         n = self.neurons

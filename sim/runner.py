@@ -119,7 +119,15 @@ def testbench_top(design_verilog: str) -> str:
     """
     module = design_verilog[design_verilog.index(f"module {DESIGN}("):]
     module = module[: module.index("endmodule")]
-    ports = re.findall(r"^\s*(input|output)\s*(\[[^\]]+\])?\s*([A-Za-z_][\w$]*)\s*;", module, re.M)
+    header = re.match(r"module\s+\S+\s*\(([^)]*)\)", module).group(1)
+    names = {name.strip() for name in header.split(",")}
+    # declarations of the header's ports only: yosys' functions (a $pmux's) declare inputs of their own
+    declared = re.findall(r"^\s*(input|output)\s*(\[[^\]]+\])?\s*([A-Za-z_][\w$]*)\s*;", module, re.M)
+    ports, seen = [], set()
+    for direction, width, name in declared:
+        if name in names and name not in seen:
+            seen.add(name)
+            ports.append((direction, width, name))
     lines = ["", "`timescale 1ns/1ps", f"module {TOPLEVEL};"]
     for direction, width, name in ports:
         kind = "reg" if direction == "input" else "wire"
@@ -160,8 +168,18 @@ def build(spec: ArraySpec, sim: str = "verilator", *, inject_bug: str | None = N
     reason = simulator_missing(sim)
     if reason:
         raise LapicqueError(reason)
-    _prepare_path()
     verilog_text = generate_verilog(spec, inject_bug, design=design, options=options).read_text()
+    return build_verilog(verilog_text, sim, waves=waves, log_file=log_file)
+
+
+def build_verilog(verilog_text: str, sim: str = "verilator", *, waves: bool = False,
+                  log_file: Path | None = None) -> tuple[Path, bool]:
+    """Build the simulator model of a design's Verilog (its module named `DESIGN`) under the testbench top;
+    returns (build folder, whether it was already built)."""
+    reason = simulator_missing(sim)
+    if reason:
+        raise LapicqueError(reason)
+    _prepare_path()
     text = verilog_text + testbench_top(verilog_text)
     args = BUILD_ARGS.get(sim, [])
     key = hashlib.sha256(f"{text}{sim}:{waves}:{args}".encode()).hexdigest()[:16]

@@ -9,7 +9,7 @@ from rich.progress import Progress
 
 from lapicque.jobs import net as job
 
-from .options import EXIT_OK, job_arguments, output_folder, seed, whole_in
+from .options import EXIT_FAILED, EXIT_OK, job_arguments, output_folder, seed, whole_in
 
 NAME = "net"
 HELP = "simulate a benchmark network (cuba, brunel, lattice): JSON summary and raster PNG"
@@ -23,9 +23,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                    "(Brunel 2000, delta synapses, see --regime), lattice (a 2-D sheet with "
                                    "local excitation: a wave from a central patch), or a network file (.toml: "
                                    "populations and projections in codes, docs/networks.md)")
-    p.add_argument("--backend", choices=("float", "fixed"), default="float",
-                   help="float (the golden network, integrated exactly; the default) or fixed (the bit-exact "
-                        "contract on the network's codes, every quantity's rounding in the summary; cuba)")
+    p.add_argument("--backend", choices=("float", "fixed", "rtl"), default="float",
+                   help="float (the golden network, integrated exactly; the default), fixed (the bit-exact "
+                        "contract on the network's codes, every quantity's rounding in the summary; cuba) or rtl "
+                        "(the network core in a simulator, every update compared with the fixed model)")
     p.add_argument("--regime", default="AI", help="brunel: SR, AI (default), SI-fast or SI-slow")
     p.add_argument("--duration", type=float, default=1.0, help="biological time in s (default 1)")
     p.add_argument("--neurons", type=whole_in(1, 50_000),
@@ -40,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="random (numpy's generator; the float backend's default) or procedural (lapicque's "
                         "counter-based rows, which the hardware regenerates per spike; cuba, brunel; the fixed "
                         "backend's only)")
+    p.add_argument("--lanes", type=whole_in(1, 64),
+                   help="rtl: the core's lanes (default 4 for cuba where they divide it, a file's own)")
+    p.add_argument("--sim", default="verilator", help="rtl: verilator (default) or icarus")
     p.add_argument("--out", type=output_folder, default=Path("runs/net"), help="results folder (default runs/net)")
 
 
@@ -57,5 +61,12 @@ def run(args: argparse.Namespace, console) -> int:
         console.print(f"codes: widths {s['widths']}; the largest rounding: {name} {entry['target']:g} -> "
                       f"{entry['realised']:.6g} ({100 * entry['relative_error']:+.2f} %); "
                       f"{s['saturated_updates']:,} saturated updates")
+    if "rtl" in s:
+        r = s["rtl"]
+        verdict = "[bold green]PASSED[/]" if s["passed"] else "[bold red]FAILED[/]"
+        console.print(f"RTL ({r['simulator']}, {r['lanes']} lanes): {r['updates_checked']:,} updates checked, "
+                      f"{r['bit_exact_mismatches']} bit-exact mismatches; {r['cycles_per_step']:.1f} cycles per "
+                      f"step (the core's formula: {r['cycles_expected'] / r['steps']:.1f}; bound "
+                      f"{r['cycles_bound_per_step']:.1f}) {verdict}")
     console.print(f"results: {args.out / 'summary.json'}, raster: {args.out / 'raster.png'}")
-    return EXIT_OK
+    return EXIT_OK if s.get("passed", True) else EXIT_FAILED

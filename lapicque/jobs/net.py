@@ -17,8 +17,10 @@ MAX_DURATION_S = 3600.0
 MIN_DT_MS, MAX_DT_MS = 0.001, 1.0  # below: a typo that runs for days; above: delays and refractoriness lost
 
 
-BACKENDS = ("float", "fixed")
+BACKENDS = ("float", "fixed", "rtl")
 FIXED_NETWORKS = ("cuba",)  # mapped to codes (lapicque.golden.network_codes); brunel's next
+SIMULATORS = ("verilator", "icarus")
+MAX_RTL_STEPS = 65535  # one run of the core
 MIN_SCALE, MAX_SCALE = 0.01, 4.0
 
 
@@ -52,12 +54,12 @@ def _checked(network: str, backend: str, neurons: int | None, scale: float | Non
     """(neurons, p, connectivity) from the options, or a one-line LapicqueError."""
     if backend not in BACKENDS:
         raise LapicqueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend == "fixed" and network not in FIXED_NETWORKS:
-        raise LapicqueError(f"--backend fixed runs {', '.join(FIXED_NETWORKS)} (mapped to codes); {network} runs "
+    if backend != "float" and network not in FIXED_NETWORKS:
+        raise LapicqueError(f"--backend {backend} runs {', '.join(FIXED_NETWORKS)} (mapped to codes); {network} runs "
                             "on --backend float")
-    if backend == "fixed" and connectivity not in (None, "procedural"):
-        raise LapicqueError("--backend fixed runs the contract's procedural rows (what the hardware regenerates); "
-                            "drop --connectivity or give --connectivity procedural")
+    if backend != "float" and connectivity not in (None, "procedural"):
+        raise LapicqueError(f"--backend {backend} runs the contract's procedural rows (what the hardware "
+                            "regenerates); drop --connectivity or give --connectivity procedural")
     p = 0.02
     if scale is not None:
         if network != "cuba":
@@ -68,18 +70,21 @@ def _checked(network: str, backend: str, neurons: int | None, scale: float | Non
             raise LapicqueError(f"--scale {scale} is out of range; allowed {MIN_SCALE:g} to {MAX_SCALE:g}")
         neurons = max(2, int(round(4000 * scale)))
         p = min(1.0, 0.02 / scale)  # the full network's in-degree: 64 excitatory and 16 inhibitory inputs
-    return neurons, p, connectivity or ("procedural" if backend == "fixed" else "random")
+    return neurons, p, connectivity or ("random" if backend == "float" else "procedural")
 
 
 def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", duration: float = 1.0,
         neurons: int | None = None, scale: float | None = None, seed: int = 1, dt: float = 0.1,
-        connectivity: str | None = None, out: Path | str | None = None, progress=None) -> dict:
+        connectivity: str | None = None, lanes: int | None = None, sim: str = "verilator",
+        out: Path | str | None = None, progress=None) -> dict:
     """Simulate `network` for `duration` s of biological time at `dt` ms.
 
     network: cuba, brunel, lattice, or a network file (.toml: populations and projections in codes,
     docs/networks.md; float runs its codes unrounded);
-    backend: float (the golden network, integrated exactly) or fixed (the bit-exact contract on the network's
-    codes, `lapicque.golden.network_codes`; cuba); regime: brunel's SR, AI, SI-fast or SI-slow; neurons: see
+    backend: float (the golden network, integrated exactly), fixed (the bit-exact contract on the network's
+    codes, `lapicque.golden.network_codes`; cuba) or rtl (the network core in a simulator, every update compared
+    with the fixed model; `passed` in the summary); lanes: the core's lanes (rtl; default 4 for cuba, a file's
+    own); sim: verilator or icarus (rtl); regime: brunel's SR, AI, SI-fast or SI-slow; neurons: see
     `make_network`; scale: cuba with 4000 x scale neurons and the full network's in-degree (p = 0.02 / scale);
     seed: connectivity and initial state; connectivity: random (numpy's generator; float's default) or
     procedural (lapicque's counter-based rows, which the hardware regenerates per spike; fixed's only);
@@ -96,6 +101,16 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
         raise LapicqueError(f"--dt {dt} ms is out of range; allowed {MIN_DT_MS:g} to {MAX_DT_MS:g} ms")
     if duration * 1000.0 / dt < 1:
         raise LapicqueError(f"--duration {duration} s is shorter than one step of --dt {dt} ms")
+    if backend == "rtl":
+        steps = int(round(duration * 1000.0 / dt))
+        if steps > MAX_RTL_STEPS:
+            raise LapicqueError(f"--duration {duration} s is {steps} steps; one RTL run takes at most {MAX_RTL_STEPS}")
+        if sim not in SIMULATORS:
+            raise LapicqueError(f"unknown simulator {sim!r}; choose one of {', '.join(SIMULATORS)}")
+    if lanes is not None and (isinstance(lanes, bool) or not 1 <= lanes <= 64):
+        raise LapicqueError(f"--lanes {lanes} is out of range; allowed 1 to 64")
+    if lanes is not None and backend != "rtl":
+        raise LapicqueError("--lanes is for --backend rtl")
     build0 = time.perf_counter()
     if network.endswith(".toml"):  # a network file: populations and projections in codes
         from lapicque.network_spec import load_network
@@ -107,18 +122,22 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
         if given:
             raise LapicqueError(f"{given[0]} is for the named networks; a network file gives its own sizes and rules")
         spec = load_network(network)
+        if lanes is not None:
+            spec = spec.with_lanes(lanes)  # checks that they divide the network
         build_s = time.perf_counter() - build0
         with owned(out, "net") as folder:
-            return simulate_codes(spec, None, Path(network).stem, backend == "fixed", duration, seed, dt, folder,
-                                  progress, build_s)
+            return simulate_codes(spec, None, Path(network).stem, backend, duration, seed, dt, folder, progress,
+                                  build_s, sim)
     neurons, p, connectivity = _checked(network, backend, neurons, scale, connectivity)
-    if backend == "fixed":
+    if backend != "float":
         from lapicque.golden.network_codes import cuba_spec
 
-        spec, mapping = cuba_spec(neurons or 4000, p=p, seed=seed, dt=dt)  # checks its input first
+        spec, mapping = cuba_spec(neurons or 4000, p=p, seed=seed, dt=dt, lanes=lanes or 1)  # checks its input
+        if backend == "rtl" and lanes is None:  # four lanes where they divide the network, else one
+            spec = spec.with_lanes(4 if spec.neurons % 4 == 0 else 1)
         build_s = time.perf_counter() - build0
         with owned(out, "net") as folder:
-            return simulate_codes(spec, mapping, "cuba", True, duration, seed, dt, folder, progress, build_s)
+            return simulate_codes(spec, mapping, "cuba", backend, duration, seed, dt, folder, progress, build_s, sim)
     network_model = make_network(network, neurons, regime, seed, connectivity, p)  # checks its input first
     build_s = time.perf_counter() - build0
     with owned(out, "net") as folder:
@@ -147,18 +166,28 @@ def _write(folder: Path | None, result, name: str, neurons: int, summary: dict) 
         write_json(folder / "summary.json", summary)
 
 
-def simulate_codes(spec, mapping: dict | None, name: str, fixed: bool, duration: float, seed: int, dt: float,
-                   folder: Path | None, progress, build_s: float) -> dict:
-    """Run a NetworkSpec's model (bit-exact, or float64 on the same codes) and summarise it like the golden
-    network, with its mapping to codes when it was made from physical units."""
+def simulate_codes(spec, mapping: dict | None, name: str, backend: str, duration: float, seed: int, dt: float,
+                   folder: Path | None, progress, build_s: float, sim: str = "verilator") -> dict:
+    """Run a NetworkSpec (bit-exact, float64 on the same codes, or on the RTL checked against the bit-exact
+    model) and summarise it like the golden network, with its mapping to codes when it was made from physical
+    units."""
     from lapicque.golden.network import NetworkResult
     from lapicque.golden.network_model import NetworkModel
 
     wall0 = time.perf_counter()
-    model = NetworkModel(spec, fixed=fixed)
     steps = int(round(duration * 1000.0 / dt))
+    rtl = None
     run0 = time.perf_counter()
-    out = model.run(steps, progress=progress)
+    if backend == "rtl":
+        from lapicque.sim.network import run_network
+
+        rtl = run_network(spec, steps, sim=sim, folder=None if folder is None else folder / "sim", progress=progress)
+        out = {"spike_steps": rtl.pop("spike_steps"), "spike_neurons": rtl.pop("spike_neurons"),
+               "saturated": rtl.pop("saturated")}
+        model = None
+    else:
+        model = NetworkModel(spec, fixed=backend == "fixed")
+        out = model.run(steps, progress=progress)
     run_s = time.perf_counter() - run0
     # a spike of step k is at the end of that step, (k + 1) dt, as the float network stamps them
     result = NetworkResult((out["spike_steps"] + 1) * dt, out["spike_neurons"], steps * dt, spec.neurons,
@@ -166,9 +195,9 @@ def simulate_codes(spec, mapping: dict | None, name: str, fixed: bool, duration:
     procedural = any(pr.rule in PROCEDURAL_RULES for pr in spec.projections.values())
     summary = {
         "network": name,
-        "backend": "fixed" if fixed else "float",
+        "backend": backend,
         "neurons": spec.neurons,
-        "synapses": model.synapses,
+        "synapses": rtl["synapses"] if rtl else model.synapses,
         "duration_s": duration,
         "dt_ms": dt,
         "seed": seed,
@@ -185,6 +214,9 @@ def simulate_codes(spec, mapping: dict | None, name: str, fixed: bool, duration:
     if mapping is not None:
         summary["mapping"] = mapping
         summary["realised_p"] = mapping["p"]["realised"]
+    if rtl is not None:  # every update compared with the fixed model; the statistics are the RTL's own spikes
+        summary["rtl"] = rtl
+        summary["passed"] = rtl["passed"]
     _write(folder, result, f"{name} ({summary['backend']})", spec.neurons, summary)
     return summary
 

@@ -218,3 +218,86 @@ def test_weight_exponent_matches_the_model(exponent, latency):
     assert run_datapath(spec, cases, latency=latency) == want
     # not a label: the same cases without the shift give other currents
     assert golden(random_spec(64, 1, seed=12), cases) != want
+
+
+def channel_cases(spec, channels: int, seed: int, count: int = 200):
+    """Random cases for a datapath with several synaptic channels: every channel's current, decay and input."""
+    rng = np.random.default_rng(seed)
+    i_max = 1 << (spec.widths.i - 1)
+    acc_max = 1 << (spec.acc_bits - 1)
+    cases = []
+    for _ in range(count):
+        n = int(rng.integers(spec.neurons))
+        params = {name: int(spec.params[name][n]) for name in PARAM_NAMES}
+        pulse = int(params["hysteresis"] and rng.random() < 0.5)
+        state = {"v": int(rng.integers(-32768, 32768)), "ref": 0 if pulse else int(rng.integers(0, 3)), "pulse": pulse}
+        # near the rails now and then, so that each channel saturates on its own
+        span = [int(rng.choice([i_max, 40])) for _ in range(channels)]
+        currents = [int(rng.integers(-s, s)) for s in span]
+        decays = [int(rng.integers(0, 4097)) for _ in range(channels)]
+        accs = [int(rng.integers(-min(acc_max, 3 * i_max), min(acc_max, 3 * i_max))) for _ in range(channels)]
+        cases.append((params, state, currents, decays, accs, int(rng.integers(-128, 128))))
+    return cases
+
+
+def run_channel_datapath(spec, channels, cases, latency):
+    from lapicque.hdl.layouts import channel_field
+
+    class Shape:  # the spec as the datapath sees it, with several channels
+        def __init__(self):
+            self.widths, self.rounding, self.weight_exponent = spec.widths, spec.rounding, spec.weight_exponent
+            self.leak_bits, self.acc_bits = spec.leak_bits, spec.acc_bits
+            self.channels = tuple(f"c{c}" for c in range(channels))
+
+    dp = NeuronDatapath(Shape(), latency=latency)
+    results = []
+
+    def apply(ctx, case):
+        params, state, currents, decays, accs, ext = case
+        for name in PARAM_NAMES:
+            ctx.set(getattr(dp.params, name), params[name])
+        for name, value in state.items():
+            ctx.set(getattr(dp.state, name), value)
+        for c in range(channels):
+            ctx.set(getattr(dp.state, channel_field("i", c)), currents[c])
+            ctx.set(getattr(dp.params, channel_field("decay", c)), decays[c])
+            ctx.set(getattr(dp, channel_field("acc", c)), accs[c])
+        ctx.set(dp.ext, ext)
+
+    async def bench(ctx):
+        # a case applied before the k-th tick leaves the pipeline after `latency` ticks
+        for k in range(len(cases) + max(0, latency - 1)):
+            apply(ctx, cases[min(k, len(cases) - 1)])
+            if latency:
+                await ctx.tick()
+            if k + 1 >= latency:
+                u = dp.update
+                results.append((ctx.get(u.state.v), [ctx.get(getattr(u.state, channel_field("i", c)))
+                                                     for c in range(channels)],
+                                ctx.get(u.state.ref), ctx.get(u.state.pulse), ctx.get(u.spike), ctx.get(u.flags)))
+
+    sim = Simulator(dp)
+    if latency:
+        sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    want = []
+    for params, state, currents, decays, accs, ext in cases:
+        p = {k: np.array([v]) for k, v in params.items()}
+        p["decay"] = np.array(decays)[:, None]
+        st = State(np.array([state["v"]]), np.array(currents)[:, None], np.array([state["ref"]]),
+                   np.array([state["pulse"]]))
+        r = array_step(spec, st, np.array(accs)[:, None], np.array([ext]), True, p, channels=True)
+        want.append((int(r.state.v[0]), [int(x) for x in r.state.i[:, 0]], int(r.state.ref[0]),
+                     int(r.state.pulse[0]), int(r.spike[0]), int(r.flags[0])))
+    return results, want
+
+
+@pytest.mark.parametrize(("channels", "latency", "rounding"), [(2, 0, "toward_zero"), (2, 7, "floor"),
+                                                               (3, 4, "toward_zero")])
+def test_several_channels_each_decay_on_their_own_and_sum_into_the_membrane(channels, latency, rounding):
+    spec = random_spec(64, 1, seed=channels + latency, rounding=rounding, weight_exponent=1)
+    got, want = run_channel_datapath(spec, channels, channel_cases(spec, channels, seed=latency), latency)
+    assert got == want
+    # the cases reach what the channels add: a saturated current, a spike, both signs of the membrane
+    assert any(flags & 3 for *_, flags in want) and any(spike for *_, spike, _ in want)

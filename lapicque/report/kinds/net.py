@@ -15,6 +15,17 @@ def section(run: Run) -> Section:
     s = run.data
     sec = Section(run)
     sec.checks.append(Check.at_least("mean_rate_hz", "mean rate is a number (Hz)", s["mean_rate_hz"], 0))
+    if "rtl" in s:  # the network core in a simulator: each verdict from the value it shows
+        r = s["rtl"]
+        sec.checks += [
+            Check.equals("rtl.bit_exact_mismatches", "every RTL update equals the fixed model's",
+                         r["bit_exact_mismatches"], 0),
+            Check.equals("rtl.history_overflow", "no spike history overran", r["history_overflow"], False),
+            Check.equals("rtl.cycles", f"the run took the core's formula's {r['cycles_expected']:,} cycles",
+                         r["cycles"], r["cycles_expected"]),
+            Check.at_least("rtl.updates_checked", "every update of every step was checked", r["updates_checked"],
+                           r["steps"] * s["neurons"]),
+        ]
     sec.numbers = {k: s[k] for k in ("neurons", "synapses", "duration_s", "dt_ms", "spikes", "mean_rate_hz",
                                      "mean_cv", "synchrony", "wall_s") if s.get(k) is not None}
     populations = "".join(f", {name} {size}" for name, size in s.get("populations", {}).items())
@@ -30,6 +41,11 @@ def section(run: Run) -> Section:
     for name, entry in s.get("mapping", {}).items():  # the physical quantities the codes realise
         sec.config.append((f"codes: {name}", f"{entry['target']:g} -> {entry['realised']:.6g} "
                                              f"({100 * entry['relative_error']:+.3f} %)"))
+    if "rtl" in s:
+        r = s["rtl"]
+        sec.config.append(("RTL", f"{r['simulator']}, {r['lanes']} lanes: {r['cycles_per_step']:.1f} cycles per "
+                                  f"step (bound max(N / lanes, fan-out / lanes) + latency: "
+                                  f"{r['cycles_bound_per_step']:.1f})"))
     if "saturated_updates" in s:
         sec.config.append(("saturated updates", f"{s['saturated_updates']:,}"))
     sec.config += provenance_rows(s.get("provenance"))

@@ -12,7 +12,7 @@ from lapicque.cli import main
 
 # what differs between two runs of the same job: clocks, dates and the folders it wrote to
 TIMES = {"wall_s", "build_s", "decode_s", "reference_wall_s", "run_s", "checked_updates_per_s", "build_cached",
-         "provenance", "simulate_s", "encode_s", "sim_wall_s", "model_wait_s", "setup_s"}
+         "provenance", "simulate_s", "encode_s", "sim_wall_s", "model_wait_s", "setup_s", "compare_s"}
 
 
 def comparable(value, folder: Path | None = None):
@@ -64,10 +64,28 @@ def test_net_fixed_on_cuba_and_on_a_network_file(tmp_path):
     assert comparable(job) == cli and job["populations"] == {"exc": 160, "inh": 40} and job["spikes"] > 0
 
 
+def test_net_rtl_checks_every_update_and_its_report_shows_the_verdicts(tmp_path):
+    from lapicque.report import write_report
+
+    argv = ["net", "cuba", "--backend", "rtl", "--scale", "0.05", "--duration", "0.02"]
+    cli = command_summary(argv, tmp_path / "c")
+    job = jobs.net(network="cuba", backend="rtl", scale=0.05, duration=0.02)
+    assert comparable(job) == cli and job["passed"] and job["rtl"]["bit_exact_mismatches"] == 0
+    assert job["rtl"]["updates_checked"] == 200 * 200 and job["rtl"]["lanes"] == 4 and job["spikes"] > 0
+    fixed = jobs.net(network="cuba", backend="fixed", scale=0.05, duration=0.02)
+    assert fixed["spikes"] == job["spikes"] and fixed["mean_cv"] == job["mean_cv"]  # the same spikes
+    page = write_report([tmp_path / "c"], tmp_path / "report.html").read_text()
+    assert "every RTL update equals the fixed model" in page and "FAILED" not in page
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"network": "brunel", "backend": "fixed"}, "--backend fixed runs cuba (mapped to codes); brunel runs on"),
+    ({"backend": "rtl", "duration": 10.0}, "--duration 10.0 s is 100000 steps; one RTL run takes at most 65535"),
+    ({"backend": "rtl", "sim": "modelsim"}, "unknown simulator 'modelsim'; choose one of verilator, icarus"),
+    ({"lanes": 4}, "--lanes is for --backend rtl"),
+    ({"backend": "rtl", "lanes": 3}, "the network's 4000 neurons are not a multiple of lanes = 3"),
     ({"backend": "fixed", "connectivity": "random"}, "--backend fixed runs the contract's procedural rows"),
-    ({"backend": "analog"}, "unknown backend 'analog'; choose one of float, fixed"),
+    ({"backend": "analog"}, "unknown backend 'analog'; choose one of float, fixed, rtl"),
     ({"scale": 0.001}, "--scale 0.001 is out of range; allowed 0.01 to 4"),
     ({"scale": 0.5, "neurons": 100}, "give --scale or --neurons, not both"),
     ({"network": "brunel", "scale": 0.5}, "--scale is for cuba"),

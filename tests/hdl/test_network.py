@@ -1,0 +1,136 @@
+# amaranth: UnusedElaboratable=no
+"""The network core (hdl/network.py) against the network's fixed model, update for update, and its cycles."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from lapicque.golden.network_model import NetworkModel, compile_network
+from lapicque.hdl.layouts import channel_field
+from lapicque.hdl.network import NetworkCore, step_cycles
+from lapicque.network_spec import NetworkSpec, load_network
+from tests.hdl import run_clocked
+
+
+def run_core(net, steps, latency=1, history=None):
+    """Run `steps` steps; returns {(timestep, neuron): fields}, each step's cycles, and the overflow flag."""
+    compiled = compile_network(net)
+    core = NetworkCore(net, compiled, latency=latency, history=history)
+    lanes, channels = net.lanes, len(net.channels)
+    updates, cycles, flags = {}, [], {}
+
+    async def bench(ctx):
+        ctx.set(core.run.payload, steps)
+        ctx.set(core.run.valid, 1)
+        await ctx.tick().until(core.run.ready)
+        ctx.set(core.run.valid, 0)
+        last_step = 0
+        while True:
+            await ctx.tick()
+            if ctx.get(core.monitor.valid):
+                t, index = ctx.get(core.monitor.timestep), ctx.get(core.monitor.index)
+                for lane in range(lanes):
+                    u = core.monitor.lanes[lane]
+                    updates[(t, index * lanes + lane)] = (
+                        ctx.get(u.state.v), tuple(ctx.get(getattr(u.state, channel_field("i", c)))
+                                                  for c in range(channels)),
+                        ctx.get(u.state.ref), ctx.get(u.state.pulse), ctx.get(u.spike), ctx.get(u.flags))
+            if ctx.get(core.timestep) != last_step:
+                last_step = ctx.get(core.timestep)
+                cycles.append(ctx.get(core.step_cycles))
+            if not ctx.get(core.busy):
+                break
+        flags["overflow"] = ctx.get(core.history_overflow)
+
+    run_clocked(core, bench)
+    return updates, cycles, flags["overflow"], compiled
+
+
+def model_updates(net, steps):
+    model = NetworkModel(net)
+    want, spikes = {}, []
+    for t in range(steps):
+        r = model.step()
+        for n in range(net.neurons):
+            want[(t, n)] = (int(r.state.v[n]), tuple(int(x) for x in r.state.i[:, n]), int(r.state.ref[n]),
+                            int(r.state.pulse[n]), int(r.spike[n]), int(r.flags[n]))
+        spikes.append(np.flatnonzero(r.spike).tolist())
+    return want, spikes
+
+
+def small_example(lanes=2, seed=0):
+    """The example file's two populations and four rules, made smaller (24 + 8 neurons) and busier (more bias),
+    starting spread between reset and threshold so that they fire from the first steps on."""
+    net = load_network("examples/networks/two-populations.toml")
+    rng = np.random.default_rng(seed)
+    pops = {}
+    for name, size in (("exc", 24), ("inh", 8)):
+        pop = net.populations[name]
+        params = {k: v[:size] for k, v in pop.params.items()}
+        params["bias"] = np.full(size, 1500 if name == "exc" else 1000)  # a spike every few steps
+        v0 = rng.integers(-1000, int(params["theta_hi"][0]), size)
+        pops[name] = dataclasses.replace(pop, size=size, params=params,
+                                         decay={k: v[:size] for k, v in pop.decay.items()}, v0=v0)
+    projs = dict(net.projections)
+    projs["ee"] = dataclasses.replace(projs["ee"], p=0.3)
+    projs["ei"] = dataclasses.replace(projs["ei"], degree=3)
+    projs["ie"] = dataclasses.replace(projs["ie"], degree=4, weight=np.array(-400))
+    return NetworkSpec(pops, projs, net.channels, lanes, net.widths, net.rounding, net.weight_exponent)
+
+
+@pytest.mark.parametrize(("lanes", "latency"), [(1, 0), (2, 1), (4, 3)])
+def test_the_core_is_the_model_update_for_update(lanes, latency):
+    net = small_example(lanes)
+    steps = 24
+    got, cycles, overflow, compiled = run_core(net, steps, latency)
+    want, spikes = model_updates(net, steps)
+    assert not overflow and len(got) == len(want) == steps * net.neurons
+    mismatched = [key for key in want if got[key] != want[key]]
+    assert not mismatched, (mismatched[:3], [(got[k], want[k]) for k in mismatched[:3]])
+    # the run was a real test: spikes in most steps, delayed deliveries, both channels moving
+    assert sum(map(len, spikes)) > 40
+    assert any(u[1][1] != 0 for u in want.values()) and any(u[1][0] != 0 for u in want.values())
+    # and took the cycles the formula says, step for step
+    assert cycles == [step_cycles(net, compiled, spikes, t, latency) for t in range(steps)]
+
+
+def test_repeated_targets_accumulate_through_the_forwarded_write():
+    """Connections to one target back to back (within a row, and from one spike's row into the next's): each
+    read-modify-write must see the write of the cycle before, which the memory does not yet show."""
+    from tests.golden.test_network_model import population, projection
+
+    pops = {"src": population("src", 4, theta_hi=-5, refractory=0),  # fire at every step
+            "dst": population("dst", 4, decay=4096, leak=4096, theta_hi=30000)}
+    pre, post = np.array([0, 0, 0, 1, 1, 2, 3, 3]), np.array([1, 1, 1, 1, 2, 2, 2, 0])
+    weights = np.array([3, 5, 7, 11, -13, 17, 19, 23])
+    net = NetworkSpec(pops, {"l": projection("l", "src", "dst", "list", weights, pre=pre, post=post)}, lanes=2)
+    got, _, overflow, _ = run_core(net, 6)
+    want, _ = model_updates(net, 6)
+    assert not overflow and got == want
+    # dst 1 (global 5) gets 3 + 5 + 7 + 11 every step from the second on, dst 2 (global 6) -13 + 17 + 19
+    assert [got[(t, 5)][1][0] for t in range(4)] == [0, 26, 26, 26]
+    assert [got[(t, 6)][1][0] for t in range(4)] == [0, 23, 23, 23]
+
+
+def test_a_history_too_short_for_the_spikes_raises_the_overflow_flag():
+    net = small_example(1)
+    _, _, overflow, _ = run_core(net, 8, history=8)  # 8 entries for spikes of 4 delays' steps
+    assert overflow
+    _, _, overflow, _ = run_core(net, 8)
+    assert not overflow
+
+
+def test_a_scaled_cuba_runs_bit_exact_with_both_channels_and_procedural_rows():
+    from lapicque.golden.network_codes import cuba_spec
+
+    net, _ = cuba_spec(160, p=0.5, seed=2, lanes=4)
+    rng = np.random.default_rng(2)
+    for pop in net.populations.values():  # a few steps below threshold: CUBA's first spikes come in 20 steps
+        pop.v0 = pop.params["theta_hi"] - rng.integers(1, 2000, pop.size)
+    steps = 20
+    got, cycles, overflow, compiled = run_core(net, steps, latency=2)
+    want, spikes = model_updates(net, steps)
+    assert not overflow and got == want
+    assert sum(map(len, spikes)) > 20 and any(v[1][1] < 0 for v in want.values())  # inhibition arrived
+    assert cycles == [step_cycles(net, compiled, spikes, t, 2) for t in range(steps)]

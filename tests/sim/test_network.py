@@ -1,0 +1,53 @@
+"""A network on the RTL (sim/network.py): Verilator runs the core, every update matches the fixed model and the
+cycles the core's formula; each seeded bug is caught and fails the run."""
+
+import numpy as np
+import pytest
+
+from lapicque.errors import LapicqueError
+from lapicque.hdl.network import BUGS
+from lapicque.sim.network import decode, run_network
+
+from ..hdl.test_network import small_example
+
+
+def test_the_core_on_verilator_is_the_fixed_model_and_its_formula():
+    net = small_example(2)
+    summary = run_network(net, 200)
+    assert summary["passed"] and summary["bit_exact_mismatches"] == 0 and not summary["history_overflow"]
+    assert summary["updates_checked"] == 200 * 32 and summary["spikes"] > 200
+    assert summary["cycles"] == summary["cycles_expected"] > 200 * 16
+    # the statistics come from the RTL's own spike field
+    assert len(summary["spike_steps"]) == summary["spikes"]
+    assert summary["cycles_bound_per_step"] <= summary["cycles_per_step"]
+
+
+@pytest.mark.parametrize("bug", [*BUGS, "refractory_off_by_one"])
+def test_every_seeded_bug_fails_the_run(bug):
+    summary = run_network(small_example(2), 200, inject_bug=bug)
+    assert not summary["passed"] and summary["bit_exact_mismatches"] > 0
+    assert summary["first_mismatches"] and summary["first_mismatches"][0]["step"] < 200
+
+
+def test_decode_reads_every_field_where_the_layout_puts_it():
+    from lapicque.hdl.layouts import channel_field, pack
+    from lapicque.hdl.network import monitor_layout
+
+    net = small_example(2)
+    beat = {"valid": 1, "timestep": 77, "index": 5, "lanes": [
+        {"state": {"v": -1234, "ref": 2, "pulse": 1, **{channel_field("i", c): 10 * c - 7 for c in range(2)}},
+         "spike": 1, "flags": 0b100001},
+        {"state": {"v": 4321, "ref": 0, "pulse": 0, **{channel_field("i", c): -300 + c for c in range(2)}},
+         "spike": 0, "flags": 0b10}]}
+    word = pack(monitor_layout(net), beat)
+    bits = np.array([[(word >> k) & 1 for k in range(monitor_layout(net).size)]], np.uint8)
+    got = decode(net, bits)
+    assert got["timestep"].tolist() == [77] and got["index"].tolist() == [5]
+    assert got["v"].tolist() == [[-1234, 4321]] and got["i"].tolist() == [[[-7, -300], [3, -299]]]
+    assert got["spike"].tolist() == [[1, 0]] and got["flags"].tolist() == [[0b100001, 0b10]]
+    assert got["ref"].tolist() == [[2, 0]] and got["pulse"].tolist() == [[1, 0]]
+
+
+def test_a_run_longer_than_the_step_counter_is_refused():
+    with pytest.raises(LapicqueError, match="steps = 70000 is out of range for one RTL run"):
+        run_network(small_example(2), 70000)
