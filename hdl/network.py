@@ -1,29 +1,32 @@
 """A network in hardware: populations, projections with delays and several synaptic channels (issue 20).
 
 `NetworkCore` runs a `lapicque.network_spec.NetworkSpec` (the contract of `lapicque.golden.network_model`):
-neuron n lives in lane n % P at local index n // P, as in the array. A timestep has two phases:
+neuron n lives in lane n % P at local index n // P, as in the array. In a timestep two engines run side by side:
 
     sweep        every lane updates its D = N / P neurons in local-index order, one per cycle, through the
-                 (multi-channel) `NeuronDatapath`; each reads and clears its accumulators; a spike is appended
-                 to its lane's spike history (local index)
-    propagation  for each projection and lane, the spikes of step t + 1 - delay (a window of the history,
-                 delimited by a start pointer recorded per step in a ring of max_delay + 1 slots) whose source
-                 is in the projection's population: the source's row (start and length in `rowinfo`) is
-                 walked one connection per cycle (target and weight in `entries`), each added into its
-                 target's accumulator for the next step (read-modify-write, one per cycle, the previous
-                 write forwarded)
+                 (multi-channel) `NeuronDatapath`, reading and clearing its accumulators of this step (bank
+                 t % 2); a spike is appended to its lane's spike history (the local index)
+    propagation  delivers into the other bank (step t + 1) the spikes whose delay ends then: for each distinct
+                 delay d, longest first, the spikes of step t + 1 - d (a window of each lane's history between
+                 two start pointers, recorded per step in a ring of max_delay + 1 slots; for d = 1 the window
+                 grows while the sweep makes it). A spike is broadcast to every lane; for each projection of
+                 delay d whose source population holds it, every lane walks its own part of the source's row
+                 (the targets it holds: start and length in its `rowinfo`, local target and weight in its
+                 `entries`), one connection per cycle per lane, into its accumulators (read-modify-write, the
+                 previous cycle's write forwarded)
 
-Cycles per step: D + the datapath's latency + a few for the sweep, plus for each (projection, lane) 2, for
-each spike in a window 2, and for each spike of the projection's source 2 + its row length (see
-`step_cycles`). Delays cost no accumulator banks: the spikes wait in the history, not their weights.
+A step ends when both are done. Its cycles are max(sweep, propagation) and a few (`step_cycles` replays the
+engines cycle by cycle); the bound the benchmarks quote is max(D, the step's fan-out / P) + latency. Delays cost
+no accumulator banks: the spikes wait in the history, not their weights.
 
-Version one (stated): every projection's rows are stored (`rows`, the golden model's realised CSR: procedural
-rows are realised by the caller); no external input; the monitor reports every update without back-pressure
-(a testbench samples it every cycle); parameters, initial state and rows are the memories' initial contents.
+Stated: every projection's rows are stored (`rows`, the golden model's realised CSR; procedural rows are
+realised by the caller for now); no external input; the monitor reports every update without back-pressure (a
+testbench samples it every cycle); parameters, initial state and rows are the memories' initial contents.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
@@ -37,9 +40,6 @@ from .layouts import TIMESTEP_BITS, bits_for, channel_field, lane_update_layout,
 #: cycle's write (no forwarding), a delay window one step late; and the datapath's bugs (`datapath.BUGS`)
 BUGS = ("accumulate_without_forwarding", "window_one_step_late")
 
-#: cycles a step takes besides the sweep's D, the datapath's latency and propagation: the sweep's end (waiting
-#: for the write-back, recording the history pointers) and the step's end
-STEP_OVERHEAD = 3
 
 
 def monitor_layout(net) -> data.StructLayout:
@@ -52,31 +52,75 @@ def monitor_layout(net) -> data.StructLayout:
     })
 
 
-def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: int) -> int:
+def delay_classes(rows) -> list[tuple[int, list[int]]]:
+    """(delay, projection indices) for each distinct delay, longest first: the order propagation takes them
+    (the windows of longer delays are complete when the step starts; delay 1's grows during the sweep)."""
+    delays = sorted({part.delay for part in rows}, reverse=True)
+    return [(d, [k for k, part in enumerate(rows) if part.delay == d]) for d in delays]
+
+
+def lane_rows(part, lanes: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each lane's part of a projection's rows: (indptr, local targets, weights) of the targets it holds, in the
+    row's order."""
+    rows = part.rows
+    source = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    out = []
+    for lane in range(lanes):
+        keep = rows.indices % lanes == lane
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(source[keep], minlength=rows.shape[0]))])
+        out.append((indptr, rows.indices[keep] // lanes, rows.data[keep]))
+    return out
+
+
+def longest_parts(rows, lanes: int) -> list[np.ndarray]:
+    """Per projection, per source: the longest lane's part of its row (what walking the row costs)."""
+    return [np.max([np.diff(indptr) for indptr, _, _ in lane_rows(part, lanes)], axis=0) for part in rows]
+
+
+def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: int,
+                longest: list[np.ndarray] | None = None) -> int:
     """The cycles `NetworkCore` takes for timestep `step`, given the spikes (global indices) of every step so far:
-    the sweep (D, the datapath's latency and 2), per (projection, lane) 2, per spike of its window 2 more, per
-    spike of the projection's source population 1 and its row's length (at least 1), and the accumulation's
-    drain (1, or 2 when the last cycle before it issued a connection)."""
-    lanes = net.lanes
-    cycles = net.depth + latency + STEP_OVERHEAD
-    ends_on_entry = False
-    for part in rows:
-        source = step + 1 - part.delay
+    its two engines replayed cycle by cycle. Cycle 1 is the step's first: the sweep issues local index j in
+    cycle j + 1, its spike is in the history from cycle j + 3 + latency, the sweep is over from cycle
+    D + 2 + latency; propagation loads a delay's windows (1 cycle), then per visit of a lane 1 cycle, per
+    spike 2 and per projection of its delay 1, and where the spike is the projection's source 1 more and the
+    longest lane's part of its row (at least 1); a connection issued in cycle W is accumulated by W + 2. The
+    step's last cycle is the first in which both engines are done. `longest`: `longest_parts(rows, lanes)`,
+    computed once for many steps."""
+    lanes, depth = net.lanes, net.depth
+    sweep_over = depth + 2 + latency
+    longest = longest_parts(rows, lanes) if longest is None else longest
+    cycle, last_issue, last_pick = 1, -10, 0
+    for delay, members in delay_classes(rows):
+        cycle += 1  # the windows' pointers
+        source = step + 1 - delay
         window = spikes_by_step[source] if source >= 0 else []
-        for lane in range(lanes):
-            cycles += 2
-            ends_on_entry = False
-            for n in window:
-                if n % lanes != lane:
-                    continue
-                cycles += 2
-                ends_on_entry = False
-                if part.source_offset <= n < part.source_offset + part.source_size:
-                    row = n - part.source_offset
-                    length = int(part.rows.indptr[row + 1] - part.rows.indptr[row])
-                    cycles += 1 + max(1, length)  # the row's read, then one cycle per connection
-                    ends_on_entry = length > 0
-    return cycles + int(ends_on_entry)
+        queues = [[n for n in window if n % lanes == lane] for lane in range(lanes)]
+        taken = [0] * lanes
+        lane = 0
+        while True:  # `cycle` is a cycle in which the FSM picks
+            if taken[lane] < len(queues[lane]) and (delay != 1 or queues[lane][taken[lane]] // lanes + 3 + latency
+                                                     <= cycle):
+                n = queues[lane][taken[lane]]
+                taken[lane] += 1
+                cycle += 2  # pick, then the history's data
+                for k in members:
+                    part = rows[k]
+                    cycle += 1  # is the spike this projection's source?
+                    if part.source_offset <= n < part.source_offset + part.source_size:
+                        walk = int(longest[k][n - part.source_offset])
+                        cycle += 1 + max(1, walk)  # read the lanes' row parts, walk the longest
+                        if walk:
+                            last_issue = cycle - 1
+                continue
+            empty = all(taken[k] == len(queues[k]) for k in range(lanes))
+            if empty and (delay != 1 or cycle >= sweep_over):
+                last_pick = cycle
+                cycle += 1
+                break
+            lane = (lane + 1) % lanes
+            cycle += 1
+    return max(sweep_over, last_pick + 1, last_issue + 3)
 
 
 class NetworkCore(wiring.Component):
@@ -137,18 +181,20 @@ class NetworkCore(wiring.Component):
         return words
 
     def _row_tables(self):
-        """rowinfo words (start, length) per (projection, source), entries (target, weight), each projection's
-        first rowinfo address."""
-        net = self.net
-        target_bits, w = bits_for(net.neurons), net.widths.w
-        rowinfo, entries, bases = [], [], []
+        """Per lane: its rowinfo words (start, length) per (projection, source) and its entries (local target,
+        weight); each projection's first rowinfo address (the same in every lane)."""
+        lanes, w = self.net.lanes, self.net.widths.w
+        idx_bits = bits_for(self.net.depth)
+        rowinfo, entries = [[] for _ in range(lanes)], [[] for _ in range(lanes)]
+        bases = []
         for part in self.rows:
-            bases.append(len(rowinfo))
-            indptr, indices, weights = part.rows.indptr, part.rows.indices, part.rows.data
-            for s in range(part.source_size):
-                rowinfo.append((len(entries), int(indptr[s + 1] - indptr[s])))
-                for k in range(indptr[s], indptr[s + 1]):
-                    entries.append(int(indices[k]) | ((int(weights[k]) & ((1 << w) - 1)) << target_bits))
+            bases.append(len(rowinfo[0]))
+            for lane, (indptr, targets, weights) in enumerate(lane_rows(part, lanes)):
+                first = len(entries[lane])
+                for s in range(part.source_size):
+                    rowinfo[lane].append((first + int(indptr[s]), int(indptr[s + 1] - indptr[s])))
+                for target, weight in zip(targets, weights, strict=True):
+                    entries[lane].append(int(target) | ((int(weight) & ((1 << w) - 1)) << idx_bits))
         return rowinfo, entries, bases
 
     def elaborate(self, platform):
@@ -162,49 +208,51 @@ class NetworkCore(wiring.Component):
 
         timestep = Signal(TIMESTEP_BITS)
         slot = Signal(range(slots))  # timestep % slots
+        bank = Signal()  # the accumulator bank the sweep reads this step (timestep % 2)
         steps_left = Signal(16)
         m.d.comb += [self.timestep.eq(timestep)]
 
         # -- per-lane memories ------------------------------------------------------------------------
-        state_r, state_w, param_r, acc_r, acc_w, hist_r, hist_w = ([] for _ in range(7))
-        for lane in range(lanes):
-            state_mem = Memory(shape=unsigned(s_layout.size), depth=depth, init=self._state_words(lane))
-            param_mem = Memory(shape=unsigned(param_layout(net).size), depth=depth, init=self._param_words(lane))
-            hist_mem = Memory(shape=unsigned(idx_bits), depth=self.history, init=[])
-            m.submodules[f"state{lane}"] = state_mem
-            m.submodules[f"param{lane}"] = param_mem
-            m.submodules[f"hist{lane}"] = hist_mem
-            state_r.append(state_mem.read_port())
-            state_w.append(state_mem.write_port())
-            param_r.append(param_mem.read_port())
-            hist_r.append(hist_mem.read_port())
-            hist_w.append(hist_mem.write_port())
-            reads, writes = [], []
-            for c in range(channels):
-                acc_mem = Memory(shape=signed(net.acc_bits), depth=depth, init=[])
-                m.submodules[f"acc{lane}_{c}"] = acc_mem
-                reads.append(acc_mem.read_port())  # not transparent: a read sees the memory before this cycle's write
-                writes.append(acc_mem.write_port())
-            acc_r.append(reads)
-            acc_w.append(writes)
-
         rowinfo, entries, bases = self._row_tables()
-        entry_bits = max(1, bits_for(len(entries) + 1))
-        length_bits = max(1, max((length for _, length in rowinfo), default=0).bit_length())
+        entry_bits = max(1, max(bits_for(len(e) + 1) for e in entries))
+        length_bits = max(1, max((length for lane in rowinfo for _, length in lane), default=0).bit_length())
         info_layout = data.StructLayout({"start": unsigned(entry_bits), "length": unsigned(length_bits)})
-        m.submodules.rowinfo = rowinfo_mem = Memory(
-            shape=unsigned(info_layout.size), depth=max(1, len(rowinfo)),
-            init=[start | (length << entry_bits) for start, length in rowinfo])
-        entry_layout = data.StructLayout({"target": unsigned(target_bits), "weight": signed(net.widths.w)})
-        m.submodules.entries = entries_mem = Memory(shape=unsigned(entry_layout.size), depth=max(1, len(entries)),
-                                                    init=entries)
-        info_r, entry_r = rowinfo_mem.read_port(), entries_mem.read_port()
+        entry_layout = data.StructLayout({"target": unsigned(idx_bits), "weight": signed(net.widths.w)})
+        state_r, state_w, param_r, hist_r, hist_w, info_r, entry_r = ([] for _ in range(7))
+        acc_r = [[[None, None] for _ in range(channels)] for _ in range(lanes)]  # [lane][channel][bank]
+        acc_w = [[[None, None] for _ in range(channels)] for _ in range(lanes)]
+        for lane in range(lanes):
+            memories = {
+                "state": Memory(shape=unsigned(s_layout.size), depth=depth, init=self._state_words(lane)),
+                "param": Memory(shape=unsigned(param_layout(net).size), depth=depth, init=self._param_words(lane)),
+                "hist": Memory(shape=unsigned(idx_bits), depth=self.history, init=[]),
+                "rowinfo": Memory(shape=unsigned(info_layout.size), depth=max(1, len(rowinfo[lane])),
+                                  init=[start | (length << entry_bits) for start, length in rowinfo[lane]]),
+                "entries": Memory(shape=unsigned(entry_layout.size), depth=max(1, len(entries[lane])),
+                                  init=entries[lane]),
+            }
+            for name, memory in memories.items():
+                m.submodules[f"{name}{lane}"] = memory
+            state_r.append(memories["state"].read_port())
+            state_w.append(memories["state"].write_port())
+            param_r.append(memories["param"].read_port())
+            hist_r.append(memories["hist"].read_port())
+            hist_w.append(memories["hist"].write_port())
+            info_r.append(memories["rowinfo"].read_port())
+            entry_r.append(memories["entries"].read_port())
+            for c in range(channels):
+                for b in range(2):
+                    acc_mem = Memory(shape=signed(net.acc_bits), depth=depth, init=[])
+                    m.submodules[f"acc{lane}_{c}_{b}"] = acc_mem
+                    # not transparent: a read sees the memory as it was before this cycle's write
+                    acc_r[lane][c][b] = acc_mem.read_port()
+                    acc_w[lane][c][b] = acc_mem.write_port()
 
         # -- the sweep: issue, datapath, write-back, history -------------------------------------------
-        issue = Signal()  # a local index is read this cycle
+        sweeping = Signal()  # local indices are being issued
         index = Signal(idx_bits)
         read_valid, read_index = Signal(), Signal(idx_bits)
-        m.d.sync += [read_valid.eq(issue), read_index.eq(index)]
+        m.d.sync += [read_valid.eq(sweeping), read_index.eq(index)]
         stage_valid = [read_valid]
         stage_index = [read_index]
         for k in range(self.latency):
@@ -213,7 +261,12 @@ class NetworkCore(wiring.Component):
             stage_valid.append(v)
             stage_index.append(i)
         out_valid, out_index = stage_valid[-1], stage_index[-1]
-        pipeline_busy = Cat(*stage_valid).any()
+        sweep_busy = Signal()  # an update is issued or on its way: more spikes may come this step
+        m.d.comb += sweep_busy.eq(sweeping | Cat(*stage_valid).any())
+        with m.If(sweeping):
+            m.d.sync += index.eq(index + 1)
+            with m.If(index == depth - 1):
+                m.d.sync += sweeping.eq(0)
 
         write_pointer = [Signal(hist_bits + 1, name=f"wp{lane}") for lane in range(lanes)]
         starts = [Array(Signal(hist_bits + 1, name=f"start{lane}_{s}") for s in range(slots)) for lane in range(lanes)]
@@ -230,7 +283,8 @@ class NetworkCore(wiring.Component):
             m.d.comb += [
                 state_r[lane].addr.eq(index), param_r[lane].addr.eq(index),
                 dp.state.eq(state_r[lane].data), dp.params.eq(param_r[lane].data), dp.ext.eq(0),
-                *(getattr(dp, channel_field("acc", c)).eq(acc_r[lane][c].data) for c in range(channels)),
+                *(getattr(dp, channel_field("acc", c)).eq(Mux(bank, acc_r[lane][c][1].data, acc_r[lane][c][0].data))
+                  for c in range(channels)),
                 state_w[lane].addr.eq(out_index), state_w[lane].data.eq(dp.update.state),
                 state_w[lane].en.eq(out_valid),
                 hist_w[lane].addr.eq(write_pointer[lane][:hist_bits]), hist_w[lane].data.eq(out_index),
@@ -247,126 +301,165 @@ class NetworkCore(wiring.Component):
             *(self.monitor.lanes[lane].eq(updates[lane]) for lane in range(lanes)),
         ]
 
-        # -- propagation: windows, rows, entries, accumulation ----------------------------------------
-        projection = Signal(range(max(1, len(self.rows))))
-        lane_now = Signal(range(lanes))
-        pointer, pointer_end = Signal(hist_bits + 1), Signal(hist_bits + 1)
-        entry, entry_end = Signal(entry_bits), Signal(entry_bits)
-        entry_issue = Signal()
-        # per projection: its constants, selected by `projection`
-        source_offset = Array(Const(p.source_offset, target_bits + 1) for p in self.rows)[projection]
-        source_size = Array(Const(p.source_size, target_bits + 1) for p in self.rows)[projection]
-        channel_of = Array(Const(p.channel, range(channels)) for p in self.rows)[projection]
+        # -- propagation -------------------------------------------------------------------------------
+        classes = delay_classes(self.rows)
+        order = [k for _, members in classes for k in members]  # projections, class by class
+        class_start = [sum(len(members) for _, members in classes[:c]) for c in range(len(classes))]
+        cls = Signal(range(max(1, len(classes))))
+        member = Signal(range(max(1, len(order))))  # position in `order`
+        proj = Array(Const(k, range(max(1, len(self.rows)))) for k in order or [0])[member]
+        class_last = Array(Const(class_start[c] + len(members) - 1, range(max(1, len(order))))
+                           for c, (_, members) in enumerate(classes or [(1, [0])]))[cls]
         late = int(self.inject_bug == "window_one_step_late")
-        window_slot = Array(Const((slots + 1 - p.delay - late) % slots, range(slots)) for p in self.rows)[projection]
-        base = Array(Const(b, bits_for(len(rowinfo) + 1)) for b in bases)[projection]
+        class_slot = Array(Const((slots + 1 - d - late) % slots, range(slots)) for d, _ in classes or [(1, [])])[cls]
+        live = Signal()  # delay 1: the window's end is the history's write pointer, moving while the sweep runs
+        m.d.comb += live.eq(Array(Const(int(d == 1 and not late), 1) for d, _ in classes or [(2, [])])[cls])
         first_slot = Signal(range(slots))
-        m.d.comb += first_slot.eq(Mux_mod(slot + window_slot, slots))
-        source = Signal(target_bits + 1)  # the spike's global index
-        m.d.comb += source.eq(Array(hist_r[lane].data for lane in range(lanes))[lane_now] * lanes + lane_now)
+        m.d.comb += first_slot.eq(Mux_mod(slot + class_slot, slots))
 
-        # the entry pipeline: entry read (e1), accumulator read (e2), sum and write (e3)
-        e1_valid, e1_channel = Signal(), Signal(range(channels))
-        m.d.sync += [e1_valid.eq(entry_issue), e1_channel.eq(channel_of)]
-        got = data.View(entry_layout, entry_r.data)
-        e2_valid, e2_lane, e2_local, e2_channel, e2_weight = (Signal(), Signal(range(lanes)), Signal(idx_bits),
-                                                              Signal(range(channels)), Signal(signed(net.widths.w)))
-        target_lane, target_local = Signal(range(lanes)), Signal(idx_bits)
-        m.d.comb += [target_lane.eq(got.target % lanes), target_local.eq(got.target // lanes)]
-        m.d.sync += [e2_valid.eq(e1_valid), e2_lane.eq(target_lane), e2_local.eq(target_local),
-                     e2_channel.eq(e1_channel), e2_weight.eq(got.weight)]
-        last_valid, last_lane, last_local, last_channel = (Signal(), Signal(range(lanes)), Signal(idx_bits),
-                                                           Signal(range(channels)))
-        last_sum = Signal(signed(net.acc_bits))
-        acc_data = Array(Array(acc_r[lane][c].data for c in range(channels)) for lane in range(lanes))
-        read_now = acc_data[e2_lane][e2_channel]
-        forwarded = Signal()
-        m.d.comb += forwarded.eq(last_valid & (last_lane == e2_lane) & (last_local == e2_local)
-                                 & (last_channel == e2_channel) & (self.inject_bug != "accumulate_without_forwarding"))
-        total = Signal(signed(net.acc_bits))
-        m.d.comb += total.eq(Mux(forwarded, last_sum, read_now) + e2_weight)
-        m.d.sync += [last_valid.eq(e2_valid), last_lane.eq(e2_lane), last_local.eq(e2_local),
-                     last_channel.eq(e2_channel), last_sum.eq(total)]
-        accumulating = Cat(entry_issue, e1_valid, e2_valid).any()
+        pointer = [Signal(hist_bits + 1, name=f"ptr{lane}") for lane in range(lanes)]
+        window_end = [Signal(hist_bits + 1, name=f"end{lane}") for lane in range(lanes)]
+        end_now = [Mux(live, write_pointer[lane], window_end[lane]) for lane in range(lanes)]
+        waiting = Array(pointer[lane] != end_now[lane] for lane in range(lanes))
+        lane_now = Signal(range(lanes))
+        windows_empty = ~Cat(*(pointer[lane] != end_now[lane] for lane in range(lanes))).any()
 
-        sweeping = Signal()
+        parts = self.rows or [_NoProjection()]  # a network without projections still elaborates
+        source_offset = Array(Const(p.source_offset, target_bits + 1) for p in parts)[proj]
+        source_size = Array(Const(p.source_size, target_bits + 1) for p in parts)[proj]
+        channel_of = Array(Const(p.channel, range(channels)) for p in parts)[proj]
+        base = Array(Const(b, bits_for(len(rowinfo[0]) + 1)) for b in bases or [0])[proj]
+        spike = Signal(target_bits + 1)  # the spike being delivered, global index
+        history_data = Array(hist_r[lane].data for lane in range(lanes))[lane_now]
+        hist_addr = Array(pointer[lane][:hist_bits] for lane in range(lanes))[lane_now]
         for lane in range(lanes):
-            for c in range(channels):
-                rp, wp = acc_r[lane][c], acc_w[lane][c]
-                with m.If(sweeping):  # read the accumulator for this step and clear it for a later one
-                    m.d.comb += [rp.addr.eq(index), wp.addr.eq(index), wp.data.eq(0), wp.en.eq(issue)]
-                with m.Else():
-                    m.d.comb += [rp.addr.eq(target_local), wp.addr.eq(e2_local), wp.data.eq(total),
-                                 wp.en.eq(e2_valid & (e2_lane == lane) & (e2_channel == c))]
-            m.d.comb += hist_r[lane].addr.eq(pointer[:hist_bits])
-        m.d.comb += [entry_r.addr.eq(entry), info_r.addr.eq(base + source - source_offset)]
-        info = data.View(info_layout, info_r.data)
+            m.d.comb += [hist_r[lane].addr.eq(hist_addr), info_r[lane].addr.eq(base + spike - source_offset)]
 
+        # each lane's part of the row: its entries, one per cycle, then its own accumulation pipeline
+        entry_ptr = [Signal(entry_bits, name=f"entry{lane}") for lane in range(lanes)]
+        entry_end = [Signal(entry_bits, name=f"entry_end{lane}") for lane in range(lanes)]
+        walking = Signal()  # the lanes are issuing a row's connections
+        issue = [Signal(name=f"issue{lane}") for lane in range(lanes)]
+        accumulating = []
+        row_channel = Signal(range(channels))
+        for lane in range(lanes):
+            m.d.comb += [issue[lane].eq(walking & (entry_ptr[lane] != entry_end[lane])),
+                         entry_r[lane].addr.eq(entry_ptr[lane])]
+            with m.If(issue[lane]):
+                m.d.sync += entry_ptr[lane].eq(entry_ptr[lane] + 1)
+            e1_valid, e1_channel = Signal(name=f"e1_valid{lane}"), Signal(range(channels), name=f"e1_channel{lane}")
+            m.d.sync += [e1_valid.eq(issue[lane]), e1_channel.eq(row_channel)]
+            got = data.View(entry_layout, entry_r[lane].data)
+            e2_valid, e2_local = Signal(name=f"e2_valid{lane}"), Signal(idx_bits, name=f"e2_local{lane}")
+            e2_channel = Signal(range(channels), name=f"e2_channel{lane}")
+            e2_weight = Signal(signed(net.widths.w), name=f"e2_weight{lane}")
+            m.d.sync += [e2_valid.eq(e1_valid), e2_local.eq(got.target), e2_channel.eq(e1_channel),
+                         e2_weight.eq(got.weight)]
+            last_valid, last_local = Signal(name=f"last_valid{lane}"), Signal(idx_bits, name=f"last_local{lane}")
+            last_channel = Signal(range(channels), name=f"last_channel{lane}")
+            last_sum = Signal(signed(net.acc_bits), name=f"last_sum{lane}")
+            prop_data = Array(Mux(bank, acc_r[lane][c][0].data, acc_r[lane][c][1].data) for c in range(channels))
+            forwarded = Signal(name=f"forwarded{lane}")
+            m.d.comb += forwarded.eq(last_valid & (last_local == e2_local) & (last_channel == e2_channel)
+                                     & (self.inject_bug != "accumulate_without_forwarding"))
+            total = Signal(signed(net.acc_bits), name=f"total{lane}")
+            m.d.comb += total.eq(Mux(forwarded, last_sum, prop_data[e2_channel]) + e2_weight)
+            m.d.sync += [last_valid.eq(e2_valid), last_local.eq(e2_local), last_channel.eq(e2_channel),
+                         last_sum.eq(total)]
+            accumulating += [issue[lane], e1_valid, e2_valid]
+            for c in range(channels):
+                for b in range(2):
+                    rp, wp = acc_r[lane][c][b], acc_w[lane][c][b]
+                    with m.If(bank == b):  # the sweep's: read this step's input and clear it for step t + 2
+                        m.d.comb += [rp.addr.eq(index), wp.addr.eq(index), wp.data.eq(0), wp.en.eq(sweeping)]
+                    with m.Else():  # propagation's: step t + 1's
+                        m.d.comb += [rp.addr.eq(got.target), wp.addr.eq(e2_local), wp.data.eq(total),
+                                     wp.en.eq(e2_valid & (e2_channel == c))]
+        drained = ~Cat(*accumulating).any()
+        last_round = Cat(*((entry_ptr[lane] == entry_end[lane]) | (entry_ptr[lane] + 1 == entry_end[lane])
+                           for lane in range(lanes))).all()
+        infos = [data.View(info_layout, info_r[lane].data) for lane in range(lanes)]
+
+        propagating = Signal()
         cycles = Signal(32)
         m.d.sync += cycles.eq(cycles + 1)
+        start_step = Signal()
         m.d.comb += [self.run.ready.eq(0), self.busy.eq(1)]
-        with m.FSM():
+        with m.If(start_step):
+            m.d.sync += [sweeping.eq(1), index.eq(0), cycles.eq(1), cls.eq(0), propagating.eq(len(classes) > 0)]
+
+        with m.FSM(name="control"):
             with m.State("IDLE"):
                 m.d.comb += [self.run.ready.eq(1), self.busy.eq(0)]
                 with m.If(self.run.valid & (self.run.payload != 0)):
-                    m.d.sync += [steps_left.eq(self.run.payload), index.eq(0), cycles.eq(1)]
-                    m.next = "SWEEP"
-            with m.State("SWEEP"):
-                m.d.comb += [sweeping.eq(1), issue.eq(1)]
-                m.d.sync += index.eq(index + 1)
-                with m.If(index == depth - 1):
-                    m.next = "SWEEP_END"
-            with m.State("SWEEP_END"):  # the datapath's last updates are written back
-                m.d.comb += sweeping.eq(1)
-                with m.If(~pipeline_busy):
+                    m.d.sync += steps_left.eq(self.run.payload)
+                    m.d.comb += start_step.eq(1)
+                    m.next = "STEP"
+            with m.State("STEP"):
+                with m.If(~sweep_busy & ~propagating & drained):
                     for lane in range(lanes):
                         m.d.sync += starts[lane][Mux_mod(slot + 1, slots)].eq(write_pointer[lane])
-                    m.d.sync += [projection.eq(0), lane_now.eq(0)]
-                    m.next = "WINDOW" if self.rows else "DRAIN"
-            with m.State("WINDOW"):
-                m.d.sync += [pointer.eq(starts_of(starts, lane_now, first_slot)),
-                             pointer_end.eq(starts_of(starts, lane_now, Mux_mod(first_slot + 1, slots)))]
-                m.next = "SPIKE"
-            with m.State("SPIKE"):  # the window's next spike: read it from the history
-                with m.If(pointer == pointer_end):
-                    with m.If(lane_now == lanes - 1):
-                        m.d.sync += lane_now.eq(0)
-                        with m.If(projection == len(self.rows) - 1):
-                            m.next = "DRAIN"
-                        with m.Else():
-                            m.d.sync += projection.eq(projection + 1)
-                            m.next = "WINDOW"
-                    with m.Else():
-                        m.d.sync += lane_now.eq(lane_now + 1)
-                        m.next = "WINDOW"
-                with m.Else():
-                    m.next = "SOURCE"
-            with m.State("SOURCE"):  # the history's data: in the projection's population? read its row
-                m.d.sync += pointer.eq(pointer + 1)
-                with m.If((source >= source_offset) & (source < source_offset + source_size)):
-                    m.next = "ROW"
-                with m.Else():
-                    m.next = "SPIKE"
-            with m.State("ROW"):
-                m.d.sync += [entry.eq(info.start), entry_end.eq(info.start + info.length)]
-                m.next = "ENTRIES" if length_bits else "SPIKE"
-            with m.State("ENTRIES"):  # one connection per cycle
-                with m.If(entry == entry_end):
-                    m.next = "SPIKE"
-                with m.Else():
-                    m.d.comb += entry_issue.eq(1)
-                    m.d.sync += entry.eq(entry + 1)
-                    with m.If(entry + 1 == entry_end):
-                        m.next = "SPIKE"
-            with m.State("DRAIN"):
-                with m.If(~accumulating):
-                    m.d.sync += [timestep.eq(timestep + 1), slot.eq(Mux_mod(slot + 1, slots)), index.eq(0),
-                                 steps_left.eq(steps_left - 1), self.step_cycles.eq(cycles), cycles.eq(1)]
+                    m.d.sync += [timestep.eq(timestep + 1), slot.eq(Mux_mod(slot + 1, slots)), bank.eq(~bank),
+                                 steps_left.eq(steps_left - 1), self.step_cycles.eq(cycles)]
                     with m.If(steps_left == 1):
                         m.next = "IDLE"
+                    with m.Else():  # the next step starts at this edge, on the swapped bank
+                        m.d.comb += start_step.eq(1)
+
+        with m.FSM(name="propagation"):
+            with m.State("CLASS"):  # the windows of this delay: every lane's pointers
+                with m.If(propagating):
+                    for lane in range(lanes):
+                        m.d.sync += [pointer[lane].eq(starts_of(starts, lane, first_slot)),
+                                     window_end[lane].eq(starts_of(starts, lane, Mux_mod(first_slot + 1, slots)))]
+                    m.d.sync += [lane_now.eq(0), member.eq(Array(Const(x, range(max(1, len(order))))
+                                                                 for x in class_start or [0])[cls])]
+                    m.next = "PICK"
+            with m.State("PICK"):  # the next spike of this lane's window, or the next lane
+                with m.If(waiting[lane_now]):
+                    for lane in range(lanes):
+                        with m.If(lane_now == lane):
+                            m.d.sync += pointer[lane].eq(pointer[lane] + 1)
+                    m.next = "SPIKE"
+                with m.Elif(windows_empty & (~live | ~sweep_busy)):
+                    with m.If(cls == len(classes) - 1):
+                        m.d.sync += propagating.eq(0)
+                        m.next = "CLASS"
                     with m.Else():
-                        m.next = "SWEEP"
+                        m.d.sync += cls.eq(cls + 1)
+                        m.next = "CLASS"
+                with m.Else():
+                    m.d.sync += lane_now.eq(Mux(lane_now == lanes - 1, 0, lane_now + 1))
+            with m.State("SPIKE"):  # the history's data: the spike's global index
+                m.d.sync += [spike.eq(history_data * lanes + lane_now),
+                             member.eq(Array(Const(x, range(max(1, len(order)))) for x in class_start or [0])[cls])]
+                m.next = "PROJECTION"
+            with m.State("PROJECTION"):  # does this projection start at the spike's population? read its row parts
+                with m.If((spike >= source_offset) & (spike < source_offset + source_size)):
+                    m.d.sync += row_channel.eq(channel_of)
+                    m.next = "ROW"
+                with m.Elif(member == class_last):
+                    m.next = "PICK"
+                with m.Else():
+                    m.d.sync += member.eq(member + 1)
+            with m.State("ROW"):
+                for lane in range(lanes):
+                    m.d.sync += [entry_ptr[lane].eq(infos[lane].start),
+                                 entry_end[lane].eq(infos[lane].start + infos[lane].length)]
+                m.next = "WALK"
+            with m.State("WALK"):  # every lane its part of the row, one connection per cycle
+                m.d.comb += walking.eq(1)
+                with m.If(last_round):
+                    with m.If(member == class_last):
+                        m.next = "PICK"
+                    with m.Else():
+                        m.d.sync += member.eq(member + 1)
+                        m.next = "PROJECTION"
         return m
+
+
+class _NoProjection:
+    source_offset = source_size = channel = 0
 
 
 def Mux_mod(value, modulus: int):  # noqa: N802 - reads as the Mux it builds
@@ -375,7 +468,12 @@ def Mux_mod(value, modulus: int):  # noqa: N802 - reads as the Mux it builds
 
 
 def starts_of(starts, lane, slot):
-    return Array(starts[k][slot] for k in range(len(starts)))[lane]
+    return starts[lane][slot]
 
 
-__all__ = ["BUGS", "STEP_OVERHEAD", "NetworkCore", "monitor_layout", "step_cycles"]
+#: cycles between a local index's read and its state written back, the datapath's stages aside: the memories'
+#: read and the write-back (the "pipeline latency" of the bound max(D, fan-out / P) + latency)
+SWEEP_LATENCY = 2
+
+__all__ = ["BUGS", "SWEEP_LATENCY", "NetworkCore", "delay_classes", "lane_rows", "longest_parts", "monitor_layout",
+           "step_cycles"]

@@ -76,9 +76,10 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
                 folder: Path | None = None, compiled=None, progress=None, inject_bug: str | None = None) -> dict:
     """Run `steps` steps of `net` on the RTL and compare every update with the fixed model. Returns the counts:
     `updates_checked`, `bit_exact_mismatches` (and the first few), `spikes`, `cycles` (the run's), the core's
-    formula for them (`cycles_expected`) and the bound max(D, fan-out) + latency (`cycles_bound`)."""
+    replay of them (`cycles_expected`, `hdl.network.step_cycles`) and the bound max(D, fan-out / lanes) + latency
+    (`cycles_bound_per_step`)."""
     from lapicque.golden.network_model import SATURATION_FLAGS, NetworkModel, compile_network
-    from lapicque.hdl.network import step_cycles
+    from lapicque.hdl.network import SWEEP_LATENCY, longest_parts, step_cycles
 
     if not 1 <= steps <= 65535:
         raise LapicqueError(f"steps = {steps} is out of range for one RTL run; allowed 1..65535")
@@ -111,6 +112,7 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
     mismatches, first = 0, []
     spikes, spikes_by_step = 0, []
     expected_cycles = 0
+    longest = longest_parts(compiled, lanes)
     if len(bits) != steps * depth:
         raise LapicqueError(f"the RTL reported {len(bits)} sweep beats for {steps} steps of {depth}; expected "
                             f"{steps * depth}")
@@ -134,12 +136,14 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         fired = np.flatnonzero(r.spike).tolist()
         spikes += len(fired)
         spikes_by_step.append(fired)
-        expected_cycles += step_cycles(net, compiled, spikes_by_step, t, latency)
+        expected_cycles += step_cycles(net, compiled, spikes_by_step, t, latency, longest)
         if progress is not None and (t + 1) % 100 == 0:
             progress(t + 1, steps)
     rtl_spikes = got["spike"].reshape(steps, -1)  # the RTL's own, [step, neuron]
     fan_out = _fan_outs(compiled, net.neurons)
-    bound = sum(max(depth, sum(fan_out[n] for n in spikes_by_step[t]) / lanes) + latency for t in range(steps))
+    # the bound of issue 20: max(N / lanes, the step's fan-out / lanes) + the pipeline's latency
+    bound = sum(max(depth, sum(fan_out[n] for n in spikes_by_step[t]) / lanes) + latency + SWEEP_LATENCY
+                for t in range(steps))
     return {
         "steps": steps,
         "neurons": net.neurons,
