@@ -19,7 +19,14 @@ from scipy import sparse
 from lapicque.network_spec import NetworkSpec, Projection
 from lapicque.spec import FLAG_NAMES
 
-from .connectivity import SKIP_BITS, bernoulli_rows, fixed_in_degree_rows, fixed_out_degree_rows
+from .connectivity import (
+    SKIP_BITS,
+    bernoulli_rows,
+    fixed_in_degree_rows,
+    fixed_out_degree_rows,
+    row_key,
+    skip_table,
+)
 from .neuron import State, StepResult, array_step
 
 SATURATION_FLAGS = (1 << FLAG_NAMES.index("sat_high")) | (1 << FLAG_NAMES.index("sat_low"))
@@ -35,6 +42,19 @@ class Compiled:
     channel: int
     delay: int
     rows: sparse.csr_matrix
+    procedural: Procedural | None = None  # what hardware that regenerates the rows needs (`hardware_rows`)
+
+
+@dataclass
+class Procedural:
+    """A Bernoulli projection's rows as hardware regenerates them: each source's row key, the skip table, the
+    weight (one code or one per source) and the target population's first global index and size."""
+
+    keys: np.ndarray
+    table: list[int]
+    weight: np.ndarray
+    target_offset: int
+    target_size: int
 
 
 def realise(net: NetworkSpec, projection: Projection) -> sparse.csr_matrix:
@@ -77,6 +97,20 @@ def compile_network(net: NetworkSpec) -> list[Compiled]:
         wide = sparse.csr_matrix((rows.data, rows.indices + t0, rows.indptr), shape=(rows.shape[0], n))
         compiled.append(Compiled(pr.name, offsets[pr.source], rows.shape[0], net.channels.index(pr.channel),
                                  pr.delay, wide))
+    return compiled
+
+
+def hardware_rows(net: NetworkSpec) -> list[Compiled]:
+    """`compile_network`'s rows, with what a core needs to regenerate the Bernoulli projections' rows instead of
+    storing them (`Compiled.procedural`): the rows it then draws are these, by the contract."""
+    compiled = compile_network(net)
+    for part, projection in zip(compiled, net.projections.values(), strict=True):
+        if projection.rule == "bernoulli":
+            index = net.projection_index(projection.name)
+            part.procedural = Procedural(
+                row_key(projection.seed, index, np.arange(part.source_size)).astype(np.int64),
+                skip_table(projection.p, SKIP_BITS).tolist(), projection.weight,
+                net.offsets[projection.target], net.populations[projection.target].size)
     return compiled
 
 

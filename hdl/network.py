@@ -35,6 +35,8 @@ from amaranth.lib.wiring import In, Out
 from .datapath import BUGS as DATAPATH_BUGS
 from .datapath import NeuronDatapath
 from .layouts import TIMESTEP_BITS, bits_for, channel_field, lane_update_layout, pack, param_layout, state_layout
+from .procedural import LATENCY as GENERATOR_LATENCY
+from .procedural import RowGenerator
 
 #: deliberately wrong cores, for the verification's own tests: a read-modify-write that misses the previous
 #: cycle's write (no forwarding), a delay window one step late; and the datapath's bugs (`datapath.BUGS`)
@@ -107,11 +109,21 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                 for k in members:
                     part = rows[k]
                     cycle += 1  # is the spike this projection's source?
-                    if part.source_offset <= n < part.source_offset + part.source_size:
-                        walk = int(longest[k][n - part.source_offset])
-                        cycle += 1 + max(1, walk)  # read the lanes' row parts, walk the longest
-                        if walk:
-                            last_issue = cycle - 1
+                    if not part.source_offset <= n < part.source_offset + part.source_size:
+                        continue
+                    if getattr(part, "procedural", None) is not None:
+                        # offer the row (1), then its draws: every target and the end, and the generator's
+                        # pipeline (`procedural.LATENCY` + 1); the last target is accumulated 3 cycles on
+                        row = n - part.source_offset
+                        targets = int(part.rows.indptr[row + 1] - part.rows.indptr[row])
+                        cycle += 1 + targets + 2 + GENERATOR_LATENCY
+                        if targets:
+                            last_issue = cycle - 2
+                        continue
+                    walk = int(longest[k][n - part.source_offset])
+                    cycle += 1 + max(1, walk)  # read the lanes' row parts, walk the longest
+                    if walk:
+                        last_issue = cycle - 1
                 continue
             empty = all(taken[k] == len(queues[k]) for k in range(lanes))
             if empty and (delay != 1 or cycle >= sweep_over):
@@ -142,6 +154,12 @@ class NetworkCore(wiring.Component):
         self.net = net
         self.rows = list(rows)
         self.latency = latency
+        procedural = [part for part in self.rows if getattr(part, "procedural", None) is not None]
+        if procedural and net.lanes & (net.lanes - 1):
+            raise ValueError(f"lanes = {net.lanes}: regenerated rows need a power of two (a target's lane is its low "
+                             "bits)")
+        # one generator per distinct skip table (CUBA's four projections share one)
+        self.tables = list(dict.fromkeys(tuple(part.procedural.table) for part in procedural))
         slots = net.max_delay + 1
         # a lane's spikes of the last max_delay steps: at most depth each; a power of two
         wanted = history or net.depth * slots
@@ -189,6 +207,8 @@ class NetworkCore(wiring.Component):
         bases = []
         for part in self.rows:
             bases.append(len(rowinfo[0]))
+            if getattr(part, "procedural", None) is not None:
+                continue  # regenerated per spike, not stored
             for lane, (indptr, targets, weights) in enumerate(lane_rows(part, lanes)):
                 first = len(entries[lane])
                 for s in range(part.source_size):
@@ -330,6 +350,55 @@ class NetworkCore(wiring.Component):
         channel_of = Array(Const(p.channel, range(channels)) for p in parts)[proj]
         base = Array(Const(b, bits_for(len(rowinfo[0]) + 1)) for b in bases or [0])[proj]
         spike = Signal(target_bits + 1)  # the spike being delivered, global index
+        # regenerated rows: per procedural projection its row keys and weights (ROMs read at the spike's local
+        # index), a RowGenerator per distinct skip table
+        generated = [getattr(p, "procedural", None) for p in parts]
+        generators = []
+        for g, table in enumerate(self.tables):
+            longest_row = max(gen.target_size for gen in generated if gen is not None and tuple(gen.table) == table)
+            generators.append(RowGenerator(list(table), target_bits=max(1, (longest_row - 1).bit_length())))
+            m.submodules[f"rows{g}"] = generators[-1]
+        key_data, weight_data = [], []
+        for k, gen in enumerate(generated):
+            if gen is None:
+                key_data.append(Const(0, 32))
+                weight_data.append(Const(0, signed(net.widths.w)))
+                continue
+            keys = Memory(shape=unsigned(32), depth=len(gen.keys), init=[int(x) for x in gen.keys])
+            m.submodules[f"keys{k}"] = keys
+            port = keys.read_port()
+            m.d.comb += port.addr.eq(spike - source_offset)
+            key_data.append(port.data)
+            if np.ndim(gen.weight):
+                weights = Memory(shape=signed(net.widths.w), depth=len(gen.weight), init=[int(x) for x in gen.weight])
+                m.submodules[f"weights{k}"] = weights
+                port = weights.read_port()
+                m.d.comb += port.addr.eq(spike - source_offset)
+                weight_data.append(port.data)
+            else:
+                weight_data.append(Const(int(gen.weight), signed(net.widths.w)))
+        is_generated = Array(Const(int(gen is not None), 1) for gen in generated)[proj]
+        generator_of = Array(Const(self.tables.index(tuple(gen.table)) if gen is not None else 0,
+                                   range(max(1, len(self.tables)))) for gen in generated)[proj]
+        target_offset = Array(Const(gen.target_offset if gen is not None else 0, target_bits + 1)
+                              for gen in generated)[proj]
+        target_size = Array(Const(gen.target_size if gen is not None else 0, target_bits + 1)
+                            for gen in generated)[proj]
+        row_weight = Signal(signed(net.widths.w))
+        generator_now = Signal(range(max(1, len(self.tables))))
+        requesting, drawing = Signal(), Signal()  # offering a row to the generator; taking its targets
+        drawn_valid, drawn_end, drawn_index = Signal(), Signal(), Signal(target_bits + 1)
+        for g, gen in enumerate(generators):
+            mine = generator_now == g
+            m.d.comb += [gen.row.valid.eq(requesting & mine), gen.row.payload.key.eq(Array(key_data)[proj]),
+                         gen.row.payload.length.eq(target_size), gen.target.ready.eq(drawing & mine)]
+            with m.If(mine):
+                m.d.comb += [drawn_valid.eq(gen.target.valid), drawn_end.eq(gen.target.payload.end),
+                             drawn_index.eq(gen.target.payload.index)]
+        row_ready = Array(gen.row.ready for gen in generators or [Const(0)])[generator_now] if generators else Const(0)
+        drawn_global = Signal(target_bits + 1)
+        m.d.comb += drawn_global.eq(target_offset + drawn_index)
+        lane_bits = (lanes - 1).bit_length()
         history_data = Array(hist_r[lane].data for lane in range(lanes))[lane_now]
         hist_addr = Array(pointer[lane][:hist_bits] for lane in range(lanes))[lane_now]
         for lane in range(lanes):
@@ -347,14 +416,22 @@ class NetworkCore(wiring.Component):
                          entry_r[lane].addr.eq(entry_ptr[lane])]
             with m.If(issue[lane]):
                 m.d.sync += entry_ptr[lane].eq(entry_ptr[lane] + 1)
-            e1_valid, e1_channel = Signal(name=f"e1_valid{lane}"), Signal(range(channels), name=f"e1_channel{lane}")
-            m.d.sync += [e1_valid.eq(issue[lane]), e1_channel.eq(row_channel)]
-            got = data.View(entry_layout, entry_r[lane].data)
+            e1_read, e1_channel = Signal(name=f"e1_read{lane}"), Signal(range(channels), name=f"e1_channel{lane}")
+            m.d.sync += [e1_read.eq(issue[lane]), e1_channel.eq(row_channel)]
+            stored = data.View(entry_layout, entry_r[lane].data)
+            # a regenerated target of this lane, registered: it stands where a stored entry's read data would
+            e1_drawn, e1_drawn_local = Signal(name=f"e1_drawn{lane}"), Signal(idx_bits, name=f"e1_drawn_local{lane}")
+            m.d.sync += [e1_drawn.eq(drawing & drawn_valid & ~drawn_end & (drawn_global[:lane_bits] == lane
+                                                                              if lane_bits else 1)),
+                         e1_drawn_local.eq(drawn_global >> lane_bits)]
+            e1_valid = e1_read | e1_drawn
+            e1_local = Mux(e1_drawn, e1_drawn_local, stored.target)
+            e1_weight = Mux(e1_drawn, row_weight, stored.weight)
             e2_valid, e2_local = Signal(name=f"e2_valid{lane}"), Signal(idx_bits, name=f"e2_local{lane}")
             e2_channel = Signal(range(channels), name=f"e2_channel{lane}")
             e2_weight = Signal(signed(net.widths.w), name=f"e2_weight{lane}")
-            m.d.sync += [e2_valid.eq(e1_valid), e2_local.eq(got.target), e2_channel.eq(e1_channel),
-                         e2_weight.eq(got.weight)]
+            m.d.sync += [e2_valid.eq(e1_valid), e2_local.eq(e1_local), e2_channel.eq(e1_channel),
+                         e2_weight.eq(e1_weight)]
             last_valid, last_local = Signal(name=f"last_valid{lane}"), Signal(idx_bits, name=f"last_local{lane}")
             last_channel = Signal(range(channels), name=f"last_channel{lane}")
             last_sum = Signal(signed(net.acc_bits), name=f"last_sum{lane}")
@@ -366,14 +443,14 @@ class NetworkCore(wiring.Component):
             m.d.comb += total.eq(Mux(forwarded, last_sum, prop_data[e2_channel]) + e2_weight)
             m.d.sync += [last_valid.eq(e2_valid), last_local.eq(e2_local), last_channel.eq(e2_channel),
                          last_sum.eq(total)]
-            accumulating += [issue[lane], e1_valid, e2_valid]
+            accumulating += [issue[lane], e1_read, e1_drawn, e2_valid]
             for c in range(channels):
                 for b in range(2):
                     rp, wp = acc_r[lane][c][b], acc_w[lane][c][b]
                     with m.If(bank == b):  # the sweep's: read this step's input and clear it for step t + 2
                         m.d.comb += [rp.addr.eq(index), wp.addr.eq(index), wp.data.eq(0), wp.en.eq(sweeping)]
                     with m.Else():  # propagation's: step t + 1's
-                        m.d.comb += [rp.addr.eq(got.target), wp.addr.eq(e2_local), wp.data.eq(total),
+                        m.d.comb += [rp.addr.eq(e1_local), wp.addr.eq(e2_local), wp.data.eq(total),
                                      wp.en.eq(e2_valid & (e2_channel == c))]
         drained = ~Cat(*accumulating).any()
         last_round = Cat(*((entry_ptr[lane] == entry_end[lane]) | (entry_ptr[lane] + 1 == entry_end[lane])
@@ -436,12 +513,28 @@ class NetworkCore(wiring.Component):
                 m.next = "PROJECTION"
             with m.State("PROJECTION"):  # does this projection start at the spike's population? read its row parts
                 with m.If((spike >= source_offset) & (spike < source_offset + source_size)):
-                    m.d.sync += row_channel.eq(channel_of)
-                    m.next = "ROW"
+                    m.d.sync += [row_channel.eq(channel_of), generator_now.eq(generator_of)]
+                    with m.If(is_generated):
+                        m.next = "REQUEST"
+                    with m.Else():
+                        m.next = "ROW"
                 with m.Elif(member == class_last):
                     m.next = "PICK"
                 with m.Else():
                     m.d.sync += member.eq(member + 1)
+            with m.State("REQUEST"):  # the row's key (read last cycle) to its generator
+                m.d.comb += requesting.eq(1)
+                m.d.sync += row_weight.eq(Array(weight_data)[proj])
+                with m.If(row_ready):
+                    m.next = "DRAW"
+            with m.State("DRAW"):  # the generator's targets, one per cycle, to their lanes, until the row's end
+                m.d.comb += drawing.eq(1)
+                with m.If(drawn_valid & drawn_end):
+                    with m.If(member == class_last):
+                        m.next = "PICK"
+                    with m.Else():
+                        m.d.sync += member.eq(member + 1)
+                        m.next = "PROJECTION"
             with m.State("ROW"):
                 for lane in range(lanes):
                     m.d.sync += [entry_ptr[lane].eq(infos[lane].start),

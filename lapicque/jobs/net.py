@@ -124,6 +124,10 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
         spec = load_network(network)
         if lanes is not None:
             spec = spec.with_lanes(lanes)  # checks that they divide the network
+        if backend == "rtl":
+            from lapicque.sim.network import check_core
+
+            check_core(spec)
         build_s = time.perf_counter() - build0
         with owned(out, "net") as folder:
             return simulate_codes(spec, None, Path(network).stem, backend, duration, seed, dt, folder, progress,
@@ -135,6 +139,10 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
         spec, mapping = cuba_spec(neurons or 4000, p=p, seed=seed, dt=dt, lanes=lanes or 1)  # checks its input
         if backend == "rtl" and lanes is None:  # four lanes where they divide the network, else one
             spec = spec.with_lanes(4 if spec.neurons % 4 == 0 else 1)
+        if backend == "rtl":
+            from lapicque.sim.network import check_core
+
+            check_core(spec)
         build_s = time.perf_counter() - build0
         with owned(out, "net") as folder:
             return simulate_codes(spec, mapping, "cuba", backend, duration, seed, dt, folder, progress, build_s, sim)

@@ -6,16 +6,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lapicque.golden.network_model import NetworkModel, compile_network
+from lapicque.golden.network_model import NetworkModel, compile_network, hardware_rows
 from lapicque.hdl.layouts import channel_field
 from lapicque.hdl.network import NetworkCore, step_cycles
 from lapicque.network_spec import NetworkSpec, load_network
 from tests.hdl import run_clocked
 
 
-def run_core(net, steps, latency=1, history=None):
-    """Run `steps` steps; returns {(timestep, neuron): fields}, each step's cycles, and the overflow flag."""
-    compiled = compile_network(net)
+def run_core(net, steps, latency=1, history=None, generate=False):
+    """Run `steps` steps; returns {(timestep, neuron): fields}, each step's cycles, and the overflow flag. With
+    `generate` the core regenerates the Bernoulli projections' rows instead of storing them."""
+    compiled = hardware_rows(net) if generate else compile_network(net)
     core = NetworkCore(net, compiled, latency=latency, history=history)
     lanes, channels = net.lanes, len(net.channels)
     updates, cycles, flags = {}, [], {}
@@ -79,11 +80,11 @@ def small_example(lanes=2, seed=0):
     return NetworkSpec(pops, projs, net.channels, lanes, net.widths, net.rounding, net.weight_exponent)
 
 
-@pytest.mark.parametrize(("lanes", "latency"), [(1, 0), (2, 1), (4, 3)])
-def test_the_core_is_the_model_update_for_update(lanes, latency):
+@pytest.mark.parametrize(("lanes", "latency", "generate"), [(1, 0, False), (2, 1, True), (4, 3, False), (4, 2, True)])
+def test_the_core_is_the_model_update_for_update(lanes, latency, generate):
     net = small_example(lanes)
     steps = 24
-    got, cycles, overflow, compiled = run_core(net, steps, latency)
+    got, cycles, overflow, compiled = run_core(net, steps, latency, generate=generate)
     want, spikes = model_updates(net, steps)
     assert not overflow and len(got) == len(want) == steps * net.neurons
     mismatched = [key for key in want if got[key] != want[key]]
@@ -129,7 +130,7 @@ def test_a_scaled_cuba_runs_bit_exact_with_both_channels_and_procedural_rows():
     for pop in net.populations.values():  # a few steps below threshold: CUBA's first spikes come in 20 steps
         pop.v0 = pop.params["theta_hi"] - rng.integers(1, 2000, pop.size)
     steps = 20
-    got, cycles, overflow, compiled = run_core(net, steps, latency=2)
+    got, cycles, overflow, compiled = run_core(net, steps, latency=2, generate=True)
     want, spikes = model_updates(net, steps)
     assert not overflow and got == want
     assert sum(map(len, spikes)) > 20 and any(v[1][1] < 0 for v in want.values())  # inhibition arrived

@@ -84,6 +84,8 @@ def test_net_rtl_checks_every_update_and_its_report_shows_the_verdicts(tmp_path)
     ({"backend": "rtl", "sim": "modelsim"}, "unknown simulator 'modelsim'; choose one of verilator, icarus"),
     ({"lanes": 4}, "--lanes is for --backend rtl"),
     ({"backend": "rtl", "lanes": 3}, "the network's 4000 neurons are not a multiple of lanes = 3"),
+    ({"backend": "rtl", "lanes": 5, "scale": 0.1},
+     "lanes = 5: the core regenerates Bernoulli rows with lanes a power of two"),
     ({"backend": "fixed", "connectivity": "random"}, "--backend fixed runs the contract's procedural rows"),
     ({"backend": "analog"}, "unknown backend 'analog'; choose one of float, fixed, rtl"),
     ({"scale": 0.001}, "--scale 0.001 is out of range; allowed 0.01 to 4"),
