@@ -3,6 +3,7 @@
     python -m pip install -e '.[bench]'          # Brian2 2.9 (numpy < 2.4) and Cython
     python benchmarks/bench_cuba.py              # 5 repeats each, medians
     python benchmarks/bench_cuba.py --quick      # 1 repeat, no standalone mode
+    python benchmarks/bench_cuba.py --statistics # the fixed model against the float model and Brian2
 
 The same network in both: 4000 LIF neurons (3200 excitatory), p = 0.02, exponential currents,
 exact integration, dt = 0.1 ms, 1 s of biological time (Brian2's CUBA example, integrated with
@@ -30,6 +31,7 @@ from pathlib import Path
 
 BRIAN2_CUBA = r"""
 import json, sys, time
+import numpy as np
 from brian2 import *
 mode, seed_value, duration, folder = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 if mode == "standalone":
@@ -66,8 +68,13 @@ elif mode == "loop":
     t_run = time.perf_counter()
     run(duration * second)  # the same network again, its code generated, compiled and loaded by the first
     run_s = time.perf_counter() - t_run
+cvs = []
+for times in s_mon.spike_trains().values():  # ISI CV of every neuron with at least 3 spikes
+    isi = np.diff(np.asarray(times / ms))
+    if isi.size >= 2:
+        cvs.append(isi.std() / isi.mean())
 print(json.dumps({"run_s": run_s, "spikes": spikes, "mean_rate_hz": spikes / 4000 / duration,
-                  "synapses": int(len(Ce) + len(Ci))}))
+                  "synapses": int(len(Ce) + len(Ci)), "mean_cv": float(np.mean(cvs))}))
 """
 
 LAPICQUE_CUBA = r"""
@@ -81,6 +88,45 @@ print(json.dumps({"run_s": result.run_s, "setup_s": result.setup_s, "spikes": in
                   "mean_rate_hz": float(result.rates_hz().mean()), "synapses": net.synapses,
                   "mean_cv": float(np.mean(result.cvs()))}))
 """
+
+
+LAPICQUE_STATISTICS = r"""
+import json, sys
+import numpy as np
+from lapicque import jobs
+seed, duration = int(sys.argv[1]), float(sys.argv[2])
+out = {}
+for name, options in (("float", {"connectivity": "random"}), ("float procedural", {"connectivity": "procedural"}),
+                      ("fixed", {"backend": "fixed"})):
+    s = jobs.net(network="cuba", duration=duration, seed=seed, **options)
+    out[name] = {"mean_rate_hz": s["mean_rate_hz"], "mean_cv": s["mean_cv"], "spikes": s["spikes"]}
+print(json.dumps(out))
+"""
+
+
+def rate_and_cv(seeds: range, duration: float) -> int:
+    """Issue 20: the fixed model's mean rate and ISI CV against the float model's (on the same procedural
+    synapses and on numpy's draw) and Brian2's (its own draw), seed by seed; means over the seeds."""
+    rows: dict[str, list[dict]] = {"float": [], "float procedural": [], "fixed": [], "brian2": []}
+    for seed in seeds:
+        ours = fresh_process(LAPICQUE_STATISTICS, [str(seed), str(duration)])
+        for name in ("float", "float procedural", "fixed"):
+            rows[name].append(ours[name])
+        rows["brian2"].append(fresh_process(BRIAN2_CUBA, ["runtime", str(seed), str(duration)]))
+        print(f"# seed {seed} done", flush=True)
+    print(f"\nCUBA, 4000 LIF, {duration:g} s, seeds {seeds.start}..{seeds.stop - 1}: mean rate (Hz) and mean ISI CV")
+    print(f"{'model':18} {'rates':>36} {'mean':>6} {'CVs':>36} {'mean':>6}")
+    means = {}
+    for name, runs in rows.items():
+        rates, cvs = [r["mean_rate_hz"] for r in runs], [r["mean_cv"] for r in runs]
+        means[name] = (statistics.mean(rates), statistics.mean(cvs))
+        print(f"{name:18} {', '.join(f'{x:.2f}' for x in rates):>36} {means[name][0]:6.2f} "
+              f"{', '.join(f'{x:.3f}' for x in cvs):>36} {means[name][1]:6.3f}")
+    for other in ("float procedural", "float", "brian2"):
+        rate = means["fixed"][0] / means[other][0] - 1
+        cv = means["fixed"][1] / means[other][1] - 1
+        print(f"fixed against {other}: rate {100 * rate:+.1f} %, CV {100 * cv:+.1f} %")
+    return 0
 
 
 def fresh_process(script: str, args: list[str]) -> dict:
@@ -116,12 +162,16 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--duration", type=float, default=1.0, help="biological seconds (default 1)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--statistics", action="store_true",
+                        help="issue 20: the fixed model's rate and CV against the float model's and Brian2's")
     args = parser.parse_args(argv)
     try:
         import brian2  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - any import failure means: not usable here
         print(f"Brian2 is not usable here ({exc}); install the benchmark extra: pip install -e '.[bench]'")
         return 2
+    if args.statistics:
+        return rate_and_cv(range(1, args.repeats + 1), args.duration)
     repeats = 1 if args.quick else args.repeats
     modes = ["runtime"] if args.quick else ["runtime", "standalone"]
     rows: dict[str, list[dict]] = {"lapicque": [], **{f"brian2 {m}": [] for m in modes}}

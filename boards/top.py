@@ -66,24 +66,7 @@ class BoardTop(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         board = self.board
-        m.domains.sync = sync = ClockDomain("sync")
-        locked = Signal()
-        if board.family == "ice40":
-            # the oscillator pin is the PLL's own pad: no input buffer between them
-            clk_in = platform.request(board.clock_resource, dir="-")
-            m.submodules.pll = Instance(
-                "SB_PLL40_PAD", **self.pll.params,
-                i_RESETB=1, i_BYPASS=0, io_PACKAGEPIN=clk_in.io, o_PLLOUTGLOBAL=sync.clk, o_LOCK=locked)
-        else:
-            m.submodules.clk_buf = clk_buf = io.Buffer("i", platform.request(board.clock_resource, dir="-"))
-            m.submodules.pll = Instance(
-                "EHXPLLL", **self.pll.params,
-                i_CLKI=clk_buf.i, i_CLKFB=sync.clk, o_CLKOP=sync.clk, o_LOCK=locked,
-                i_RST=0, i_STDBY=0, i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1, i_PHASESTEP=1,
-                i_PHASELOADREG=1, i_PLLWAKESYNC=0, i_ENCLKOP=0)
-        m.submodules.reset = ResetSynchronizer(~locked, domain="sync")
-        # no constraint on sync.clk here: nextpnr derives it from the oscillator's through the PLL
-        # (and a constraint on an internal net may not survive synthesis under its name)
+        clocking(m, platform, board, self.pll)
 
         core = BridgedArray(self.spec, divisor=self.divisor, blink_cycles=int(self.clock_hz // 20),
                             **memory_options(board, self.spec.neurons, self.spec.lanes))
@@ -96,3 +79,25 @@ class BoardTop(Elaboratable):
             m.submodules[f"led{k}"] = led = io.Buffer("o", platform.request("led", k, dir="-"))
             m.d.comb += led.o.eq(core.activity[k])
         return m
+
+
+def clocking(m: Module, platform, board: Board, pll) -> None:
+    """The board's oscillator through the PLL to the `sync` domain, held in reset until the PLL locks."""
+    m.domains.sync = sync = ClockDomain("sync")
+    locked = Signal()
+    if board.family == "ice40":
+        # the oscillator pin is the PLL's own pad: no input buffer between them
+        clk_in = platform.request(board.clock_resource, dir="-")
+        m.submodules.pll = Instance(
+            "SB_PLL40_PAD", **pll.params,
+            i_RESETB=1, i_BYPASS=0, io_PACKAGEPIN=clk_in.io, o_PLLOUTGLOBAL=sync.clk, o_LOCK=locked)
+    else:
+        m.submodules.clk_buf = clk_buf = io.Buffer("i", platform.request(board.clock_resource, dir="-"))
+        m.submodules.pll = Instance(
+            "EHXPLLL", **pll.params,
+            i_CLKI=clk_buf.i, i_CLKFB=sync.clk, o_CLKOP=sync.clk, o_LOCK=locked,
+            i_RST=0, i_STDBY=0, i_PHASESEL0=0, i_PHASESEL1=0, i_PHASEDIR=1, i_PHASESTEP=1,
+            i_PHASELOADREG=1, i_PLLWAKESYNC=0, i_ENCLKOP=0)
+    m.submodules.reset = ResetSynchronizer(~locked, domain="sync")
+    # no constraint on sync.clk here: nextpnr derives it from the oscillator's through the PLL
+    # (and a constraint on an internal net may not survive synthesis under its name)

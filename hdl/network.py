@@ -37,6 +37,7 @@ from .datapath import NeuronDatapath
 from .layouts import TIMESTEP_BITS, bits_for, channel_field, lane_update_layout, pack, param_layout, state_layout
 from .procedural import LATENCY as GENERATOR_LATENCY
 from .procedural import RowGenerator
+from .ram import RegisteredRAM
 
 #: deliberately wrong cores, for the verification's own tests: a read-modify-write that misses the previous
 #: cycle's write (no forwarding), a delay window one step late; and the datapath's bugs (`datapath.BUGS`)
@@ -83,14 +84,14 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                 longest: list[np.ndarray] | None = None) -> int:
     """The cycles `NetworkCore` takes for timestep `step`, given the spikes (global indices) of every step so far:
     its two engines replayed cycle by cycle. Cycle 1 is the step's first: the sweep issues local index j in
-    cycle j + 1, its spike is in the history from cycle j + 3 + latency, the sweep is over from cycle
-    D + 2 + latency; propagation loads a delay's windows (1 cycle), then per visit of a lane 1 cycle, per
+    cycle j + 1, its spike is in the history from cycle j + 4 + latency, the sweep is over from cycle
+    D + 3 + latency; propagation loads a delay's windows (1 cycle), then per visit of a lane 1 cycle, per
     spike 2 and per projection of its delay 1, and where the spike is the projection's source 1 more and the
-    longest lane's part of its row (at least 1); a connection issued in cycle W is accumulated by W + 2. The
+    longest lane's part of its row (at least 1); a connection issued in cycle W is accumulated by W + 3. The
     step's last cycle is the first in which both engines are done. `longest`: `longest_parts(rows, lanes)`,
     computed once for many steps."""
     lanes, depth = net.lanes, net.depth
-    sweep_over = depth + 2 + latency
+    sweep_over = depth + 3 + latency
     longest = longest_parts(rows, lanes) if longest is None else longest
     cycle, last_issue, last_pick = 1, -10, 0
     for delay, members in delay_classes(rows):
@@ -101,7 +102,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
         taken = [0] * lanes
         lane = 0
         while True:  # `cycle` is a cycle in which the FSM picks
-            if taken[lane] < len(queues[lane]) and (delay != 1 or queues[lane][taken[lane]] // lanes + 3 + latency
+            if taken[lane] < len(queues[lane]) and (delay != 1 or queues[lane][taken[lane]] // lanes + 4 + latency
                                                      <= cycle):
                 n = queues[lane][taken[lane]]
                 taken[lane] += 1
@@ -132,7 +133,35 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                 break
             lane = (lane + 1) % lanes
             cycle += 1
-    return max(sweep_over, last_pick + 1, last_issue + 3)
+    return max(sweep_over, last_pick + 1, last_issue + 4)
+
+
+def history_depth(net, wanted: int | None = None) -> int:
+    """A lane's spike history: room for its spikes of the last max_delay steps (at most D each, or `wanted`), a
+    power of two."""
+    wanted = wanted or net.depth * (net.max_delay + 1)
+    return 1 << max(1, (wanted - 1).bit_length())
+
+
+def row_tables(net, rows):
+    """Per lane: its rowinfo words (start, length) per (projection, source) and its entries (local target,
+    weight); each projection's first rowinfo address (the same in every lane). Regenerated projections store
+    nothing."""
+    lanes, w = net.lanes, net.widths.w
+    idx_bits = bits_for(net.depth)
+    rowinfo, entries = [[] for _ in range(lanes)], [[] for _ in range(lanes)]
+    bases = []
+    for part in rows:
+        bases.append(len(rowinfo[0]))
+        if getattr(part, "procedural", None) is not None:
+            continue  # regenerated per spike, not stored
+        for lane, (indptr, targets, weights) in enumerate(lane_rows(part, lanes)):
+            first = len(entries[lane])
+            for s in range(part.source_size):
+                rowinfo[lane].append((first + int(indptr[s]), int(indptr[s + 1] - indptr[s])))
+            for target, weight in zip(targets, weights, strict=True):
+                entries[lane].append(int(target) | ((int(weight) & ((1 << w) - 1)) << idx_bits))
+    return rowinfo, entries, bases
 
 
 class NetworkCore(wiring.Component):
@@ -160,11 +189,8 @@ class NetworkCore(wiring.Component):
                              "bits)")
         # one generator per distinct skip table (CUBA's four projections share one)
         self.tables = list(dict.fromkeys(tuple(part.procedural.table) for part in procedural))
-        slots = net.max_delay + 1
-        # a lane's spikes of the last max_delay steps: at most depth each; a power of two
-        wanted = history or net.depth * slots
-        self.history = 1 << max(1, (wanted - 1).bit_length())
-        self.slots = slots
+        self.slots = net.max_delay + 1
+        self.history = history_depth(net, history)
         super().__init__({
             "run": In(stream.Signature(unsigned(16))),
             "busy": Out(1),
@@ -198,25 +224,6 @@ class NetworkCore(wiring.Component):
             words.append(pack(layout, values))
         return words
 
-    def _row_tables(self):
-        """Per lane: its rowinfo words (start, length) per (projection, source) and its entries (local target,
-        weight); each projection's first rowinfo address (the same in every lane)."""
-        lanes, w = self.net.lanes, self.net.widths.w
-        idx_bits = bits_for(self.net.depth)
-        rowinfo, entries = [[] for _ in range(lanes)], [[] for _ in range(lanes)]
-        bases = []
-        for part in self.rows:
-            bases.append(len(rowinfo[0]))
-            if getattr(part, "procedural", None) is not None:
-                continue  # regenerated per spike, not stored
-            for lane, (indptr, targets, weights) in enumerate(lane_rows(part, lanes)):
-                first = len(entries[lane])
-                for s in range(part.source_size):
-                    rowinfo[lane].append((first + int(indptr[s]), int(indptr[s + 1] - indptr[s])))
-                for target, weight in zip(targets, weights, strict=True):
-                    entries[lane].append(int(target) | ((int(weight) & ((1 << w) - 1)) << idx_bits))
-        return rowinfo, entries, bases
-
     def elaborate(self, platform):
         m = Module()
         net = self.net
@@ -233,7 +240,7 @@ class NetworkCore(wiring.Component):
         m.d.comb += [self.timestep.eq(timestep)]
 
         # -- per-lane memories ------------------------------------------------------------------------
-        rowinfo, entries, bases = self._row_tables()
+        rowinfo, entries, bases = row_tables(net, self.rows)
         entry_bits = max(1, max(bits_for(len(e) + 1) for e in entries))
         length_bits = max(1, max((length for lane in rowinfo for _, length in lane), default=0).bit_length())
         info_layout = data.StructLayout({"start": unsigned(entry_bits), "length": unsigned(length_bits)})
@@ -262,19 +269,25 @@ class NetworkCore(wiring.Component):
             entry_r.append(memories["entries"].read_port())
             for c in range(channels):
                 for b in range(2):
-                    acc_mem = Memory(shape=signed(net.acc_bits), depth=depth, init=[])
+                    # the read data passes the RAM's output register (an ECP5 EBR's own: its bare output is
+                    # too slow to add to and write back in one cycle at 90 MHz): a read takes two cycles
+                    acc_mem = RegisteredRAM(signed(net.acc_bits), depth)
                     m.submodules[f"acc{lane}_{c}_{b}"] = acc_mem
-                    # not transparent: a read sees the memory as it was before this cycle's write
-                    acc_r[lane][c][b] = acc_mem.read_port()
-                    acc_w[lane][c][b] = acc_mem.write_port()
+                    m.d.comb += [acc_mem.r_en.eq(1), acc_mem.o_en.eq(1)]
+                    acc_r[lane][c][b] = acc_mem
+                    acc_w[lane][c][b] = acc_mem
 
         # -- the sweep: issue, datapath, write-back, history -------------------------------------------
         sweeping = Signal()  # local indices are being issued
         index = Signal(idx_bits)
-        read_valid, read_index = Signal(), Signal(idx_bits)
-        m.d.sync += [read_valid.eq(sweeping), read_index.eq(index)]
-        stage_valid = [read_valid]
-        stage_index = [read_index]
+        # a local index's reads: state and parameters from their RAMs and a register, the accumulators through
+        # their output register: all three two cycles after the issue
+        read_valid, read_index = Signal(), Signal(idx_bits)  # the cycle after the issue
+        data_valid, data_index = Signal(), Signal(idx_bits)  # the read data, at the datapath's inputs
+        m.d.sync += [read_valid.eq(sweeping), read_index.eq(index), data_valid.eq(read_valid),
+                     data_index.eq(read_index)]
+        stage_valid = [read_valid, data_valid]
+        stage_index = [read_index, data_index]
         for k in range(self.latency):
             v, i = Signal(name=f"dp_valid{k}"), Signal(idx_bits, name=f"dp_index{k}")
             m.d.sync += [v.eq(stage_valid[-1]), i.eq(stage_index[-1])]
@@ -300,10 +313,14 @@ class NetworkCore(wiring.Component):
             dp = NeuronDatapath(net, latency=self.latency,
                                 inject_bug=self.inject_bug if self.inject_bug in DATAPATH_BUGS else None)
             m.submodules[f"datapath{lane}"] = dp
+            state_data = Signal.like(state_r[lane].data, name=f"state_data{lane}")
+            param_data = Signal.like(param_r[lane].data, name=f"param_data{lane}")
+            m.d.sync += [state_data.eq(state_r[lane].data), param_data.eq(param_r[lane].data)]
             m.d.comb += [
                 state_r[lane].addr.eq(index), param_r[lane].addr.eq(index),
-                dp.state.eq(state_r[lane].data), dp.params.eq(param_r[lane].data), dp.ext.eq(0),
-                *(getattr(dp, channel_field("acc", c)).eq(Mux(bank, acc_r[lane][c][1].data, acc_r[lane][c][0].data))
+                dp.state.eq(state_data), dp.params.eq(param_data), dp.ext.eq(0),
+                *(getattr(dp, channel_field("acc", c)).eq(Mux(bank, acc_r[lane][c][1].r_data,
+                                                              acc_r[lane][c][0].r_data))
                   for c in range(channels)),
                 state_w[lane].addr.eq(out_index), state_w[lane].data.eq(dp.update.state),
                 state_w[lane].en.eq(out_valid),
@@ -427,31 +444,45 @@ class NetworkCore(wiring.Component):
             e1_valid = e1_read | e1_drawn
             e1_local = Mux(e1_drawn, e1_drawn_local, stored.target)
             e1_weight = Mux(e1_drawn, row_weight, stored.weight)
-            e2_valid, e2_local = Signal(name=f"e2_valid{lane}"), Signal(idx_bits, name=f"e2_local{lane}")
-            e2_channel = Signal(range(channels), name=f"e2_channel{lane}")
-            e2_weight = Signal(signed(net.widths.w), name=f"e2_weight{lane}")
-            m.d.sync += [e2_valid.eq(e1_valid), e2_local.eq(e1_local), e2_channel.eq(e1_channel),
-                         e2_weight.eq(e1_weight)]
-            last_valid, last_local = Signal(name=f"last_valid{lane}"), Signal(idx_bits, name=f"last_local{lane}")
-            last_channel = Signal(range(channels), name=f"last_channel{lane}")
-            last_sum = Signal(signed(net.acc_bits), name=f"last_sum{lane}")
-            prop_data = Array(Mux(bank, acc_r[lane][c][0].data, acc_r[lane][c][1].data) for c in range(channels))
-            forwarded = Signal(name=f"forwarded{lane}")
-            m.d.comb += forwarded.eq(last_valid & (last_local == e2_local) & (last_channel == e2_channel)
-                                     & (self.inject_bug != "accumulate_without_forwarding"))
+            # the accumulator's read is issued at e1 and its data arrives two cycles later (e3), where the sum is
+            # written back: the writes of the two cycles before (e3 of the two previous connections) are not in
+            # the data yet, so they are forwarded, the latest first
+            staged = []
+            for k in (2, 3):
+                stage = {"valid": Signal(name=f"e{k}_valid{lane}"), "local": Signal(idx_bits, name=f"e{k}_local{lane}"),
+                         "channel": Signal(range(channels), name=f"e{k}_channel{lane}"),
+                         "weight": Signal(signed(net.widths.w), name=f"e{k}_weight{lane}")}
+                previous = staged[-1] if staged else {"valid": e1_valid, "local": e1_local, "channel": e1_channel,
+                                                      "weight": e1_weight}
+                m.d.sync += [stage[name].eq(previous[name]) for name in stage]
+                staged.append(stage)
+            e3 = staged[-1]
+            prop_data = Array(Mux(bank, acc_r[lane][c][0].r_data, acc_r[lane][c][1].r_data) for c in range(channels))
+            written = []  # the writes of the previous cycle and the one before: (valid, local, channel, sum)
+            for k in (1, 2):
+                written.append({"valid": Signal(name=f"w{k}_valid{lane}"),
+                                "local": Signal(idx_bits, name=f"w{k}_local{lane}"),
+                                "channel": Signal(range(channels), name=f"w{k}_channel{lane}"),
+                                "sum": Signal(signed(net.acc_bits), name=f"w{k}_sum{lane}")})
             total = Signal(signed(net.acc_bits), name=f"total{lane}")
-            m.d.comb += total.eq(Mux(forwarded, last_sum, prop_data[e2_channel]) + e2_weight)
-            m.d.sync += [last_valid.eq(e2_valid), last_local.eq(e2_local), last_channel.eq(e2_channel),
-                         last_sum.eq(total)]
-            accumulating += [issue[lane], e1_read, e1_drawn, e2_valid]
+            forwarding = self.inject_bug != "accumulate_without_forwarding"
+            hits = [w["valid"] & (w["local"] == e3["local"]) & (w["channel"] == e3["channel"]) & forwarding
+                    for w in written]
+            m.d.comb += total.eq(Mux(hits[0], written[0]["sum"], Mux(hits[1], written[1]["sum"],
+                                                                     prop_data[e3["channel"]])) + e3["weight"])
+            m.d.sync += [written[0]["valid"].eq(e3["valid"]), written[0]["local"].eq(e3["local"]),
+                         written[0]["channel"].eq(e3["channel"]), written[0]["sum"].eq(total),
+                         *(written[1][name].eq(written[0][name]) for name in written[1])]
+            accumulating += [issue[lane], e1_read, e1_drawn, *(stage["valid"] for stage in staged)]
             for c in range(channels):
                 for b in range(2):
                     rp, wp = acc_r[lane][c][b], acc_w[lane][c][b]
-                    with m.If(bank == b):  # the sweep's: read this step's input and clear it for step t + 2
-                        m.d.comb += [rp.addr.eq(index), wp.addr.eq(index), wp.data.eq(0), wp.en.eq(sweeping)]
+                    with m.If(bank == b):  # the sweep's: read this step's input, clear it (a cycle on) for t + 2
+                        m.d.comb += [rp.r_addr.eq(index), wp.w_addr.eq(read_index), wp.w_data.eq(0),
+                                     wp.w_en.eq(read_valid)]
                     with m.Else():  # propagation's: step t + 1's
-                        m.d.comb += [rp.addr.eq(e1_local), wp.addr.eq(e2_local), wp.data.eq(total),
-                                     wp.en.eq(e2_valid & (e2_channel == c))]
+                        m.d.comb += [rp.r_addr.eq(e1_local), wp.w_addr.eq(e3["local"]), wp.w_data.eq(total),
+                                     wp.w_en.eq(e3["valid"] & (e3["channel"] == c))]
         drained = ~Cat(*accumulating).any()
         last_round = Cat(*((entry_ptr[lane] == entry_end[lane]) | (entry_ptr[lane] + 1 == entry_end[lane])
                            for lane in range(lanes))).all()
@@ -565,8 +596,8 @@ def starts_of(starts, lane, slot):
 
 
 #: cycles between a local index's read and its state written back, the datapath's stages aside: the memories'
-#: read and the write-back (the "pipeline latency" of the bound max(D, fan-out / P) + latency)
-SWEEP_LATENCY = 2
+#: read and its register, and the write-back (the "pipeline latency" of the bound max(D, fan-out / P) + latency)
+SWEEP_LATENCY = 3
 
-__all__ = ["BUGS", "SWEEP_LATENCY", "NetworkCore", "delay_classes", "lane_rows", "longest_parts", "monitor_layout",
-           "step_cycles"]
+__all__ = ["BUGS", "SWEEP_LATENCY", "NetworkCore", "delay_classes", "history_depth", "lane_rows", "longest_parts",
+           "monitor_layout", "row_tables", "step_cycles"]

@@ -1,0 +1,208 @@
+"""A network core on a board (issue 20): the top, the fit estimate and the build, beside the array's.
+
+The network is in the bitstream: parameters, initial state, stored rows and row keys are the memories' initial
+contents, so the board needs no loading. After reset the core runs without pause (65535 steps at a time); LED 0
+shows it busy and LED 1 toggles on every spike, so that every update reaches a pin and synthesis keeps it all.
+Speed against biological time comes from the core's cycle replay (`hdl.network.step_cycles`) over the fixed
+model's own spikes at the network's rates, at the clock the build met.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from math import ceil
+from pathlib import Path
+
+from amaranth.hdl import Elaboratable, Module, Signal
+from amaranth.lib import io
+
+from lapicque.errors import LapicqueError
+from lapicque.files import write_atomic, write_json
+from lapicque.hdl.layouts import bits_for, param_layout, state_layout
+from lapicque.provenance import provenance
+
+from .board import Board, pll_for
+from .estimate import ECP5_BRAM, ICE40_BRAM, LOGIC_MARGIN, bram_blocks
+from .top import clocking
+
+#: the datapath's pipeline stages on a board: every stage cut, what 90 MHz on an ECP5 needs
+BOARD_LATENCY = 7
+#: logic per network core: fixed part (control, propagation, generators) + per lane (datapath with two
+#: channels, accumulation pipeline), LUT4s or logic cells; measured on the builds of BENCHMARKS.md
+NETWORK_LOGIC = {"ice40": (2500, 3500), "ecp5": (3000, 3000)}
+
+
+class NetworkBoardTop(Elaboratable):
+    def __init__(self, board: Board, net, rows, clock_mhz: float, latency: int = BOARD_LATENCY):
+        from lapicque.hdl.network import NetworkCore
+
+        self.board = board
+        self.pll = pll_for(board, clock_mhz)
+        self.core = NetworkCore(net, rows, latency=latency)
+
+    def elaborate(self, platform):
+        m = Module()
+        clocking(m, platform, self.board, self.pll)
+        core = self.core
+        m.submodules.core = core
+        m.d.comb += [core.run.valid.eq(1), core.run.payload.eq(0xFFFF)]  # run for ever, 65535 steps at a time
+        toggle = Signal()
+        spiked = Signal()
+        m.d.comb += spiked.eq(core.monitor.valid & sum(lane.spike for lane in core.monitor.lanes).bool())
+        with m.If(spiked):
+            m.d.sync += toggle.eq(~toggle)
+        for k, value in enumerate((core.busy, toggle)[:self.board.leds]):
+            m.submodules[f"led{k}"] = led = io.Buffer("o", platform.request("led", k, dir="-"))
+            m.d.comb += led.o.eq(value)
+        return m
+
+
+@dataclass
+class NetworkEstimate:
+    needs: dict[str, int]
+    capacity: dict[str, int]
+    memories: dict[str, int]  # block RAMs per memory kind
+
+    def shortfalls(self) -> list[str]:
+        return [name for name, need in self.needs.items() if need > self.capacity.get(name, 0)]
+
+
+def estimate_network(board: Board, net, rows) -> NetworkEstimate:
+    """Block RAMs per memory kind (per lane: state, parameters, history, both accumulator banks per channel,
+    row info and entries; per regenerated projection: row keys and per-source weights), multipliers (per lane
+    one per channel and the leak) and logic."""
+    from lapicque.hdl.network import history_depth, row_tables
+
+    configs = ICE40_BRAM if board.family == "ice40" else ECP5_BRAM
+    lanes, depth, channels = net.lanes, net.depth, len(net.channels)
+    rowinfo, entries, _ = row_tables(net, rows)
+    entry_bits = max(1, max(bits_for(len(e) + 1) for e in entries))
+    length_bits = max(1, max((length for lane in rowinfo for _, length in lane), default=0).bit_length())
+    memories = {
+        "state": lanes * bram_blocks(depth, state_layout(net).size, configs),
+        "param": lanes * bram_blocks(depth, param_layout(net).size, configs),
+        "history": lanes * bram_blocks(history_depth(net), bits_for(depth), configs),
+        "acc": lanes * channels * 2 * bram_blocks(depth, net.acc_bits, configs),
+        "rowinfo": sum(bram_blocks(len(r), entry_bits + length_bits, configs) for r in rowinfo if r),
+        "entries": sum(bram_blocks(len(e), bits_for(depth) + net.widths.w, configs) for e in entries if e),
+        "keys": sum(bram_blocks(part.source_size, 32, configs) for part in rows
+                    if getattr(part, "procedural", None) is not None),
+    }
+    fixed, per_lane = NETWORK_LOGIC[board.family]
+    logic = fixed + per_lane * lanes * (1 + 0.3 * (channels - 1))
+    multipliers = lanes * (channels + 1)
+    if board.family == "ice40":  # a 16 x 16 DSP per multiply up to 16 bits, more for wider ones
+        multipliers *= ceil(max(net.widths.v, net.widths.i) / 16)
+    needs = {"bram": sum(memories.values()), "dsp": multipliers}
+    logic_name = "logic_cells" if board.family == "ice40" else "luts"
+    needs[logic_name] = ceil(logic / LOGIC_MARGIN)
+    capacity = {k: board.capacity.get(k, 0) for k in needs}
+    return NetworkEstimate(needs, capacity, memories)
+
+
+def check_network_fits(board: Board, net, rows) -> NetworkEstimate:
+    est = estimate_network(board, net, rows)
+    short = est.shortfalls()
+    if short:
+        name = short[0]
+        biggest = max(est.memories, key=est.memories.get) if name == "bram" else None
+        detail = f" (the most: {biggest}, {est.memories[biggest]} blocks)" if biggest else ""
+        raise LapicqueError(f"the network does not fit {board.name}: it needs {est.needs[name]} {name}, the device "
+                            f"has {est.capacity[name]}{detail}; use fewer neurons or lanes (--scale)")
+    return est
+
+
+def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int = 2000) -> dict:
+    """The core's cycles per step over `steps` of the fixed model's own activity (the cycle replay), and what
+    they make at `clock_mhz`: timesteps per second and the factor against biological time (dt_ms per step)."""
+    from lapicque.golden.network_model import NetworkModel
+    from lapicque.hdl.network import longest_parts, step_cycles
+
+    model = NetworkModel(net, compiled=rows)
+    longest = longest_parts(rows, net.lanes)
+    spikes_by_step, cycles = [], 0
+    for t in range(steps):
+        result = model.step()
+        spikes_by_step.append([int(n) for n in result.spike.nonzero()[0]])
+        cycles += step_cycles(net, rows, spikes_by_step, t, latency, longest)
+    per_step = cycles / steps
+    steps_per_s = clock_mhz * 1e6 / per_step
+    return {"cycles_per_step": round(per_step, 2), "steps_simulated": steps,
+            "spikes_per_step": round(sum(map(len, spikes_by_step)) / steps, 3),
+            "timesteps_per_s": round(steps_per_s, 1), "realtime_factor": round(steps_per_s * dt_ms / 1000.0, 3)}
+
+
+def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: float | None = None,
+                  seed: int | None = None, dt_ms: float = 0.1, console=None) -> dict:
+    """Synthesise, place and route the network's board top; writes OUT/report.json and the bitstream."""
+    from .flow import (
+        BITSTREAM_SUFFIX,
+        NAME,
+        _console,
+        check_tools,
+        parse_results,
+        prepare_tools,
+        run_script,
+        tool_versions,
+    )
+
+    console = console or _console()
+    clock_mhz = clock_mhz or board.default_clock_mhz
+    est = check_network_fits(board, net, rows)
+    top = NetworkBoardTop(board, net, rows, clock_mhz)
+    env = check_tools(board)
+    yosys_version = prepare_tools(env, console)
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / "work"
+    if work.exists():
+        shutil.rmtree(work)
+    overrides = {
+        "nextpnr_opts": f"--timing-allow-fail --report {NAME}.report.json" + (f" --seed {seed}" if seed else ""),
+        "script_after_synth": f"tee -q -o {NAME}.stat.json stat -json",
+    }
+    if board.family == "ice40":
+        overrides["synth_opts"] = "-dsp"
+    plan = board.platform().prepare(top, name=NAME, **overrides)
+    plan.extract(str(work))
+    run_script(work, env, console)
+    results = parse_results(work, board)
+    clock = top.pll.output_mhz
+    timing_met = results["fmax_mhz"] >= clock
+    achieved = clock if timing_met else results["fmax_mhz"]
+    with console.status("replaying the core's cycles over the fixed model's activity"):
+        speed = realtime(net, rows, BOARD_LATENCY, achieved, dt_ms)
+    suffix = BITSTREAM_SUFFIX[board.family]
+    bitstream = out / f"{NAME}{suffix}"
+    write_atomic(bitstream, (work / f"{NAME}{suffix}").read_bytes())
+    report = {
+        "board": board.name,
+        "device": board.device,
+        "network": name,
+        "neurons": net.neurons,
+        "populations": {pop.name: pop.size for pop in net.populations.values()},
+        "synapses": int(sum(part.rows.nnz for part in rows)),
+        "regenerated_projections": [pr for pr, part in zip(net.projections, rows, strict=True)
+                                    if getattr(part, "procedural", None) is not None],
+        "lanes": net.lanes,
+        "widths": {k: getattr(net.widths, k) for k in ("v", "i", "w", "bias", "ext", "refractory")},
+        "resources": results["resources"],
+        "estimate": est.needs,
+        "estimate_memories": est.memories,
+        "memories": results["memories"],
+        "clock_target_mhz": clock_mhz,
+        "clock_mhz": round(clock, 4),
+        "fmax_mhz": results["fmax_mhz"],
+        "timing_met": timing_met,
+        "slack_ns": round(1e3 / clock - 1e3 / results["fmax_mhz"], 3) if results["fmax_mhz"] else None,
+        "placement_seed": seed,
+        "dt_ms": dt_ms,
+        **speed,
+        "bitstream": str(bitstream),
+        "tool_versions": tool_versions(board, yosys_version),
+        "python": sys.version.split()[0],
+        "provenance": provenance(),
+    }
+    write_json(out / "report.json", report)
+    return report
