@@ -30,8 +30,9 @@ from .top import clocking
 #: the datapath's pipeline stages on a board: every stage cut, what 90 MHz on an ECP5 needs
 BOARD_LATENCY = 7
 #: logic per network core: fixed part (control, propagation, generators) + per lane (datapath with two
-#: channels, accumulation pipeline), LUT4s or logic cells; measured on the builds of BENCHMARKS.md
-NETWORK_LOGIC = {"ice40": (2500, 3500), "ecp5": (3000, 3000)}
+#: channels, accumulation pipeline), LUT4s or logic cells; from the builds of BENCHMARKS.md (CUBA, 4000 x 8
+#: lanes on the ECP5-85F: 10,433 LUTs), with room
+NETWORK_LOGIC = {"ice40": (2500, 1800), "ecp5": (2000, 900)}
 
 
 class NetworkBoardTop(Elaboratable):

@@ -87,7 +87,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     cycle j + 1, its spike is in the history from cycle j + 4 + latency, the sweep is over from cycle
     D + 3 + latency; propagation loads a delay's windows (1 cycle), then per visit of a lane 1 cycle, per
     spike 2 and per projection of its delay 1, and where the spike is the projection's source 1 more and the
-    longest lane's part of its row (at least 1); a connection issued in cycle W is accumulated by W + 3. The
+    longest lane's part of its row (at least 1); a connection issued in cycle W is written back by W + 4. The
     step's last cycle is the first in which both engines are done. `longest`: `longest_parts(rows, lanes)`,
     computed once for many steps."""
     lanes, depth = net.lanes, net.depth
@@ -133,7 +133,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                 break
             lane = (lane + 1) % lanes
             cycle += 1
-    return max(sweep_over, last_pick + 1, last_issue + 4)
+    return max(sweep_over, last_pick + 1, last_issue + 5)
 
 
 def history_depth(net, wanted: int | None = None) -> int:
@@ -445,8 +445,9 @@ class NetworkCore(wiring.Component):
             e1_local = Mux(e1_drawn, e1_drawn_local, stored.target)
             e1_weight = Mux(e1_drawn, row_weight, stored.weight)
             # the accumulator's read is issued at e1 and its data arrives two cycles later (e3), where the sum is
-            # written back: the writes of the two cycles before (e3 of the two previous connections) are not in
-            # the data yet, so they are forwarded, the latest first
+            # made and registered; it is written back from that register (e4: the route from the adder to a far
+            # block RAM gets a cycle of its own). The writes of the three previous connections are not in the data
+            # yet (the oldest lands in the read's own cycle), so they are forwarded, the latest first
             staged = []
             for k in (2, 3):
                 stage = {"valid": Signal(name=f"e{k}_valid{lane}"), "local": Signal(idx_bits, name=f"e{k}_local{lane}"),
@@ -458,8 +459,8 @@ class NetworkCore(wiring.Component):
                 staged.append(stage)
             e3 = staged[-1]
             prop_data = Array(Mux(bank, acc_r[lane][c][0].r_data, acc_r[lane][c][1].r_data) for c in range(channels))
-            written = []  # the writes of the previous cycle and the one before: (valid, local, channel, sum)
-            for k in (1, 2):
+            written = []  # the sums of the three previous cycles, the latest first: (valid, local, channel, sum)
+            for k in (1, 2, 3):
                 written.append({"valid": Signal(name=f"w{k}_valid{lane}"),
                                 "local": Signal(idx_bits, name=f"w{k}_local{lane}"),
                                 "channel": Signal(range(channels), name=f"w{k}_channel{lane}"),
@@ -468,12 +469,13 @@ class NetworkCore(wiring.Component):
             forwarding = self.inject_bug != "accumulate_without_forwarding"
             hits = [w["valid"] & (w["local"] == e3["local"]) & (w["channel"] == e3["channel"]) & forwarding
                     for w in written]
-            m.d.comb += total.eq(Mux(hits[0], written[0]["sum"], Mux(hits[1], written[1]["sum"],
-                                                                     prop_data[e3["channel"]])) + e3["weight"])
+            m.d.comb += total.eq(Mux(hits[0], written[0]["sum"], Mux(hits[1], written[1]["sum"], Mux(
+                hits[2], written[2]["sum"], prop_data[e3["channel"]]))) + e3["weight"])
             m.d.sync += [written[0]["valid"].eq(e3["valid"]), written[0]["local"].eq(e3["local"]),
                          written[0]["channel"].eq(e3["channel"]), written[0]["sum"].eq(total),
-                         *(written[1][name].eq(written[0][name]) for name in written[1])]
-            accumulating += [issue[lane], e1_read, e1_drawn, *(stage["valid"] for stage in staged)]
+                         *(written[k + 1][name].eq(written[k][name]) for k in (0, 1) for name in written[k])]
+            e4 = written[0]  # the sum being written back
+            accumulating += [issue[lane], e1_read, e1_drawn, *(stage["valid"] for stage in staged), e4["valid"]]
             for c in range(channels):
                 for b in range(2):
                     rp, wp = acc_r[lane][c][b], acc_w[lane][c][b]
@@ -481,8 +483,8 @@ class NetworkCore(wiring.Component):
                         m.d.comb += [rp.r_addr.eq(index), wp.w_addr.eq(read_index), wp.w_data.eq(0),
                                      wp.w_en.eq(read_valid)]
                     with m.Else():  # propagation's: step t + 1's
-                        m.d.comb += [rp.r_addr.eq(e1_local), wp.w_addr.eq(e3["local"]), wp.w_data.eq(total),
-                                     wp.w_en.eq(e3["valid"] & (e3["channel"] == c))]
+                        m.d.comb += [rp.r_addr.eq(e1_local), wp.w_addr.eq(e4["local"]), wp.w_data.eq(e4["sum"]),
+                                     wp.w_en.eq(e4["valid"] & (e4["channel"] == c))]
         drained = ~Cat(*accumulating).any()
         last_round = Cat(*((entry_ptr[lane] == entry_end[lane]) | (entry_ptr[lane] + 1 == entry_end[lane])
                            for lane in range(lanes))).all()

@@ -32,6 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list-boards", action="store_true", help="list the boards and exit")
     p.add_argument("--board", help="board name (see --list-boards)")
     add_shape_options(p)
+    p.add_argument("--network", help="build the network core instead of an array: cuba (4000 neurons, its rows "
+                                     "regenerated on the chip) or a network file (.toml, docs/networks.md)")
+    p.add_argument("--scale", type=positive_real, help="--network cuba: 4000 x SCALE neurons, the full in-degree")
     p.add_argument("--clock", type=positive_real, help="clock in MHz (default: the board's)")
     p.add_argument("--baud", type=positive, default=115200, help="UART baud rate (default 115200)")
     p.add_argument("--seed", type=positive, help="nextpnr's placement seed (default: nextpnr's own); Fmax "
@@ -44,7 +47,10 @@ def run(args: argparse.Namespace, console) -> int:
     if args.list_boards:
         return list_boards(console)
     r = job(**job_arguments(args, job), console=console)
-    print_report(r, console)
+    if "network" in r:
+        print_network_report(r, console)
+    else:
+        print_report(r, console)
     out = args.out or Path("build") / r["board"]
     console.print(f"report: {out / 'report.json'}  bitstream: {r['bitstream']}")
     if args.report:
@@ -67,6 +73,21 @@ def list_boards(console) -> int:
                       f"{b.default_clock_mhz:g} MHz", b.notes)
     console.print(table)
     return EXIT_OK
+
+
+def print_network_report(r: dict, console) -> None:
+    verdict = "[bold green]timing met[/]" if r["timing_met"] else "[bold red]timing FAILED[/]"
+    table = Table(title=f"build: {r['board']} ({r['device']}), network {r['network']}: {r['neurons']} neurons, "
+                        f"{r['synapses']:,} synapses, {r['lanes']} lane(s): {verdict}")
+    table.add_column("resource")
+    table.add_column("used", justify="right")
+    table.add_column("available", justify="right")
+    for name, u in r["resources"].items():
+        table.add_row(name, str(u["used"]), str(u["available"]))
+    console.print(table)
+    console.print(f"Fmax {r['fmax_mhz']:g} MHz (clock {r['clock_mhz']:g} MHz); {r['cycles_per_step']:g} cycles per "
+                  f"step over {r['steps_simulated']} steps of the fixed model: {r['timesteps_per_s']:,.0f} steps/s, "
+                  f"{r['realtime_factor']:g} x real time at dt {r['dt_ms']:g} ms")
 
 
 def print_report(r: dict, console) -> None:

@@ -45,7 +45,7 @@ def board_spec(board, neurons: int | None, lanes: int | None, weight_bits: int |
 
 def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: int | None = None,
           lanes: int | None = None, weight_bits: int | None = None, rounding: str | None = None,
-          no_watch: bool = False,
+          no_watch: bool = False, network: str | None = None, scale: float | None = None,
           clock: float | None = None, baud: int = 115200, seed: int | None = None, out: Path | str | None = None,
           report: bool = False, console=None) -> dict:
     """Build the array for `board` (see lapicque.boards.board.all_boards) with the YoWASP tools.
@@ -57,6 +57,9 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
     clock: MHz (default the board's); baud: the UART's; seed: nextpnr's placement seed; out: the build
     folder (default build/BOARD: report.json, the bitstream, work/; report.html with report=True);
     console: a rich Console for the tools' progress.
+    network: instead of an array, the network core running `cuba` (procedural rows regenerated on the chip;
+    `scale`: 4000 x scale neurons with the full in-degree) or a network file (.toml); lanes default to 8 on an
+    ECP5 and 1 on an iCE40; report.json then gives `realtime_factor` (docs/networks.md).
 
     Returns report.json's content (`fmax_mhz`, `timing_met`, `resources`, ...; docs/build.md). A request
     that cannot work (an unknown board, an array that does not fit, a clock the PLL cannot make) raises
@@ -69,6 +72,15 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
     if not board:
         raise LapicqueError("--board is required (see lapicque build --list-boards)")
     target = get_board(board)
+    if network is not None:
+        given = [name for name, value in (("--spec", spec), ("--neurons", neurons), ("--weight-bits", weight_bits),
+                                          ("--rounding", rounding), ("--no-watch", no_watch or None))
+                 if value is not None]
+        if given:
+            raise LapicqueError(f"{given[0]} is for arrays; a --network build takes its widths from the network")
+        return build_network(target, network, scale, lanes, clock, seed, out, report, console)
+    if scale is not None:
+        raise LapicqueError("--scale is for --network cuba")
     array = board_spec(target, neurons, lanes, weight_bits, no_watch, spec, rounding)
     folder = Path(out) if out is not None else Path("build") / target.name
     check_request(target, array, clock, baud)  # before the folder is touched
@@ -77,3 +89,49 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
     if report:  # once the run is complete: the report refuses a folder whose run is not
         write_run_report(folder)
     return result.report
+
+
+def build_network(target, network: str, scale: float | None, lanes: int | None, clock: float | None,
+                  seed: int | None, out, report: bool, console) -> dict:
+    """`build --network`: the network core for `target`, every input checked before the folder is touched."""
+    from lapicque.boards.board import pll_for
+    from lapicque.boards.flow import check_tools
+    from lapicque.boards.network import build_network as run_flow
+    from lapicque.boards.network import check_network_fits
+    from lapicque.golden.network_model import hardware_rows
+    from lapicque.sim.network import check_core
+
+    from .net import MAX_SCALE, MIN_SCALE
+
+    default_lanes = 8 if target.family == "ecp5" else 1
+    if network.endswith(".toml"):
+        from lapicque.network_spec import load_network
+
+        if scale is not None:
+            raise LapicqueError("--scale is for --network cuba; a network file gives its own sizes")
+        net = load_network(network)
+        net = net.with_lanes(lanes) if lanes is not None else net
+        name = Path(network).stem
+    elif network == "cuba":
+        from lapicque.golden.network_codes import cuba_spec
+
+        if scale is not None and not (MIN_SCALE <= scale <= MAX_SCALE):
+            raise LapicqueError(f"--scale {scale} is out of range; allowed {MIN_SCALE:g} to {MAX_SCALE:g}")
+        neurons = max(2, int(round(4000 * (scale or 1.0))))
+        net, _ = cuba_spec(neurons, p=min(1.0, 0.02 / (scale or 1.0)), lanes=1)
+        wanted = lanes or default_lanes
+        net = net.with_lanes(wanted if neurons % wanted == 0 else 1)
+        name = "cuba" if scale is None else f"cuba x {scale:g}"
+    else:
+        raise LapicqueError(f"unknown network {network!r}; give cuba or a network file (.toml)")
+    check_core(net)
+    rows = hardware_rows(net)
+    check_network_fits(target, net, rows)
+    pll_for(target, clock or target.default_clock_mhz)  # a clock the PLL cannot make is refused here
+    check_tools(target)
+    folder = Path(out) if out is not None else Path("build") / f"{target.name}-network"
+    with owned(folder, "build"):
+        result = run_flow(target, net, rows, folder, name=name, clock_mhz=clock, seed=seed, console=console)
+    if report:
+        write_run_report(folder)
+    return result

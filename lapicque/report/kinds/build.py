@@ -8,7 +8,7 @@ FILE = "report.json"
 
 
 def matches(data: dict) -> bool:
-    return {"fmax_mhz", "resources"} <= data.keys()
+    return {"fmax_mhz", "resources"} <= data.keys() and "network" not in data  # a network's: network_build
 
 
 def section(run: Run) -> Section:

@@ -134,3 +134,28 @@ def test_nir_rtl_checks_follow_from_their_values(tmp_path):
     assert not c["bit_exact_mismatches"]["passed"] and c["float_bound_violations"]["passed"]
     assert not c["spikes_identical_to_fixed"]["passed"] and not c["worst_relative_error"]["passed"]
     assert not verdict(page)
+
+
+def network_build_report(folder, **changes):
+    """A `build --network` report.json as boards/network.py writes it (the tools are not run here)."""
+    data = {"board": "ulx3s-85f", "device": "LFE5U-85F", "network": "cuba", "neurons": 4000,
+            "populations": {"exc": 3200, "inh": 800}, "synapses": 320000, "regenerated_projections": ["ee", "ei"],
+            "lanes": 8, "resources": {"luts": {"used": 9945, "available": 83640}, "bram": {"used": 75, "available": 208}},
+            "memories": {"acc0_0_0": "EBR"}, "clock_target_mhz": 90.0, "clock_mhz": 90.0, "fmax_mhz": 95.0,
+            "timing_met": True, "dt_ms": 0.1, "cycles_per_step": 570.9, "steps_simulated": 2000,
+            "spikes_per_step": 2.3, "timesteps_per_s": 157645.0, "realtime_factor": 15.76, "tool_versions": {}}
+    data.update(changes)
+    folder.mkdir()
+    (folder / "report.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_a_network_build_is_its_own_kind_and_each_verdict_follows_its_value(tmp_path):
+    good = load_run(network_build_report(tmp_path / "good"))
+    assert good.kind == "network_build" and verdict(render([good]))
+    c = checks(render([good]))
+    assert c["realtime_factor"]["passed"] and c["fmax_mhz"]["passed"]
+    slow = checks(render([load_run(network_build_report(tmp_path / "slow", fmax_mhz=62.4, timing_met=False))]))
+    assert not slow["fmax_mhz"]["passed"]
+    nan = checks(render([load_run(network_build_report(tmp_path / "nan", realtime_factor=float("nan")))]))
+    assert not nan["realtime_factor"]["passed"]

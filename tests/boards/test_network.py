@@ -1,0 +1,64 @@
+"""A network core on a board (boards/network.py): the fit estimate counts every memory kind and refuses in one
+line, the speed comes from the core's cycle replay, the build job checks everything before any tool runs."""
+
+import pytest
+
+from lapicque import jobs
+from lapicque.boards.board import get_board
+from lapicque.boards.network import NetworkBoardTop, estimate_network, realtime
+from lapicque.errors import LapicqueError
+from lapicque.golden.network_codes import cuba_spec
+from lapicque.golden.network_model import NetworkModel, hardware_rows
+from lapicque.hdl.network import longest_parts, step_cycles
+
+
+def test_full_cuba_fits_the_ulx3s_85f_and_not_the_icebreaker():
+    net, _ = cuba_spec(4000, lanes=8)
+    rows = hardware_rows(net)
+    est = estimate_network(get_board("ulx3s-85f"), net, rows)
+    assert not est.shortfalls()
+    # CUBA's rows are regenerated: no row memory, a 32-bit key per source of each projection
+    assert est.memories["entries"] == 0 and est.memories["keys"] > 0
+    # 8 lanes x 2 channels x 2 banks of 500 x 25-bit accumulators: one 512 x 36 block each
+    assert est.memories["acc"] == 32 and est.needs["dsp"] == 8 * 3
+    small = estimate_network(get_board("icebreaker"), cuba_spec(4000, lanes=1)[0], hardware_rows(cuba_spec(4000)[0]))
+    assert "bram" in small.shortfalls()
+
+
+def test_the_build_job_refuses_in_one_line_before_any_tool(tmp_path):
+    for options, message in (
+        ({"board": "icebreaker", "network": "cuba"}, "the network does not fit icebreaker: it needs"),
+        ({"board": "ulx3s-85f", "network": "brunel"}, "unknown network 'brunel'; give cuba or a network file"),
+        ({"board": "ulx3s-85f", "network": "cuba", "neurons": 100}, "--neurons is for arrays"),
+        ({"board": "ulx3s-85f", "network": "cuba", "scale": 9.0}, "--scale 9.0 is out of range"),
+        ({"board": "ulx3s-85f", "network": "cuba", "lanes": 6, "scale": 0.3},
+         "lanes = 6: the core regenerates Bernoulli rows with lanes a power of two"),
+        ({"board": "ulx3s-85f", "scale": 0.5}, "--scale is for --network cuba"),
+    ):
+        with pytest.raises(LapicqueError) as error:
+            jobs.build(**options, out=tmp_path / "o")
+        assert message in str(error.value) and "\n" not in str(error.value), options
+        assert not (tmp_path / "o").exists()
+
+
+def test_realtime_is_the_cycle_replay_at_the_clock():
+    net, _ = cuba_spec(200, p=0.4, lanes=4)
+    rows = hardware_rows(net)
+    speed = realtime(net, rows, latency=7, clock_mhz=50.0, dt_ms=0.1, steps=300)
+    model, spikes, cycles = NetworkModel(net, compiled=rows), [], 0
+    longest = longest_parts(rows, 4)
+    for t in range(300):
+        spikes.append(model.step().spike.nonzero()[0].tolist())
+        cycles += step_cycles(net, rows, spikes, t, 7, longest)
+    assert speed["cycles_per_step"] == pytest.approx(cycles / 300, abs=0.01)
+    assert speed["realtime_factor"] == pytest.approx(50e6 / (cycles / 300) * 1e-4, rel=1e-3)
+    assert speed["cycles_per_step"] >= 50 + 7 + 3  # at least the sweep: D + the datapath + its reads
+
+
+def test_the_board_top_elaborates_with_the_core_inside():
+    board = get_board("ulx3s-85f")
+    net, _ = cuba_spec(64, p=0.3, lanes=2)
+    top = NetworkBoardTop(board, net, hardware_rows(net), 90.0)
+    text = board.platform().prepare(top, name="top").files["top.il"]
+    # the PLL, the core with its row generator (CUBA's rows are regenerated), the LEDs
+    assert "EHXPLLL" in text and "core.rows0" in text and "led_0" in text
