@@ -74,7 +74,7 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
     """Block RAMs per memory kind (per lane: state, parameters, history, both accumulator banks per channel,
     row info and entries; per regenerated projection: row keys and per-source weights), multipliers (per lane
     one per channel and the leak) and logic."""
-    from lapicque.hdl.network import history_depth, row_tables
+    from lapicque.hdl.network import history_depth, population_words, row_tables
 
     configs = ICE40_BRAM if board.family == "ice40" else ECP5_BRAM
     lanes, depth, channels = net.lanes, net.depth, len(net.channels)
@@ -83,7 +83,9 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
     length_bits = max(1, max((length for lane in rowinfo for _, length in lane), default=0).bit_length())
     memories = {
         "state": lanes * bram_blocks(depth, state_layout(net).size, configs),
-        "param": lanes * bram_blocks(depth, param_layout(net).size, configs),
+        # none when every population's neurons share their parameters (a word per population, in logic)
+        "param": 0 if population_words(net) is not None else lanes * bram_blocks(depth, param_layout(net).size,
+                                                                                  configs),
         "history": lanes * bram_blocks(history_depth(net), bits_for(depth), configs),
         "acc": lanes * channels * 2 * bram_blocks(depth, net.acc_bits, configs),
         "rowinfo": sum(bram_blocks(len(r), entry_bits + length_bits, configs) for r in rowinfo if r),

@@ -113,11 +113,11 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                     if not part.source_offset <= n < part.source_offset + part.source_size:
                         continue
                     if getattr(part, "procedural", None) is not None:
-                        # offer the row (1), then its draws: every target and the end, and the generator's
+                        # its key (1), offer the row (1), then its draws: every target and the end, the generator's
                         # pipeline (`procedural.LATENCY` + 1); the last target is accumulated 3 cycles on
                         row = n - part.source_offset
                         targets = int(part.rows.indptr[row + 1] - part.rows.indptr[row])
-                        cycle += 1 + targets + 2 + GENERATOR_LATENCY
+                        cycle += 2 + targets + 2 + GENERATOR_LATENCY
                         if targets:
                             last_issue = cycle - 2
                         continue
@@ -134,6 +134,34 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
             lane = (lane + 1) % lanes
             cycle += 1
     return max(sweep_over, last_pick + 1, last_issue + 5)
+
+
+def param_words(net, lane: int) -> list[int]:
+    """The parameter words of a lane's neurons, in local-index order."""
+    params = net.params()
+    layout = param_layout(net)
+    words = []
+    for local in range(net.depth):
+        n = local * net.lanes + lane
+        values = {name: int(params[name][n]) for name in params if name != "decay"}
+        for c in range(len(net.channels)):
+            values[channel_field("decay", c)] = int(params["decay"][c, n])
+        words.append(pack(layout, values))
+    return words
+
+
+def population_words(net) -> list[int] | None:
+    """One parameter word per population when every population's neurons share theirs (CUBA's do): the core
+    then holds no parameter memory and picks the population's word by the neuron's index; else None."""
+    lanes = [param_words(net, lane) for lane in range(net.lanes)]
+    words = [lanes[n % net.lanes][n // net.lanes] for n in range(net.neurons)]
+    found = []
+    for pop, start in zip(net.populations.values(), net.offsets.values(), strict=True):
+        distinct = set(words[start:start + pop.size])
+        if len(distinct) != 1:
+            return None
+        found.append(distinct.pop())
+    return found
 
 
 def history_depth(net, wanted: int | None = None) -> int:
@@ -202,18 +230,6 @@ class NetworkCore(wiring.Component):
         })
 
     # -- memory contents --------------------------------------------------------------------------------
-    def _param_words(self, lane: int) -> list[int]:
-        net, params = self.net, self.net.params()
-        layout = param_layout(net)
-        words = []
-        for local in range(net.depth):
-            n = local * net.lanes + lane
-            values = {name: int(params[name][n]) for name in params if name != "decay"}
-            for c in range(len(net.channels)):
-                values[channel_field("decay", c)] = int(params["decay"][c, n])
-            words.append(pack(layout, values))
-        return words
-
     def _state_words(self, lane: int) -> list[int]:
         net, v0 = self.net, self.net.v0()
         layout = state_layout(net)
@@ -246,12 +262,14 @@ class NetworkCore(wiring.Component):
         info_layout = data.StructLayout({"start": unsigned(entry_bits), "length": unsigned(length_bits)})
         entry_layout = data.StructLayout({"target": unsigned(idx_bits), "weight": signed(net.widths.w)})
         state_r, state_w, param_r, hist_r, hist_w, info_r, entry_r = ([] for _ in range(7))
+        shared = population_words(net)  # a word per population, or None: a parameter memory per lane
         acc_r = [[[None, None] for _ in range(channels)] for _ in range(lanes)]  # [lane][channel][bank]
         acc_w = [[[None, None] for _ in range(channels)] for _ in range(lanes)]
         for lane in range(lanes):
             memories = {
                 "state": Memory(shape=unsigned(s_layout.size), depth=depth, init=self._state_words(lane)),
-                "param": Memory(shape=unsigned(param_layout(net).size), depth=depth, init=self._param_words(lane)),
+                **({"param": Memory(shape=unsigned(param_layout(net).size), depth=depth,
+                                    init=param_words(net, lane))} if shared is None else {}),
                 "hist": Memory(shape=unsigned(idx_bits), depth=self.history, init=[]),
                 "rowinfo": Memory(shape=unsigned(info_layout.size), depth=max(1, len(rowinfo[lane])),
                                   init=[start | (length << entry_bits) for start, length in rowinfo[lane]]),
@@ -262,7 +280,7 @@ class NetworkCore(wiring.Component):
                 m.submodules[f"{name}{lane}"] = memory
             state_r.append(memories["state"].read_port())
             state_w.append(memories["state"].write_port())
-            param_r.append(memories["param"].read_port())
+            param_r.append(memories["param"].read_port() if shared is None else None)
             hist_r.append(memories["hist"].read_port())
             hist_w.append(memories["hist"].write_port())
             info_r.append(memories["rowinfo"].read_port())
@@ -314,10 +332,19 @@ class NetworkCore(wiring.Component):
                                 inject_bug=self.inject_bug if self.inject_bug in DATAPATH_BUGS else None)
             m.submodules[f"datapath{lane}"] = dp
             state_data = Signal.like(state_r[lane].data, name=f"state_data{lane}")
-            param_data = Signal.like(param_r[lane].data, name=f"param_data{lane}")
-            m.d.sync += [state_data.eq(state_r[lane].data), param_data.eq(param_r[lane].data)]
+            param_data = Signal(param_layout(net), name=f"param_data{lane}")
+            m.d.sync += state_data.eq(state_r[lane].data)
+            if shared is None:
+                m.d.sync += param_data.eq(param_r[lane].data)
+                m.d.comb += param_r[lane].addr.eq(index)
+            else:  # the population's word, by the neuron's index (the read's, a cycle after the issue)
+                neuron = read_index * lanes + lane
+                word = Const(shared[-1], param_layout(net).size)
+                for start, value in reversed(list(zip(list(net.offsets.values())[1:], shared[:-1], strict=True))):
+                    word = Mux(neuron < start, value, word)
+                m.d.sync += param_data.eq(word)
             m.d.comb += [
-                state_r[lane].addr.eq(index), param_r[lane].addr.eq(index),
+                state_r[lane].addr.eq(index),
                 dp.state.eq(state_data), dp.params.eq(param_data), dp.ext.eq(0),
                 *(getattr(dp, channel_field("acc", c)).eq(Mux(bank, acc_r[lane][c][1].r_data,
                                                               acc_r[lane][c][0].r_data))
@@ -381,17 +408,23 @@ class NetworkCore(wiring.Component):
                 key_data.append(Const(0, 32))
                 weight_data.append(Const(0, signed(net.widths.w)))
                 continue
+            # each ROM's output registered beside it (a block RAM's bare output is slow): read in PROJECTION,
+            # registered in KEY, offered to the generator in REQUEST
             keys = Memory(shape=unsigned(32), depth=len(gen.keys), init=[int(x) for x in gen.keys])
             m.submodules[f"keys{k}"] = keys
             port = keys.read_port()
+            key = Signal(32, name=f"key{k}")
             m.d.comb += port.addr.eq(spike - source_offset)
-            key_data.append(port.data)
+            m.d.sync += key.eq(port.data)
+            key_data.append(key)
             if np.ndim(gen.weight):
                 weights = Memory(shape=signed(net.widths.w), depth=len(gen.weight), init=[int(x) for x in gen.weight])
                 m.submodules[f"weights{k}"] = weights
                 port = weights.read_port()
+                weight = Signal(signed(net.widths.w), name=f"weight{k}")
                 m.d.comb += port.addr.eq(spike - source_offset)
-                weight_data.append(port.data)
+                m.d.sync += weight.eq(port.data)
+                weight_data.append(weight)
             else:
                 weight_data.append(Const(int(gen.weight), signed(net.widths.w)))
         is_generated = Array(Const(int(gen is not None), 1) for gen in generated)[proj]
@@ -548,14 +581,16 @@ class NetworkCore(wiring.Component):
                 with m.If((spike >= source_offset) & (spike < source_offset + source_size)):
                     m.d.sync += [row_channel.eq(channel_of), generator_now.eq(generator_of)]
                     with m.If(is_generated):
-                        m.next = "REQUEST"
+                        m.next = "KEY"
                     with m.Else():
                         m.next = "ROW"
                 with m.Elif(member == class_last):
                     m.next = "PICK"
                 with m.Else():
                     m.d.sync += member.eq(member + 1)
-            with m.State("REQUEST"):  # the row's key (read last cycle) to its generator
+            with m.State("KEY"):  # the row's key and weight pass their ROMs' output registers
+                m.next = "REQUEST"
+            with m.State("REQUEST"):  # the row's key to its generator
                 m.d.comb += requesting.eq(1)
                 m.d.sync += row_weight.eq(Array(weight_data)[proj])
                 with m.If(row_ready):
@@ -602,4 +637,4 @@ def starts_of(starts, lane, slot):
 SWEEP_LATENCY = 3
 
 __all__ = ["BUGS", "SWEEP_LATENCY", "NetworkCore", "delay_classes", "history_depth", "lane_rows", "longest_parts",
-           "monitor_layout", "row_tables", "step_cycles"]
+           "monitor_layout", "param_words", "population_words", "row_tables", "step_cycles"]

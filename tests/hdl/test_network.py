@@ -8,7 +8,7 @@ import pytest
 
 from lapicque.golden.network_model import NetworkModel, compile_network, hardware_rows
 from lapicque.hdl.layouts import channel_field
-from lapicque.hdl.network import NetworkCore, step_cycles
+from lapicque.hdl.network import NetworkCore, population_words, step_cycles
 from lapicque.network_spec import NetworkSpec, load_network
 from tests.hdl import run_clocked
 
@@ -60,7 +60,7 @@ def model_updates(net, steps):
     return want, spikes
 
 
-def small_example(lanes=2, seed=0):
+def small_example(lanes=2, seed=0, varied=False):
     """The example file's two populations and four rules, made smaller (24 + 8 neurons) and busier (more bias),
     starting spread between reset and threshold so that they fire from the first steps on."""
     net = load_network("examples/networks/two-populations.toml")
@@ -70,6 +70,8 @@ def small_example(lanes=2, seed=0):
         pop = net.populations[name]
         params = {k: v[:size] for k, v in pop.params.items()}
         params["bias"] = np.full(size, 1500 if name == "exc" else 1000)  # a spike every few steps
+        if varied:  # a parameter per neuron: the core keeps a parameter memory instead of a word per population
+            params["bias"] = params["bias"] + 40 * (np.arange(size) % 5)
         v0 = rng.integers(-1000, int(params["theta_hi"][0]), size)
         pops[name] = dataclasses.replace(pop, size=size, params=params,
                                          decay={k: v[:size] for k, v in pop.decay.items()}, v0=v0)
@@ -80,9 +82,11 @@ def small_example(lanes=2, seed=0):
     return NetworkSpec(pops, projs, net.channels, lanes, net.widths, net.rounding, net.weight_exponent)
 
 
-@pytest.mark.parametrize(("lanes", "latency", "generate"), [(1, 0, False), (2, 1, True), (4, 3, False), (4, 2, True)])
-def test_the_core_is_the_model_update_for_update(lanes, latency, generate):
-    net = small_example(lanes)
+@pytest.mark.parametrize(("lanes", "latency", "generate", "varied"), [
+    (1, 0, False, True), (2, 1, True, False), (4, 3, False, False), (4, 2, True, True)])
+def test_the_core_is_the_model_update_for_update(lanes, latency, generate, varied):
+    net = small_example(lanes, varied=varied)
+    assert (population_words(net) is None) == varied
     steps = 24
     got, cycles, overflow, compiled = run_core(net, steps, latency, generate=generate)
     want, spikes = model_updates(net, steps)

@@ -140,7 +140,8 @@ def network_build_report(folder, **changes):
     """A `build --network` report.json as boards/network.py writes it (the tools are not run here)."""
     data = {"board": "ulx3s-85f", "device": "LFE5U-85F", "network": "cuba", "neurons": 4000,
             "populations": {"exc": 3200, "inh": 800}, "synapses": 320000, "regenerated_projections": ["ee", "ei"],
-            "lanes": 8, "resources": {"luts": {"used": 9945, "available": 83640}, "bram": {"used": 75, "available": 208}},
+            "lanes": 8,
+            "resources": {"luts": {"used": 9945, "available": 83640}, "bram": {"used": 75, "available": 208}},
             "memories": {"acc0_0_0": "EBR"}, "clock_target_mhz": 90.0, "clock_mhz": 90.0, "fmax_mhz": 95.0,
             "timing_met": True, "dt_ms": 0.1, "cycles_per_step": 570.9, "steps_simulated": 2000,
             "spikes_per_step": 2.3, "timesteps_per_s": 157645.0, "realtime_factor": 15.76, "tool_versions": {}}

@@ -1,0 +1,96 @@
+"""Networks on the RTL and on the boards (issue 20): full-size CUBA and an explicit sparse network, every update
+checked on Verilator, then built for the boards with the speed against biological time.
+
+    python benchmarks/bench_networks.py rtl       # CUBA 4000 x 8 lanes, 2000 steps; sparse-2048, 1000 steps
+    python benchmarks/bench_networks.py builds    # the board builds (about 10 minutes each)
+    python benchmarks/bench_networks.py           # both
+
+`rtl` prints, per network, the updates checked, the bit-exact mismatches, the RTL's cycles per step against the
+core's cycle replay and the bound max(N / lanes, fan-out / lanes) + latency, and the wall time. `builds` prints
+Fmax, resources and the real-time factor (the replay over 2000 steps of the fixed model at the met clock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SPARSE = REPO / "examples" / "networks" / "sparse-2048.toml"
+
+
+def networks():
+    """(name, NetworkSpec) of the benchmark networks at full size."""
+    from lapicque.golden.network_codes import cuba_spec
+    from lapicque.network_spec import load_network
+
+    cuba, _ = cuba_spec(4000, lanes=8)
+    return [("cuba", cuba), ("sparse-2048", load_network(SPARSE).with_lanes(8))]
+
+
+def rtl(steps: dict[str, int]) -> list[dict]:
+    from lapicque.sim.network import run_network
+
+    rows = []
+    for name, net in networks():
+        t0 = time.perf_counter()
+        s = run_network(net, steps[name])
+        rows.append({"network": name, "neurons": net.neurons, "lanes": net.lanes, "synapses": s["synapses"],
+                     "steps": s["steps"], "updates_checked": s["updates_checked"],
+                     "bit_exact_mismatches": s["bit_exact_mismatches"], "passed": s["passed"],
+                     "cycles_per_step": round(s["cycles_per_step"], 2),
+                     "replay_per_step": round(s["cycles_expected"] / s["steps"], 2),
+                     "bound_per_step": round(s["cycles_bound_per_step"], 2),
+                     "over_bound": round(s["cycles_per_step"] / s["cycles_bound_per_step"] - 1, 4),
+                     "spikes_per_step": round(s["spikes"] / s["steps"], 2),
+                     "build_s": round(s["build_s"], 1), "simulate_s": round(s["simulate_s"], 1),
+                     "wall_s": round(time.perf_counter() - t0, 1)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def builds() -> list[dict]:
+    from lapicque.boards.board import get_board
+    from lapicque.boards.network import build_network
+    from lapicque.golden.network_codes import cuba_spec
+    from lapicque.golden.network_model import hardware_rows
+
+    cases = [("ulx3s-85f", name, net) for name, net in networks()]
+    small, _ = cuba_spec(200, p=0.4, lanes=1)  # the largest CUBA the UP5K's block RAM holds (BENCHMARKS.md)
+    cases.append(("icebreaker", "cuba x 0.05", small))
+    rows = []
+    for board, name, net in cases:
+        with tempfile.TemporaryDirectory() as out:
+            t0 = time.perf_counter()
+            r = build_network(get_board(board), net, hardware_rows(net), Path(out), name=name,
+                              clock_mhz=None if board != "icebreaker" else 24.0)
+        rows.append({"board": board, "network": name, "neurons": net.neurons, "lanes": net.lanes,
+                     "synapses": r["synapses"], "clock_mhz": r["clock_mhz"], "fmax_mhz": r["fmax_mhz"],
+                     "timing_met": r["timing_met"], "resources": {k: v["used"] for k, v in r["resources"].items()},
+                     "cycles_per_step": r["cycles_per_step"], "realtime_factor": r["realtime_factor"],
+                     "build_s": round(time.perf_counter() - t0)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", nargs="?", choices=("rtl", "builds"), help="one part (default: both)")
+    parser.add_argument("--cuba-steps", type=int, default=2000)
+    parser.add_argument("--sparse-steps", type=int, default=1000)
+    args = parser.parse_args(argv)
+    results = {}
+    if args.part in (None, "rtl"):
+        results["rtl"] = rtl({"cuba": args.cuba_steps, "sparse-2048": args.sparse_steps})
+    if args.part in (None, "builds"):
+        results["builds"] = builds()
+    failed = [r for r in results.get("rtl", []) if not r["passed"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
