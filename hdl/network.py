@@ -85,11 +85,13 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     """The cycles `NetworkCore` takes for timestep `step`, given the spikes (global indices) of every step so far:
     its two engines replayed cycle by cycle. Cycle 1 is the step's first: the sweep issues local index j in
     cycle j + 1, its spike is in the history from cycle j + 4 + latency, the sweep is over from cycle
-    D + 3 + latency; propagation loads a delay's windows (1 cycle), then per visit of a lane 1 cycle, per
-    spike 2 and per projection of its delay 1, and where the spike is the projection's source 1 more and the
-    longest lane's part of its row (at least 1); a connection issued in cycle W is written back by W + 4. The
-    step's last cycle is the first in which both engines are done. `longest`: `longest_parts(rows, lanes)`,
-    computed once for many steps."""
+    D + 3 + latency. Propagation loads a delay's windows (1 cycle), then per visit of a lane 1 cycle, per spike
+    3 (pick, the history's register, the spike) and per projection of its delay 1; where the spike is the
+    projection's source, a stored row costs 2 (its row info and register) and the longest lane's part (at
+    least 1), a regenerated one 2 (key, request), its targets and the generator's pipeline
+    (`procedural.LATENCY` + 2). The last connection is written back 5 cycles after its issue. The step's last
+    cycle is the first in which both engines are done. `longest`: `longest_parts(rows, lanes)`, computed once
+    for many steps."""
     lanes, depth = net.lanes, net.depth
     sweep_over = depth + 3 + latency
     longest = longest_parts(rows, lanes) if longest is None else longest
@@ -106,7 +108,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                                                      <= cycle):
                 n = queues[lane][taken[lane]]
                 taken[lane] += 1
-                cycle += 2  # pick, then the history's data
+                cycle += 3  # pick, the history's register, then its data
                 for k in members:
                     part = rows[k]
                     cycle += 1  # is the spike this projection's source?
@@ -122,9 +124,9 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                             last_issue = cycle - 2
                         continue
                     walk = int(longest[k][n - part.source_offset])
-                    cycle += 1 + max(1, walk)  # read the lanes' row parts, walk the longest
+                    cycle += 2 + max(1, walk)  # read the lanes' row info and register it, walk the longest part
                     if walk:
-                        last_issue = cycle - 1
+                        last_issue = cycle  # issued in the walk's last cycle, a stored entry passes a register more
                 continue
             empty = all(taken[k] == len(queues[k]) for k in range(lanes))
             if empty and (delay != 1 or cycle >= sweep_over):
@@ -449,7 +451,10 @@ class NetworkCore(wiring.Component):
         drawn_global = Signal(target_bits + 1)
         m.d.comb += drawn_global.eq(target_offset + drawn_index)
         lane_bits = (lanes - 1).bit_length()
-        history_data = Array(hist_r[lane].data for lane in range(lanes))[lane_now]
+        # each lane's history read, registered beside its RAM: picked in PICK, registered in HISTORY, used in SPIKE
+        history_regs = [Signal(idx_bits, name=f"history{lane}") for lane in range(lanes)]
+        m.d.sync += [history_regs[lane].eq(hist_r[lane].data) for lane in range(lanes)]
+        history_data = Array(history_regs)[lane_now]
         hist_addr = Array(pointer[lane][:hist_bits] for lane in range(lanes))[lane_now]
         for lane in range(lanes):
             m.d.comb += [hist_r[lane].addr.eq(hist_addr), info_r[lane].addr.eq(base + spike - source_offset)]
@@ -466,9 +471,13 @@ class NetworkCore(wiring.Component):
                          entry_r[lane].addr.eq(entry_ptr[lane])]
             with m.If(issue[lane]):
                 m.d.sync += entry_ptr[lane].eq(entry_ptr[lane] + 1)
-            e1_read, e1_channel = Signal(name=f"e1_read{lane}"), Signal(range(channels), name=f"e1_channel{lane}")
-            m.d.sync += [e1_read.eq(issue[lane]), e1_channel.eq(row_channel)]
-            stored = data.View(entry_layout, entry_r[lane].data)
+            # a stored entry: read (e0), its data registered beside the RAM (e1)
+            e0_read, e1_read = Signal(name=f"e0_read{lane}"), Signal(name=f"e1_read{lane}")
+            e0_channel = Signal(range(channels), name=f"e0_channel{lane}")
+            e1_channel = Signal(range(channels), name=f"e1_channel{lane}")
+            stored = Signal(entry_layout, name=f"entry{lane}")
+            m.d.sync += [e0_read.eq(issue[lane]), e0_channel.eq(row_channel), e1_read.eq(e0_read),
+                         e1_channel.eq(Mux(drawing, row_channel, e0_channel)), stored.eq(entry_r[lane].data)]
             # a regenerated target of this lane, registered: it stands where a stored entry's read data would
             e1_drawn, e1_drawn_local = Signal(name=f"e1_drawn{lane}"), Signal(idx_bits, name=f"e1_drawn_local{lane}")
             m.d.sync += [e1_drawn.eq(drawing & drawn_valid & ~drawn_end & (drawn_global[:lane_bits] == lane
@@ -508,7 +517,8 @@ class NetworkCore(wiring.Component):
                          written[0]["channel"].eq(e3["channel"]), written[0]["sum"].eq(total),
                          *(written[k + 1][name].eq(written[k][name]) for k in (0, 1) for name in written[k])]
             e4 = written[0]  # the sum being written back
-            accumulating += [issue[lane], e1_read, e1_drawn, *(stage["valid"] for stage in staged), e4["valid"]]
+            accumulating += [issue[lane], e0_read, e1_read, e1_drawn, *(stage["valid"] for stage in staged),
+                             e4["valid"]]
             for c in range(channels):
                 for b in range(2):
                     rp, wp = acc_r[lane][c][b], acc_w[lane][c][b]
@@ -521,7 +531,8 @@ class NetworkCore(wiring.Component):
         drained = ~Cat(*accumulating).any()
         last_round = Cat(*((entry_ptr[lane] == entry_end[lane]) | (entry_ptr[lane] + 1 == entry_end[lane])
                            for lane in range(lanes))).all()
-        infos = [data.View(info_layout, info_r[lane].data) for lane in range(lanes)]
+        infos = [Signal(info_layout, name=f"rowinfo{lane}") for lane in range(lanes)]  # registered beside the RAMs
+        m.d.sync += [infos[lane].eq(info_r[lane].data) for lane in range(lanes)]
 
         propagating = Signal()
         cycles = Signal(32)
@@ -563,7 +574,7 @@ class NetworkCore(wiring.Component):
                     for lane in range(lanes):
                         with m.If(lane_now == lane):
                             m.d.sync += pointer[lane].eq(pointer[lane] + 1)
-                    m.next = "SPIKE"
+                    m.next = "HISTORY"
                 with m.Elif(windows_empty & (~live | ~sweep_busy)):
                     with m.If(cls == len(classes) - 1):
                         m.d.sync += propagating.eq(0)
@@ -573,6 +584,8 @@ class NetworkCore(wiring.Component):
                         m.next = "CLASS"
                 with m.Else():
                     m.d.sync += lane_now.eq(Mux(lane_now == lanes - 1, 0, lane_now + 1))
+            with m.State("HISTORY"):  # the history's read passes its register
+                m.next = "SPIKE"
             with m.State("SPIKE"):  # the history's data: the spike's global index
                 m.d.sync += [spike.eq(history_data * lanes + lane_now),
                              member.eq(Array(Const(x, range(max(1, len(order)))) for x in class_start or [0])[cls])]
@@ -583,7 +596,7 @@ class NetworkCore(wiring.Component):
                     with m.If(is_generated):
                         m.next = "KEY"
                     with m.Else():
-                        m.next = "ROW"
+                        m.next = "ROWINFO"
                 with m.Elif(member == class_last):
                     m.next = "PICK"
                 with m.Else():
@@ -603,6 +616,8 @@ class NetworkCore(wiring.Component):
                     with m.Else():
                         m.d.sync += member.eq(member + 1)
                         m.next = "PROJECTION"
+            with m.State("ROWINFO"):  # the lanes' row info passes its registers
+                m.next = "ROW"
             with m.State("ROW"):
                 for lane in range(lanes):
                     m.d.sync += [entry_ptr[lane].eq(infos[lane].start),
