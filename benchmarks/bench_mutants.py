@@ -118,12 +118,12 @@ EQUIVALENT: dict[str, str] = {
     "hdl/array.py:368:19:compare": "the weight tiles' read-select register built for a single tile too: its "
                                    "value is always 0 and the switch passes tile 0's data, the same data in the "
                                    "same cycle (the select is registered, the data path is not)",
-    "hdl/datapath.py:158:37:constant": "the leaked membrane one bit wider (w.v + 2): the leak moves v towards 0 and "
+    "hdl/datapath.py:173:37:constant": "the leaked membrane one bit wider (w.v + 2): the leak moves v towards 0 and "
                                        "never past it for every parameter the spec allows (an exponential factor "
                                        "at most 4096, a linear leak at most v's maximum), so the value fits w.v + 1 "
                                        "bits and the extra bit copies the sign; the datapath's k-induction proof "
                                        "passes on it for every input in range",
-    "hdl/datapath.py:142:31:operator": "the leak product two bits narrower (w.v + leak_bits - 1): it is used only "
+    "hdl/datapath.py:146:35:operator": "the leak product two bits narrower (w.v + leak_bits - 1): it is used only "
                                        "with the exponential leak, whose factor is at most 4096 = 2**12 < "
                                        "2**(leak_bits - 1), so |v x leak| <= 2**(w.v - 1 + 12) still fits; the "
                                        "datapath's k-induction proof passes on it for every input in range",

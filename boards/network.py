@@ -20,6 +20,7 @@ from amaranth.lib import io
 
 from lapicque.errors import LapicqueError
 from lapicque.files import write_atomic, write_json
+from lapicque.hdl.datapath import MULTIPLIER_BITS
 from lapicque.hdl.layouts import bits_for, param_layout, state_layout
 from lapicque.provenance import provenance
 
@@ -27,6 +28,8 @@ from .board import Board, pll_for
 from .estimate import ECP5_BRAM, ICE40_BRAM, LOGIC_MARGIN, bram_blocks
 from .top import clocking
 
+#: DSP blocks a row generator's hash takes (boards/network.py's estimate; measured on the builds)
+GENERATOR_DSP = {"ice40": 6, "ecp5": 22}
 #: the datapath's pipeline stages on a board: every stage cut, what 90 MHz on an ECP5 needs
 BOARD_LATENCY = 7
 #: logic per network core: fixed part (control, propagation, generators) + per lane (datapath with two
@@ -77,6 +80,8 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
     from lapicque.hdl.network import history_depth, population_words, row_tables
 
     configs = ICE40_BRAM if board.family == "ice40" else ECP5_BRAM
+    tables = list(dict.fromkeys(tuple(part.procedural.table) for part in rows
+                                if getattr(part, "procedural", None) is not None))
     lanes, depth, channels = net.lanes, net.depth, len(net.channels)
     rowinfo, entries, _ = row_tables(net, rows)
     entry_bits = max(1, max(bits_for(len(e) + 1) for e in entries))
@@ -92,12 +97,17 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
         "entries": sum(bram_blocks(len(e), bits_for(depth) + net.widths.w, configs) for e in entries if e),
         "keys": sum(bram_blocks(part.source_size, 32, configs) for part in rows
                     if getattr(part, "procedural", None) is not None),
+        # each row generator's skip table (one per distinct table)
+        "tables": sum(bram_blocks(len(table), max(1, max(table).bit_length()), configs) for table in tables),
     }
     fixed, per_lane = NETWORK_LOGIC[board.family]
     logic = fixed + per_lane * lanes * (1 + 0.3 * (channels - 1))
-    multipliers = lanes * (channels + 1)
+    # per lane one multiply per channel and the leak's (two halves above 18 bits); per generator its hash's
+    # partial products (measured: 22 MULT18X18D on the ECP5, 6 of the UP5K's 8 DSPs)
+    multipliers = lanes * (channels + (2 if net.widths.v > MULTIPLIER_BITS else 1))
     if board.family == "ice40":  # a 16 x 16 DSP per multiply up to 16 bits, more for wider ones
         multipliers *= ceil(max(net.widths.v, net.widths.i) / 16)
+    multipliers += len(tables) * GENERATOR_DSP[board.family]
     needs = {"bram": sum(memories.values()), "dsp": multipliers}
     logic_name = "logic_cells" if board.family == "ice40" else "luts"
     needs[logic_name] = ceil(logic / LOGIC_MARGIN)

@@ -24,7 +24,7 @@ scoreboard must catch.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -33,6 +33,9 @@ from lapicque.spec import DECAY_SHIFT, ArraySpec, signed_range
 from .layouts import channel_field, lane_update_layout, param_layout, state_layout
 
 BUGS = ("refractory_off_by_one", "threshold_strict", "current_wraps")
+#: a DSP block's signed operand (the ECP5's 18 x 18, the iCE40's 16 x 16 takes two): wider membranes split the
+#: leak's multiply in two
+MULTIPLIER_BITS = 18
 MAX_LATENCY = 7
 
 
@@ -139,11 +142,23 @@ class NeuronDatapath(wiring.Component):
             m.d.comb += prod.eq(i_c * decay_c)
             if self.spec.rounding != "floor":
                 rounding[channel_field("round_i", c)] = self._round_up(m, i_c, decay_c, channel_field("round_i", c))
-        prod_v = Signal(signed(w.v + self.spec.leak_bits + 1), name="prod_v")
-        m.d.comb += prod_v.eq(s.v * p.leak)
+        if w.v <= MULTIPLIER_BITS:
+            prod_v = Signal(signed(w.v + self.spec.leak_bits + 1), name="prod_v")
+            m.d.comb += prod_v.eq(s.v * p.leak)
+            membrane_products = {"prod_v": prod_v}
+        else:
+            # a membrane wider than a DSP block's operand: two half-width products, added in the next stage
+            # (one wide product spans two blocks and an adder in one stage: 79 MHz on the ECP5 at 20 bits).
+            # Only the exponential leak multiplies, and its factor is at most 4096: its 13 low bits
+            factor = p.leak[:DECAY_SHIFT + 1]
+            low = w.v // 2
+            prod_v_lo = Signal(unsigned(low + DECAY_SHIFT + 1), name="prod_v_lo")
+            prod_v_hi = Signal(signed(w.v - low + DECAY_SHIFT + 2), name="prod_v_hi")
+            m.d.comb += [prod_v_lo.eq(s.v[:low] * factor), prod_v_hi.eq(s.v[low:].as_signed() * factor)]
+            membrane_products = {"prod_v_lo": prod_v_lo, "prod_v_hi": prod_v_hi}
         if self.spec.rounding != "floor":
             rounding["round_v"] = self._round_up(m, s.v, p.leak, "round_v")
-        x = cut(s=s, p=p, ext=x["ext"], prod_v=prod_v, **{name: x[name] for name in accs}, **prods, **rounding)
+        x = cut(s=s, p=p, ext=x["ext"], **membrane_products, **{name: x[name] for name in accs}, **prods, **rounding)
         s, p = x["s"], x["p"]
 
         # 1. synaptic currents, unsaturated; 2. the leak, and what the membrane adds besides them
@@ -157,7 +172,8 @@ class NeuronDatapath(wiring.Component):
                                  - x.get(channel_field("round_i", c), 0) + (drive_c << e))
         leaked = Signal(signed(w.v + 1), name="leaked")
         with m.If(p.leak_mode == 0):
-            m.d.comb += leaked.eq(s.v - (x["prod_v"] >> DECAY_SHIFT) - x.get("round_v", 0))
+            product = x["prod_v"] if "prod_v" in x else (x["prod_v_hi"] << (w.v // 2)) + x["prod_v_lo"]
+            m.d.comb += leaked.eq(s.v - (product >> DECAY_SHIFT) - x.get("round_v", 0))
         with m.Elif(s.v > 0):
             m.d.comb += leaked.eq(Mux(s.v > p.leak, s.v - p.leak, 0))
         with m.Else():

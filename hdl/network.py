@@ -119,14 +119,14 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                         # pipeline (`procedural.LATENCY` + 1); the last target is accumulated 3 cycles on
                         row = n - part.source_offset
                         targets = int(part.rows.indptr[row + 1] - part.rows.indptr[row])
-                        cycle += 2 + targets + 2 + GENERATOR_LATENCY
+                        cycle += 3 + targets + 2 + GENERATOR_LATENCY
                         if targets:
                             last_issue = cycle - 2
                         continue
                     walk = int(longest[k][n - part.source_offset])
-                    cycle += 2 + max(1, walk)  # read the lanes' row info and register it, walk the longest part
+                    cycle += 3 + max(1, walk)  # read the lanes' row info (a tiled ROM), walk the longest part
                     if walk:
-                        last_issue = cycle  # issued in the walk's last cycle, a stored entry passes a register more
+                        last_issue = cycle + 1  # issued in the walk's last cycle, an entry takes 3 to read
                 continue
             empty = all(taken[k] == len(queues[k]) for k in range(lanes))
             if empty and (delay != 1 or cycle >= sweep_over):
@@ -136,6 +136,36 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
             lane = (lane + 1) % lanes
             cycle += 1
     return max(sweep_over, last_pick + 1, last_issue + 5)
+
+
+class TiledROM(wiring.Component):
+    """`words` read in `LATENCY` cycles however deep: tiles of at most `TILE_WORDS` words (one block RAM each on
+    an ECP5), each tile's read registered beside it, then the tile chosen by the address's registered top bits
+    and registered (a deep memory's bare output through its tile multiplexer is slower than a 90 MHz cycle)."""
+
+    TILE_WORDS = 1024
+    LATENCY = 3
+
+    def __init__(self, width: int, words: list[int]):
+        self.width, self.words = width, list(words) or [0]
+        super().__init__({"addr": In(range(len(self.words))), "data": Out(width)})
+
+    def elaborate(self, platform):
+        m = Module()
+        tile_bits = (self.TILE_WORDS - 1).bit_length()
+        held, select, select_held = [], Signal(range(max(2, len(self.words) // self.TILE_WORDS + 1))), None
+        for k in range(0, len(self.words), self.TILE_WORDS):
+            tile = Memory(shape=unsigned(self.width), depth=len(self.words[k:k + self.TILE_WORDS]),
+                          init=self.words[k:k + self.TILE_WORDS])
+            m.submodules[f"tile{k // self.TILE_WORDS}"] = tile
+            port = tile.read_port()
+            out = Signal(self.width, name=f"tile{k // self.TILE_WORDS}_data")
+            m.d.comb += port.addr.eq(self.addr[:tile_bits])
+            m.d.sync += out.eq(port.data)
+            held.append(out)
+        select_held = Signal.like(select)
+        m.d.sync += [select.eq(self.addr >> tile_bits), select_held.eq(select), self.data.eq(Array(held)[select_held])]
+        return m
 
 
 def param_words(net, lane: int) -> list[int]:
@@ -273,10 +303,8 @@ class NetworkCore(wiring.Component):
                 **({"param": Memory(shape=unsigned(param_layout(net).size), depth=depth,
                                     init=param_words(net, lane))} if shared is None else {}),
                 "hist": Memory(shape=unsigned(idx_bits), depth=self.history, init=[]),
-                "rowinfo": Memory(shape=unsigned(info_layout.size), depth=max(1, len(rowinfo[lane])),
-                                  init=[start | (length << entry_bits) for start, length in rowinfo[lane]]),
-                "entries": Memory(shape=unsigned(entry_layout.size), depth=max(1, len(entries[lane])),
-                                  init=entries[lane]),
+                "rowinfo": TiledROM(info_layout.size, [start | (length << entry_bits) for start, length in rowinfo[lane]]),
+                "entries": TiledROM(entry_layout.size, entries[lane]),
             }
             for name, memory in memories.items():
                 m.submodules[f"{name}{lane}"] = memory
@@ -285,8 +313,8 @@ class NetworkCore(wiring.Component):
             param_r.append(memories["param"].read_port() if shared is None else None)
             hist_r.append(memories["hist"].read_port())
             hist_w.append(memories["hist"].write_port())
-            info_r.append(memories["rowinfo"].read_port())
-            entry_r.append(memories["entries"].read_port())
+            info_r.append(memories["rowinfo"])
+            entry_r.append(memories["entries"])
             for c in range(channels):
                 for b in range(2):
                     # the read data passes the RAM's output register (an ECP5 EBR's own: its bare output is
@@ -410,23 +438,18 @@ class NetworkCore(wiring.Component):
                 key_data.append(Const(0, 32))
                 weight_data.append(Const(0, signed(net.widths.w)))
                 continue
-            # each ROM's output registered beside it (a block RAM's bare output is slow): read in PROJECTION,
-            # registered in KEY, offered to the generator in REQUEST
-            keys = Memory(shape=unsigned(32), depth=len(gen.keys), init=[int(x) for x in gen.keys])
+            # tiled ROMs (three cycles however deep): addressed in PROJECTION, read through KEY and KEY2, offered
+            # to the generator in REQUEST
+            keys = TiledROM(32, [int(x) for x in gen.keys])
             m.submodules[f"keys{k}"] = keys
-            port = keys.read_port()
-            key = Signal(32, name=f"key{k}")
-            m.d.comb += port.addr.eq(spike - source_offset)
-            m.d.sync += key.eq(port.data)
-            key_data.append(key)
+            m.d.comb += keys.addr.eq(spike - source_offset)
+            key_data.append(keys.data)
             if np.ndim(gen.weight):
-                weights = Memory(shape=signed(net.widths.w), depth=len(gen.weight), init=[int(x) for x in gen.weight])
+                mask = (1 << net.widths.w) - 1
+                weights = TiledROM(net.widths.w, [int(x) & mask for x in gen.weight])
                 m.submodules[f"weights{k}"] = weights
-                port = weights.read_port()
-                weight = Signal(signed(net.widths.w), name=f"weight{k}")
-                m.d.comb += port.addr.eq(spike - source_offset)
-                m.d.sync += weight.eq(port.data)
-                weight_data.append(weight)
+                m.d.comb += weights.addr.eq(spike - source_offset)
+                weight_data.append(weights.data.as_signed())
             else:
                 weight_data.append(Const(int(gen.weight), signed(net.widths.w)))
         is_generated = Array(Const(int(gen is not None), 1) for gen in generated)[proj]
@@ -471,13 +494,16 @@ class NetworkCore(wiring.Component):
                          entry_r[lane].addr.eq(entry_ptr[lane])]
             with m.If(issue[lane]):
                 m.d.sync += entry_ptr[lane].eq(entry_ptr[lane] + 1)
-            # a stored entry: read (e0), its data registered beside the RAM (e1)
-            e0_read, e1_read = Signal(name=f"e0_read{lane}"), Signal(name=f"e1_read{lane}")
-            e0_channel = Signal(range(channels), name=f"e0_channel{lane}")
-            e1_channel = Signal(range(channels), name=f"e1_channel{lane}")
-            stored = Signal(entry_layout, name=f"entry{lane}")
-            m.d.sync += [e0_read.eq(issue[lane]), e0_channel.eq(row_channel), e1_read.eq(e0_read),
-                         e1_channel.eq(Mux(drawing, row_channel, e0_channel)), stored.eq(entry_r[lane].data)]
+            # a stored entry: its tiled ROM's data three cycles after the issue (e1)
+            reads = [Signal(name=f"e0_read{lane}_{k}") for k in range(TiledROM.LATENCY)]
+            channels_on_way = [Signal(range(channels), name=f"e0_channel{lane}_{k}") for k in range(TiledROM.LATENCY)]
+            m.d.sync += [reads[0].eq(issue[lane]), channels_on_way[0].eq(row_channel),
+                         *(reads[k + 1].eq(reads[k]) for k in range(TiledROM.LATENCY - 1)),
+                         *(channels_on_way[k + 1].eq(channels_on_way[k]) for k in range(TiledROM.LATENCY - 2))]
+            e1_read = reads[-1]
+            e1_channel = channels_on_way[-1]
+            m.d.sync += e1_channel.eq(Mux(drawing, row_channel, channels_on_way[-2]))
+            stored = data.View(entry_layout, entry_r[lane].data)
             # a regenerated target of this lane, registered: it stands where a stored entry's read data would
             e1_drawn, e1_drawn_local = Signal(name=f"e1_drawn{lane}"), Signal(idx_bits, name=f"e1_drawn_local{lane}")
             m.d.sync += [e1_drawn.eq(drawing & drawn_valid & ~drawn_end & (drawn_global[:lane_bits] == lane
@@ -517,8 +543,7 @@ class NetworkCore(wiring.Component):
                          written[0]["channel"].eq(e3["channel"]), written[0]["sum"].eq(total),
                          *(written[k + 1][name].eq(written[k][name]) for k in (0, 1) for name in written[k])]
             e4 = written[0]  # the sum being written back
-            accumulating += [issue[lane], e0_read, e1_read, e1_drawn, *(stage["valid"] for stage in staged),
-                             e4["valid"]]
+            accumulating += [issue[lane], *reads, e1_drawn, *(stage["valid"] for stage in staged), e4["valid"]]
             for c in range(channels):
                 for b in range(2):
                     rp, wp = acc_r[lane][c][b], acc_w[lane][c][b]
@@ -531,8 +556,7 @@ class NetworkCore(wiring.Component):
         drained = ~Cat(*accumulating).any()
         last_round = Cat(*((entry_ptr[lane] == entry_end[lane]) | (entry_ptr[lane] + 1 == entry_end[lane])
                            for lane in range(lanes))).all()
-        infos = [Signal(info_layout, name=f"rowinfo{lane}") for lane in range(lanes)]  # registered beside the RAMs
-        m.d.sync += [infos[lane].eq(info_r[lane].data) for lane in range(lanes)]
+        infos = [data.View(info_layout, info_r[lane].data) for lane in range(lanes)]  # three cycles after the address
 
         propagating = Signal()
         cycles = Signal(32)
@@ -601,7 +625,9 @@ class NetworkCore(wiring.Component):
                     m.next = "PICK"
                 with m.Else():
                     m.d.sync += member.eq(member + 1)
-            with m.State("KEY"):  # the row's key and weight pass their ROMs' output registers
+            with m.State("KEY"):  # the row's key and weight pass their ROMs' registers
+                m.next = "KEY2"
+            with m.State("KEY2"):
                 m.next = "REQUEST"
             with m.State("REQUEST"):  # the row's key to its generator
                 m.d.comb += requesting.eq(1)
@@ -616,7 +642,9 @@ class NetworkCore(wiring.Component):
                     with m.Else():
                         m.d.sync += member.eq(member + 1)
                         m.next = "PROJECTION"
-            with m.State("ROWINFO"):  # the lanes' row info passes its registers
+            with m.State("ROWINFO"):  # the lanes' row info passes its ROMs' registers
+                m.next = "ROWINFO2"
+            with m.State("ROWINFO2"):
                 m.next = "ROW"
             with m.State("ROW"):
                 for lane in range(lanes):

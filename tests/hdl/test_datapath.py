@@ -301,3 +301,22 @@ def test_several_channels_each_decay_on_their_own_and_sum_into_the_membrane(chan
     assert got == want
     # the cases reach what the channels add: a saturated current, a spike, both signs of the membrane
     assert any(flags & 3 for *_, flags in want) and any(spike for *_, spike, _ in want)
+
+
+@pytest.mark.parametrize(("v_bits", "rounding", "latency"), [(20, "toward_zero", 7), (24, "floor", 0)])
+def test_a_membrane_wider_than_a_dsp_operand_splits_the_leak_and_matches_the_model(v_bits, rounding, latency):
+    """Above 18 bits the leak's product is made of two half-width products (hdl.datapath.MULTIPLIER_BITS):
+    random states over the whole range, every leak factor, both leak modes."""
+    spec = random_spec(64, 1, seed=v_bits, widths=Widths(v=v_bits, i=16, bias=v_bits), rounding=rounding)
+    rng = np.random.default_rng(v_bits)
+    v_max = 1 << (v_bits - 1)
+    cases = []
+    for _ in range(300):
+        n = int(rng.integers(spec.neurons))
+        params = {name: int(spec.params[name][n]) for name in PARAM_NAMES}
+        if params["leak_mode"] == 0:
+            params["leak"] = int(rng.integers(0, 4097))
+        state = {"v": int(rng.integers(-v_max, v_max)), "i": int(rng.integers(-32768, 32768)),
+                 "ref": int(rng.integers(0, 2)), "pulse": 0}
+        cases.append((params, state, int(rng.integers(-2000, 2000)), int(rng.integers(-128, 128))))
+    assert run_datapath(spec, cases, latency=latency) == golden(spec, cases)

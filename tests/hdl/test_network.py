@@ -132,7 +132,7 @@ def test_a_scaled_cuba_runs_bit_exact_with_both_channels_and_procedural_rows():
     net, _ = cuba_spec(160, p=0.5, seed=2, lanes=4)
     rng = np.random.default_rng(2)
     for pop in net.populations.values():  # a few steps below threshold: CUBA's first spikes come in 20 steps
-        pop.v0 = pop.params["theta_hi"] - rng.integers(1, 2000, pop.size)
+        pop.v0 = pop.params["theta_hi"] - rng.integers(1, 1000, pop.size)
     steps = 20
     got, cycles, overflow, compiled = run_core(net, steps, latency=2, generate=True)
     want, spikes = model_updates(net, steps)

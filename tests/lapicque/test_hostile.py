@@ -203,7 +203,25 @@ def numeric_options(command: str) -> list[str]:
             and (a.type in numeric or getattr(a.type, "__name__", "").startswith(("whole number", "number")))]
 
 
-@pytest.mark.parametrize("command", sorted(CHEAP))
+#: verify runs the simulator for every value it accepts (about 50 s in all): its whole sweep is slow, and the
+#: default run checks that the values no option may take are refused before any work
+SWEEPS = [pytest.param(c, marks=pytest.mark.slow) if c == "verify" else c for c in sorted(CHEAP)]
+NEVER_ACCEPTED = ["nan", "inf", "-inf", "-1", "1e308", "-1e308", "abc", "", "0x10"]
+
+
+def test_verify_refuses_every_value_no_option_takes_before_any_work(tmp_path, capsys):
+    from lapicque.cli import main
+
+    for option in numeric_options("verify"):
+        for value in NEVER_ACCEPTED:
+            base = [a for i, a in enumerate(CHEAP["verify"]) if option not in (a, CHEAP["verify"][i - 1])]
+            assert main(["verify", *base, option, value, "--out", str(tmp_path / "o")]) == 2, (option, value)
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and err[0].startswith("lapicque: error: "), (option, value, err)
+            assert not (tmp_path / "o").exists(), (option, value)
+
+
+@pytest.mark.parametrize("command", SWEEPS)
 def test_every_numeric_option_takes_hostile_values_in_one_line(command, tmp_path, capsys):
     """Every number-valued option of the command, each hostile value in turn: exit 0 or 1 with a finished run,
     or exit 2 with one line; never a traceback (exit 3), never a hang."""
