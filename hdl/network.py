@@ -303,7 +303,8 @@ class NetworkCore(wiring.Component):
                 **({"param": Memory(shape=unsigned(param_layout(net).size), depth=depth,
                                     init=param_words(net, lane))} if shared is None else {}),
                 "hist": Memory(shape=unsigned(idx_bits), depth=self.history, init=[]),
-                "rowinfo": TiledROM(info_layout.size, [start | (length << entry_bits) for start, length in rowinfo[lane]]),
+                "rowinfo": TiledROM(info_layout.size,
+                                    [start | (length << entry_bits) for start, length in rowinfo[lane]]),
                 "entries": TiledROM(entry_layout.size, entries[lane]),
             }
             for name, memory in memories.items():
