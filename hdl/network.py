@@ -89,7 +89,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     3 (pick, the history's register, the spike) and per projection of its delay 1; where the spike is the
     projection's source, a stored row costs 2 (its row info and register) and the longest lane's part (at
     least 1), a regenerated one 2 (key, request), its targets and the generator's pipeline
-    (`procedural.LATENCY` + 2). The last connection is written back 5 cycles after its issue. The step's last
+    (`procedural.LATENCY` + 2). The last connection is written back 6 cycles after its issue. The step's last
     cycle is the first in which both engines are done. `longest`: `longest_parts(rows, lanes)`, computed once
     for many steps."""
     lanes, depth = net.lanes, net.depth
@@ -135,7 +135,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                 break
             lane = (lane + 1) % lanes
             cycle += 1
-    return max(sweep_over, last_pick + 1, last_issue + 5)
+    return max(sweep_over, last_pick + 1, last_issue + 6)
 
 
 class TiledROM(wiring.Component):
@@ -513,12 +513,13 @@ class NetworkCore(wiring.Component):
             e1_valid = e1_read | e1_drawn
             e1_local = Mux(e1_drawn, e1_drawn_local, stored.target)
             e1_weight = Mux(e1_drawn, row_weight, stored.weight)
-            # the accumulator's read is issued at e1 and its data arrives two cycles later (e3), where the sum is
-            # made and registered; it is written back from that register (e4: the route from the adder to a far
-            # block RAM gets a cycle of its own). The writes of the three previous connections are not in the data
-            # yet (the oldest lands in the read's own cycle), so they are forwarded, the latest first
+            # the accumulator's read is issued at e1, its data arrives two cycles later (e3) and is registered
+            # after the bank and channel choice (e4), where the sum is made and registered; it is written back
+            # from that register (e5: the route from the adder to a far block RAM gets a cycle of its own). The
+            # writes of the four previous connections are not in the data yet (the oldest lands in the read's
+            # own cycle), so they are forwarded, the latest first
             staged = []
-            for k in (2, 3):
+            for k in (2, 3, 4):
                 stage = {"valid": Signal(name=f"e{k}_valid{lane}"), "local": Signal(idx_bits, name=f"e{k}_local{lane}"),
                          "channel": Signal(range(channels), name=f"e{k}_channel{lane}"),
                          "weight": Signal(signed(net.widths.w), name=f"e{k}_weight{lane}")}
@@ -526,25 +527,30 @@ class NetworkCore(wiring.Component):
                                                       "weight": e1_weight}
                 m.d.sync += [stage[name].eq(previous[name]) for name in stage]
                 staged.append(stage)
-            e3 = staged[-1]
+            e3, e4 = staged[-2], staged[-1]
+            # the read data of the bank and channel this connection adds to, registered (e4)
             prop_data = Array(Mux(bank, acc_r[lane][c][0].r_data, acc_r[lane][c][1].r_data) for c in range(channels))
-            written = []  # the sums of the three previous cycles, the latest first: (valid, local, channel, sum)
-            for k in (1, 2, 3):
+            selected = Signal(signed(net.acc_bits), name=f"selected{lane}")
+            m.d.sync += selected.eq(prop_data[e3["channel"]])
+            written = []  # the sums of the four previous cycles, the latest first: (valid, local, channel, sum)
+            for k in (1, 2, 3, 4):
                 written.append({"valid": Signal(name=f"w{k}_valid{lane}"),
                                 "local": Signal(idx_bits, name=f"w{k}_local{lane}"),
                                 "channel": Signal(range(channels), name=f"w{k}_channel{lane}"),
                                 "sum": Signal(signed(net.acc_bits), name=f"w{k}_sum{lane}")})
             total = Signal(signed(net.acc_bits), name=f"total{lane}")
             forwarding = self.inject_bug != "accumulate_without_forwarding"
-            hits = [w["valid"] & (w["local"] == e3["local"]) & (w["channel"] == e3["channel"]) & forwarding
+            hits = [w["valid"] & (w["local"] == e4["local"]) & (w["channel"] == e4["channel"]) & forwarding
                     for w in written]
-            m.d.comb += total.eq(Mux(hits[0], written[0]["sum"], Mux(hits[1], written[1]["sum"], Mux(
-                hits[2], written[2]["sum"], prop_data[e3["channel"]]))) + e3["weight"])
-            m.d.sync += [written[0]["valid"].eq(e3["valid"]), written[0]["local"].eq(e3["local"]),
-                         written[0]["channel"].eq(e3["channel"]), written[0]["sum"].eq(total),
-                         *(written[k + 1][name].eq(written[k][name]) for k in (0, 1) for name in written[k])]
-            e4 = written[0]  # the sum being written back
-            accumulating += [issue[lane], *reads, e1_drawn, *(stage["valid"] for stage in staged), e4["valid"]]
+            earlier = selected
+            for w, hit in reversed(list(zip(written, hits, strict=True))):  # the latest write wins
+                earlier = Mux(hit, w["sum"], earlier)
+            m.d.comb += total.eq(earlier + e4["weight"])
+            m.d.sync += [written[0]["valid"].eq(e4["valid"]), written[0]["local"].eq(e4["local"]),
+                         written[0]["channel"].eq(e4["channel"]), written[0]["sum"].eq(total),
+                         *(written[k + 1][name].eq(written[k][name]) for k in (0, 1, 2) for name in written[k])]
+            e5 = written[0]  # the sum being written back
+            accumulating += [issue[lane], *reads, e1_drawn, *(stage["valid"] for stage in staged), e5["valid"]]
             for c in range(channels):
                 for b in range(2):
                     rp, wp = acc_r[lane][c][b], acc_w[lane][c][b]
@@ -552,8 +558,8 @@ class NetworkCore(wiring.Component):
                         m.d.comb += [rp.r_addr.eq(index), wp.w_addr.eq(read_index), wp.w_data.eq(0),
                                      wp.w_en.eq(read_valid)]
                     with m.Else():  # propagation's: step t + 1's
-                        m.d.comb += [rp.r_addr.eq(e1_local), wp.w_addr.eq(e4["local"]), wp.w_data.eq(e4["sum"]),
-                                     wp.w_en.eq(e4["valid"] & (e4["channel"] == c))]
+                        m.d.comb += [rp.r_addr.eq(e1_local), wp.w_addr.eq(e5["local"]), wp.w_data.eq(e5["sum"]),
+                                     wp.w_en.eq(e5["valid"] & (e5["channel"] == c))]
         drained = ~Cat(*accumulating).any()
         last_round = Cat(*((entry_ptr[lane] == entry_end[lane]) | (entry_ptr[lane] + 1 == entry_end[lane])
                            for lane in range(lanes))).all()
