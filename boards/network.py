@@ -29,7 +29,7 @@ from .estimate import ECP5_BRAM, ICE40_BRAM, LOGIC_MARGIN, bram_blocks
 from .top import clocking
 
 #: DSP blocks a row generator's hash takes (boards/network.py's estimate; measured on the builds)
-GENERATOR_DSP = {"ice40": 6, "ecp5": 22}
+GENERATOR_DSP = {"ice40": 6, "ecp5": 6}
 #: the datapath's pipeline stages on a board: every stage cut, what 90 MHz on an ECP5 needs
 BOARD_LATENCY = 7
 #: logic per network core: fixed part (control, propagation, generators) + per lane (datapath with two
@@ -103,7 +103,7 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
     fixed, per_lane = NETWORK_LOGIC[board.family]
     logic = fixed + per_lane * lanes * (1 + 0.3 * (channels - 1))
     # per lane one multiply per channel and the leak's (two halves above 18 bits); per generator its hash's
-    # partial products (measured: 22 MULT18X18D on the ECP5, 6 of the UP5K's 8 DSPs)
+    # partial products (measured: 6 MULT18X18D on the ECP5, 6 of the UP5K's 8 DSPs)
     multipliers = lanes * (channels + (2 if net.widths.v > MULTIPLIER_BITS else 1))
     if board.family == "ice40":  # a 16 x 16 DSP per multiply up to 16 bits, more for wider ones
         multipliers *= ceil(max(net.widths.v, net.widths.i) / 16)

@@ -540,8 +540,12 @@ class NetworkCore(wiring.Component):
                                 "sum": Signal(signed(net.acc_bits), name=f"w{k}_sum{lane}")})
             total = Signal(signed(net.acc_bits), name=f"total{lane}")
             forwarding = self.inject_bug != "accumulate_without_forwarding"
-            hits = [w["valid"] & (w["local"] == e4["local"]) & (w["channel"] == e4["channel"]) & forwarding
-                    for w in written]
+            # which of the four writes before it each connection meets, found a cycle early (at e3, against the
+            # connection then at e4 and the first three writes) and registered: at e4 only the choice and the add
+            hits = [Signal(name=f"hit{k}_{lane}") for k in range(4)]
+            ahead = [e4, *written[:3]]
+            m.d.sync += [hit.eq(w["valid"] & (w["local"] == e3["local"]) & (w["channel"] == e3["channel"])
+                                & forwarding) for hit, w in zip(hits, ahead, strict=True)]
             earlier = selected
             for w, hit in reversed(list(zip(written, hits, strict=True))):  # the latest write wins
                 earlier = Mux(hit, w["sum"], earlier)
