@@ -189,16 +189,12 @@ def check_request(board: Board, spec: ArraySpec, clock_mhz: float | None, baud: 
     check_tools(board)
 
 
-def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None = None, baud: int = 115200,
-          seed: int | None = None, console=None) -> BuildResult:
-    """Synthesise, place and route the board top; `seed` is nextpnr's placement seed (None: its own)."""
-    console = console or _console()
-    clock_mhz = clock_mhz or board.default_clock_mhz
-    est = check_fits(board, spec)  # exit 2 before any tool runs
-    top = BoardTop(board, spec, clock_mhz, baud)  # checks the clock and the baud rate
+def run_tools(board: Board, top, out: Path, seed: int | None, console, extra_overrides: dict | None = None
+              ) -> tuple[dict, str, Path]:
+    """Synthesise, place and route `top` in `OUT/work/` (emptied first) with the board's tools: returns the
+    parsed results (`parse_results`), yosys's version line and the work folder."""
     env = check_tools(board)
     yosys_version = prepare_tools(env, console)
-
     out.mkdir(parents=True, exist_ok=True)
     work = out / "work"
     if work.exists():
@@ -206,18 +202,27 @@ def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None =
     overrides = {
         "nextpnr_opts": f"--timing-allow-fail --report {NAME}.report.json" + (f" --seed {seed}" if seed else ""),
         "script_after_synth": f"tee -q -o {NAME}.stat.json stat -json",
+        **(extra_overrides or {}),
     }
+    plan = board.platform().prepare(top, name=NAME, **overrides)
+    plan.extract(str(work))
+    run_script(work, env, console)
+    return parse_results(work, board), yosys_version, work
+
+
+def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None = None, baud: int = 115200,
+          seed: int | None = None, console=None) -> BuildResult:
+    """Synthesise, place and route the board top; `seed` is nextpnr's placement seed (None: its own)."""
+    console = console or _console()
+    clock_mhz = clock_mhz or board.default_clock_mhz
+    est = check_fits(board, spec)  # exit 2 before any tool runs
+    top = BoardTop(board, spec, clock_mhz, baud)  # checks the clock and the baud rate
+    extra = {}
     if board.family == "ice40":
         # SPRAM does not take initial contents; nothing in the array depends on them (cfg loads
         # every memory, the accumulators are cleared after reset), so drop them all
-        overrides["synth_opts"] = "-dsp -spram"
-        overrides["script_after_read"] = "delete t:$meminit_v2"
-    platform = board.platform()
-    plan = platform.prepare(top, name=NAME, **overrides)
-    plan.extract(str(work))
-    run_script(work, env, console)
-
-    results = parse_results(work, board)
+        extra = {"synth_opts": "-dsp -spram", "script_after_read": "delete t:$meminit_v2"}
+    results, yosys_version, work = run_tools(board, top, out, seed, console, extra)
     clock = top.pll.output_mhz
     timing_met = results["fmax_mhz"] >= clock
     achieved = clock if timing_met else results["fmax_mhz"]

@@ -9,7 +9,6 @@ model's own spikes at the network's rates, at the clock the build met.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import dataclass
 from math import ceil
@@ -150,37 +149,15 @@ def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int
 def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: float | None = None,
                   seed: int | None = None, dt_ms: float = 0.1, console=None) -> dict:
     """Synthesise, place and route the network's board top; writes OUT/report.json and the bitstream."""
-    from .flow import (
-        BITSTREAM_SUFFIX,
-        NAME,
-        _console,
-        check_tools,
-        parse_results,
-        prepare_tools,
-        run_script,
-        tool_versions,
-    )
+    from .flow import BITSTREAM_SUFFIX, NAME, _console, run_tools, tool_versions
 
     console = console or _console()
     clock_mhz = clock_mhz or board.default_clock_mhz
     est = check_network_fits(board, net, rows)
     top = NetworkBoardTop(board, net, rows, clock_mhz)
-    env = check_tools(board)
-    yosys_version = prepare_tools(env, console)
-    out.mkdir(parents=True, exist_ok=True)
-    work = out / "work"
-    if work.exists():
-        shutil.rmtree(work)
-    overrides = {
-        "nextpnr_opts": f"--timing-allow-fail --report {NAME}.report.json" + (f" --seed {seed}" if seed else ""),
-        "script_after_synth": f"tee -q -o {NAME}.stat.json stat -json",
-    }
-    if board.family == "ice40":
-        overrides["synth_opts"] = "-dsp"
-    plan = board.platform().prepare(top, name=NAME, **overrides)
-    plan.extract(str(work))
-    run_script(work, env, console)
-    results = parse_results(work, board)
+    # the network is the memories' initial contents: they stay (no SPRAM on an iCE40, which takes none)
+    results, yosys_version, work = run_tools(board, top, out, seed, console,
+                                             {"synth_opts": "-dsp"} if board.family == "ice40" else None)
     clock = top.pll.output_mhz
     timing_met = results["fmax_mhz"] >= clock
     achieved = clock if timing_met else results["fmax_mhz"]

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +50,7 @@ from .spec import (
     _whole,
     check_params,
     default_params,
+    read_toml,
     signed_range,
 )
 
@@ -284,18 +284,7 @@ _PROJECTION_KEYS = {"source", "target", "rule", "weight", "channel", "delay", "s
 
 def load_network(path: str | Path) -> NetworkSpec:
     """Read a network spec file ([populations.NAME], [projections.NAME]; docs/networks.md)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"cannot read network file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not UTF-8 text; a network file is TOML (see examples/)") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from None
-    return network_from_mapping(data, source=str(path))
+    return network_from_mapping(read_toml(path, "network file"), source=str(path))
 
 
 def is_network_file(data: dict) -> bool:

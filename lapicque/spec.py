@@ -427,20 +427,24 @@ def spec_toml(spec: ArraySpec) -> str:
             + f"\n[params]\n{lines}\n")
 
 
-def load_spec(path: str | Path) -> ArraySpec:
-    """Load a spec from a TOML file (see examples/)."""
+def read_toml(path: str | Path, what: str = "spec file") -> dict:
+    """A TOML file's tables, or a one-line SpecError (unreadable, not UTF-8, not TOML) naming `what` it is."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SpecError(f"cannot read spec file {path}: {exc.strerror}") from None
+        raise SpecError(f"cannot read {what} {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise SpecError(f"{path}: not UTF-8 text; a spec file is TOML (see examples/)") from None
+        raise SpecError(f"{path}: not UTF-8 text; a {what} is TOML (see examples/)") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc})") from None
-    return _spec_from_mapping(data, source=str(path))
+
+
+def load_spec(path: str | Path) -> ArraySpec:
+    """Load a spec from a TOML file (see examples/)."""
+    return _spec_from_mapping(read_toml(path), source=str(path))
 
 
 def random_spec(neurons: int, lanes: int = 1, seed: int = 0, widths: Widths | None = None,

@@ -11,15 +11,20 @@ def matches(data: dict) -> bool:
     return {"fmax_mhz", "resources"} <= data.keys() and "network" not in data  # a network's: network_build
 
 
+def timing_and_resources(r: dict) -> list[Check]:
+    """Fmax against the clock, and every resource within the device (an array's build and a network's)."""
+    over = [name for name, u in r["resources"].items() if u["available"] and u["used"] > u["available"]]
+    return [Check.at_least("fmax_mhz", "Fmax against the clock (MHz)", r["fmax_mhz"], r["clock_mhz"]),
+            Check("resources", "every resource within the device",
+                  "over: " + ", ".join(over) if over else "all within", "<= available", not over)]
+
+
 def section(run: Run) -> Section:
     from lapicque.plots import figure
 
     r = run.data
     sec = Section(run)
-    sec.checks.append(Check.at_least("fmax_mhz", "Fmax against the clock (MHz)", r["fmax_mhz"], r["clock_mhz"]))
-    over = [name for name, u in r["resources"].items() if u["available"] and u["used"] > u["available"]]
-    sec.checks.append(Check("resources", "every resource within the device",
-                            "over: " + ", ".join(over) if over else "all within", "<= available", not over))
+    sec.checks += timing_and_resources(r)
     sec.numbers = {k: r[k] for k in ("fmax_mhz", "clock_mhz", "neuron_updates_per_s", "synaptic_events_per_s")}
     for name, u in r["resources"].items():
         sec.numbers[f"{name}_used"] = u["used"]

@@ -4,6 +4,7 @@ network's speed against biological time."""
 from __future__ import annotations
 
 from ..sections import Check, Run, Section, provenance_rows
+from .build import timing_and_resources
 
 FILE = "report.json"
 
@@ -15,10 +16,7 @@ def matches(data: dict) -> bool:
 def section(run: Run) -> Section:
     r = run.data
     sec = Section(run)
-    sec.checks.append(Check.at_least("fmax_mhz", "Fmax against the clock (MHz)", r["fmax_mhz"], r["clock_mhz"]))
-    over = [name for name, u in r["resources"].items() if u["available"] and u["used"] > u["available"]]
-    sec.checks.append(Check("resources", "every resource within the device",
-                            "over: " + ", ".join(over) if over else "all within", "<= available", not over))
+    sec.checks += timing_and_resources(r)
     sec.checks.append(Check.above("realtime_factor", "runs (steps x dt per second of wall time)",
                                   r["realtime_factor"], 0))
     sec.numbers = {k: r[k] for k in ("fmax_mhz", "clock_mhz", "cycles_per_step", "timesteps_per_s",
