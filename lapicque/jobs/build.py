@@ -101,7 +101,7 @@ def build_network(target, network: str, scale: float | None, lanes: int | None, 
     from lapicque.golden.network_model import hardware_rows
     from lapicque.sim.network import check_core
 
-    from .net import MAX_SCALE, MIN_SCALE
+    from .net import cuba_scaled
 
     default_lanes = 8 if target.family == "ecp5" else 1
     if network.endswith(".toml"):
@@ -115,10 +115,8 @@ def build_network(target, network: str, scale: float | None, lanes: int | None, 
     elif network == "cuba":
         from lapicque.golden.network_codes import cuba_spec
 
-        if scale is not None and not (MIN_SCALE <= scale <= MAX_SCALE):
-            raise LapicqueError(f"--scale {scale} is out of range; allowed {MIN_SCALE:g} to {MAX_SCALE:g}")
-        neurons = max(2, int(round(4000 * (scale or 1.0))))
-        net, _ = cuba_spec(neurons, p=min(1.0, 0.02 / (scale or 1.0)), lanes=1)
+        neurons, p = cuba_scaled(1.0 if scale is None else scale)
+        net, _ = cuba_spec(neurons, p=p, lanes=1)
         wanted = lanes or default_lanes
         net = net.with_lanes(wanted if neurons % wanted == 0 else 1)
         name = "cuba" if scale is None else f"cuba x {scale:g}"

@@ -52,8 +52,6 @@ def make_network(network: str, neurons: int | None = None, regime: str = "AI", s
 def _checked(network: str, backend: str, neurons: int | None, scale: float | None,
              connectivity: str | None) -> tuple[int | None, float, str]:
     """(neurons, p, connectivity) from the options, or a one-line LapicqueError."""
-    if backend not in BACKENDS:
-        raise LapicqueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend != "float" and network not in FIXED_NETWORKS:
         raise LapicqueError(f"--backend {backend} runs {', '.join(FIXED_NETWORKS)} (mapped to codes); {network} runs "
                             "on --backend float")
@@ -66,11 +64,16 @@ def _checked(network: str, backend: str, neurons: int | None, scale: float | Non
             raise LapicqueError("--scale is for cuba; give brunel and lattice --neurons")
         if neurons is not None:
             raise LapicqueError("give --scale or --neurons, not both")
-        if not (np.isfinite(scale) and MIN_SCALE <= scale <= MAX_SCALE):
-            raise LapicqueError(f"--scale {scale} is out of range; allowed {MIN_SCALE:g} to {MAX_SCALE:g}")
-        neurons = max(2, int(round(4000 * scale)))
-        p = min(1.0, 0.02 / scale)  # the full network's in-degree: 64 excitatory and 16 inhibitory inputs
+        neurons, p = cuba_scaled(scale)
     return neurons, p, connectivity or ("random" if backend == "float" else "procedural")
+
+
+def cuba_scaled(scale: float) -> tuple[int, float]:
+    """(neurons, p) of CUBA at 4000 x `scale` neurons with the full network's in-degree (p = 0.02 / scale: 64
+    excitatory and 16 inhibitory inputs), or a one-line LapicqueError for a scale out of range."""
+    if not (np.isfinite(scale) and MIN_SCALE <= scale <= MAX_SCALE):
+        raise LapicqueError(f"--scale {scale} is out of range; allowed {MIN_SCALE:g} to {MAX_SCALE:g}")
+    return max(2, int(round(4000 * scale))), min(1.0, 0.02 / scale)
 
 
 def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", duration: float = 1.0,
@@ -101,6 +104,8 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
         raise LapicqueError(f"--dt {dt} ms is out of range; allowed {MIN_DT_MS:g} to {MAX_DT_MS:g} ms")
     if duration * 1000.0 / dt < 1:
         raise LapicqueError(f"--duration {duration} s is shorter than one step of --dt {dt} ms")
+    if backend not in BACKENDS:
+        raise LapicqueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "rtl":
         steps = int(round(duration * 1000.0 / dt))
         if steps > MAX_RTL_STEPS:
@@ -115,8 +120,6 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
     if network.endswith(".toml"):  # a network file: populations and projections in codes
         from lapicque.network_spec import load_network
 
-        if backend not in BACKENDS:
-            raise LapicqueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         given = [name for name, value in (("--neurons", neurons), ("--scale", scale),
                                           ("--connectivity", connectivity)) if value is not None]
         if given:
