@@ -599,8 +599,8 @@ class NetworkCore(wiring.Component):
             with m.State("CLASS"):  # the windows of this delay: every lane's pointers
                 with m.If(propagating):
                     for lane in range(lanes):
-                        m.d.sync += [pointer[lane].eq(starts_of(starts, lane, first_slot)),
-                                     window_end[lane].eq(starts_of(starts, lane, Mux_mod(first_slot + 1, slots)))]
+                        m.d.sync += [pointer[lane].eq(starts[lane][first_slot]),
+                                     window_end[lane].eq(starts[lane][Mux_mod(first_slot + 1, slots)])]
                     m.d.sync += [lane_now.eq(0), member.eq(Array(Const(x, range(max(1, len(order))))
                                                                  for x in class_start or [0])[cls])]
                     m.next = "PICK"
@@ -680,10 +680,6 @@ class _NoProjection:
 def Mux_mod(value, modulus: int):  # noqa: N802 - reads as the Mux it builds
     """value mod `modulus` for a value in [0, 2 * modulus): one compare and one subtract."""
     return Mux(value >= modulus, value - modulus, value)[:bits_for(modulus) + 1]
-
-
-def starts_of(starts, lane, slot):
-    return starts[lane][slot]
 
 
 #: cycles between a local index's read and its state written back, the datapath's stages aside: the memories'
