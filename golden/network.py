@@ -236,29 +236,48 @@ def fixed_indegree(sources: int, targets: int, indegree: int, weight: float, rng
     return sparse.csr_matrix((np.full(src.size, weight), (src, dst)), shape=(total, targets))
 
 
-def brunel(regime: str = "AI", excitatory: int = 10_000, epsilon: float = 0.1, j: float = 0.1,
-           seed: int = 1, connectivity: str = "random") -> LIFNetwork:
-    """Brunel (2000) model A: delta synapses, N_I = N_E / 4, C = epsilon N per population, J = 0.1 mV,
-    inhibition -g J, delay D = 1.5 ms, tau 20 ms, theta 20 mV, reset 10 mV, refractory 2 ms, and
-    external Poisson input of rate C_E nu_ext with nu_ext = eta nu_thr, nu_thr = theta / (J C_E tau)."""
+def brunel_sizes(regime: str, excitatory: int, epsilon: float) -> tuple[int, int, int, int]:
+    """(N_E, N_I, C_E, C_I) of Brunel's model A, or a one-line LapicqueError for a regime or size out of range."""
     if regime not in BRUNEL_REGIMES:
         raise LapicqueError(f"unknown regime {regime!r}; choose one of {', '.join(BRUNEL_REGIMES)}")
     if excitatory < 40:
         raise LapicqueError(f"excitatory = {excitatory} is too small; Brunel's network needs at least 40")
+    if not (np.isfinite(epsilon) and 0 < epsilon <= 1):
+        raise LapicqueError(f"epsilon = {epsilon} is out of range; allowed 0 < epsilon <= 1")
+    n_e, n_i = excitatory, excitatory // 4
+    return n_e, n_i, max(1, int(epsilon * n_e)), max(1, int(epsilon * n_i))
+
+
+def brunel(regime: str = "AI", excitatory: int = 10_000, epsilon: float = 0.1, j: float = 0.1,
+           seed: int = 1, connectivity: str = "random") -> LIFNetwork:
+    """Brunel (2000) model A: delta synapses, N_I = N_E / 4, C = epsilon N per population, J = 0.1 mV,
+    inhibition -g J, delay D = 1.5 ms, tau 20 ms, theta 20 mV, reset 10 mV, refractory 2 ms, and
+    external Poisson input of rate C_E nu_ext with nu_ext = eta nu_thr, nu_thr = theta / (J C_E tau).
+
+    connectivity: "random" (numpy's generator) or "procedural" (exactly the connections of
+    `lapicque.golden.network_codes.brunel_spec`'s four fixed-in-degree projections, so that the float and the
+    fixed network run the same synapses; the external input stays numpy's Poisson draw)."""
+    n_e, n_i, c_e, c_i = brunel_sizes(regime, excitatory, epsilon)
     g, eta = BRUNEL_REGIMES[regime]
     rng = np.random.default_rng(seed)
-    n_e, n_i = excitatory, excitatory // 4
     n = n_e + n_i
-    c_e, c_i = max(1, int(epsilon * n_e)), max(1, int(epsilon * n_i))
     tau, theta = 20.0, 20.0
     nu_thr = theta / (j * c_e * tau) * 1000.0  # Hz
-    if checked_connectivity(connectivity) == "procedural":  # the counter-based in-degree lists, projections 0 and 1
-        from .connectivity import connections
+    if checked_connectivity(connectivity) == "procedural":
+        from .network_codes import brunel_spec
+        from .network_model import compile_network
 
-        exc = sparse.vstack([connections("fixed_in_degree", n_e, n, seed, 0, j, degree=c_e),
-                             sparse.csr_matrix((n_i, n))]).tocsr()
-        inh = sparse.vstack([sparse.csr_matrix((n_e, n)),
-                             connections("fixed_in_degree", n_i, n, seed, 1, -g * j, degree=c_i)]).tocsr()
+        exc, inh = (sparse.csr_matrix((n, n)) for _ in range(2))
+        for part in compile_network(brunel_spec(regime, excitatory, epsilon, j, seed)[0]):
+            rows = sparse.csr_matrix((np.ones(part.rows.nnz), part.rows.indices, part.rows.indptr),
+                                     shape=part.rows.shape)
+            placed = sparse.vstack([sparse.csr_matrix((part.source_offset, n)), rows,
+                                    sparse.csr_matrix((n - part.source_offset - part.source_size, n))])
+            if part.source_offset == 0:
+                exc = exc + j * placed
+            else:
+                inh = inh + (-g * j) * placed
+        exc, inh = exc.tocsr(), inh.tocsr()
     else:
         exc = fixed_indegree(n_e, n, c_e, j, rng, 0, n)
         inh = fixed_indegree(n_i, n, c_i, -g * j, rng, n_e, n)

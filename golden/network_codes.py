@@ -103,3 +103,68 @@ def cuba_spec(neurons: int = 4000, p: float = 0.02, seed: int = 1, dt: float = 0
         "p": _entry(p, realised_p(skip_table(p))),
     }
     return spec, mapping
+
+
+BRUNEL_LSB_MV = 2.0**-11  # J = 0.1 mV is 205 codes (+0.1 %); 20-bit membranes and currents hold +-256 mV
+
+
+def brunel_spec(regime: str = "AI", excitatory: int = 10_000, epsilon: float = 0.1, j: float = 0.1, seed: int = 1,
+                dt: float = 0.1, lsb_mv: float = BRUNEL_LSB_MV, v_bits: int = 20, i_bits: int = 20,
+                lanes: int = 1) -> tuple[NetworkSpec, dict]:
+    """Brunel's model A (`lapicque.golden.network.brunel`'s parameters) as a NetworkSpec: populations exc
+    (`excitatory`) and inh (a quarter of it) with the same neurons, one channel of delta synapses (decay 4096:
+    the current is the step's input, so a weight jumps the membrane), four fixed-in-degree projections ee, ei
+    (C_E = epsilon N_E each, weight J) and ie, ii (C_I, -g J), indices 0-3 of this seed, delay 1.5 ms, and every
+    neuron's external Poisson input of mean C_E nu_ext dt per step, weight J (`lapicque.golden.external`, seed
+    + 1); the membrane starts where the float network's does. Returns (spec, mapping)."""
+    from .external import External, poisson_table, realised_mean
+    from .network import BRUNEL_REGIMES, brunel_sizes
+
+    if not (math.isfinite(lsb_mv) and lsb_mv > 0):
+        raise LapicqueError(f"lsb_mv = {lsb_mv} must be a positive number")
+    g, eta = BRUNEL_REGIMES[regime] if regime in BRUNEL_REGIMES else (None, None)
+    n_e, n_i, c_e, c_i = brunel_sizes(regime, excitatory, epsilon)
+    tau, theta, reset, t_ref, delay_ms = 20.0, 20.0, 10.0, 2.0, 1.5
+    leak = _fraction(dt, tau)
+    delay = int(round(delay_ms / dt))
+    if leak == 0 or not 1 <= delay <= 64:
+        raise LapicqueError(f"dt = {dt} ms does not map Brunel's network to codes (a 12-bit leak of tau = 20 ms and "
+                            "a delay of 1.5 ms in 1..64 steps)")
+    mean = eta * theta * dt / (j * tau)  # C_E nu_ext dt with nu_ext = eta theta / (J C_E tau)
+    w = {"exc": int(round(j / lsb_mv)), "inh": int(round(-g * j / lsb_mv))}
+    table = poisson_table(mean)
+    theta_code = math.floor(theta / lsb_mv) + 1
+    v_reset = int(round(reset / lsb_mv))
+    refractory = int(round(t_ref / dt))
+    v0_mv = np.random.default_rng(seed).uniform(0.0, theta, n_e + n_i)  # procedural brunel()'s draw
+    v0 = np.round(v0_mv / lsb_mv).astype(np.int64)
+    widths = Widths(v=v_bits, i=i_bits, w=_width_for(w.values()), bias=16, ext=_width_for([len(table) * w["exc"]]),
+                    refractory=max(1, refractory.bit_length()))
+    base = default_params() | {"bias": 0, "leak": leak, "theta_hi": theta_code, "theta_lo": 0,
+                               "refractory": refractory, "v_reset": v_reset, "leak_mode": 0, "reset_mode": 0,
+                               "hysteresis": 0}
+    external = External(mean, w["exc"], seed + 1)
+
+    def population(name: str, start: int, size: int) -> Population:
+        params = {k: np.full(size, base[k], np.int64) for k in PARAM_NAMES if k != "decay"}
+        return Population(name, size, params, {"syn": np.full(size, DECAY_ONE, np.int64)}, v0[start:start + size],
+                          external)
+
+    populations = {"exc": population("exc", 0, n_e), "inh": population("inh", n_e, n_i)}
+    degree = {"exc": c_e, "inh": c_i}
+    projections = {name: Projection(name, src, dst, "fixed_in_degree", np.array(w[src]), "syn", delay, seed,
+                                    degree=degree[src])
+                   for name, (src, dst) in {"ee": ("exc", "exc"), "ei": ("exc", "inh"), "ie": ("inh", "exc"),
+                                            "ii": ("inh", "inh")}.items()}
+    spec = NetworkSpec(populations, projections, ("syn",), lanes, widths, "toward_zero", 0)
+    mapping = {
+        "tau_m_ms": _entry(tau, _tau(leak, dt)),
+        "j_mv": _entry(j, w["exc"] * lsb_mv),
+        "g_j_mv": _entry(-g * j, w["inh"] * lsb_mv),
+        "v_th_mv": _entry(theta, (theta_code - 1) * lsb_mv),
+        "v_reset_mv": _entry(reset, v_reset * lsb_mv),
+        "t_ref_ms": _entry(t_ref, refractory * dt),
+        "delay_ms": _entry(delay_ms, delay * dt),
+        "external_per_step": _entry(mean, realised_mean(table)),
+    }
+    return spec, mapping

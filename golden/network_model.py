@@ -27,6 +27,7 @@ from .connectivity import (
     row_key,
     skip_table,
 )
+from .external import external_counts
 from .neuron import State, StepResult, array_step
 
 SATURATION_FLAGS = (1 << FLAG_NAMES.index("sat_high")) | (1 << FLAG_NAMES.index("sat_low"))
@@ -132,6 +133,17 @@ class NetworkModel:
                            np.zeros(n, np.int64))
         self.ring = np.zeros((net.max_delay + 1, c, n), dtype)
         self.timestep = 0
+        offsets = net.offsets
+        self.externals = [(pop.external, offsets[name], pop.size) for name, pop in net.populations.items()
+                          if pop.external is not None]
+
+    def external_input(self, step: int) -> np.ndarray:
+        """The populations' external input at `step` (codes into channel 0; `lapicque.golden.external`)."""
+        ext = np.zeros(self.net.neurons, np.int64)
+        for external, offset, size in self.externals:
+            counts = external_counts(external, step, self.net.neurons, offset, size)
+            ext[offset:offset + size] = counts * external.weight
+        return ext
 
     @property
     def synapses(self) -> int:
@@ -144,6 +156,8 @@ class NetworkModel:
         acc = self.ring[now].copy()
         self.ring[now] = 0
         ext = 0 if ext is None else np.asarray(ext, dtype=np.int64 if self.fixed else np.float64)
+        if self.externals:  # the same counts in both models: the float one adds them without rounding anything
+            ext = ext + self.external_input(self.timestep)
         result = array_step(self.net, self.state, acc, ext, self.fixed, self.params, channels=True)
         self.state = result.state
         fired = np.flatnonzero(result.spike)
@@ -158,7 +172,8 @@ class NetworkModel:
         return result
 
     def run(self, steps: int, ext=None, record=(), progress=None) -> dict[str, np.ndarray]:
-        """Run `steps` steps (`ext`: None, or [steps, neurons] codes into channel 0). Returns the spikes as
+        """Run `steps` steps (`ext`: None, or [steps, neurons] codes into channel 0, added to the populations'
+        own external input). Returns the spikes as
         `spike_steps` / `spike_neurons` (step index from 0, global neuron) and, for the `record` neurons,
         `v` and `i` traces ([steps, recorded] and [steps, channels, recorded]), and `saturated`, the number of
         updates that hit a rail (sat_high or sat_low)."""

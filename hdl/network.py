@@ -19,9 +19,13 @@ A step ends when both are done. Its cycles are max(sweep, propagation) and a few
 engines cycle by cycle); the bound the benchmarks quote is max(D, the step's fan-out / P) + latency. Delays cost
 no accumulator banks: the spikes wait in the history, not their weights.
 
-Stated: every projection's rows are stored (`rows`, the golden model's realised CSR; procedural rows are
-realised by the caller for now); no external input; the monitor reports every update without back-pressure (a
-testbench samples it every cycle); parameters, initial state and rows are the memories' initial contents.
+External input (populations with an `External`, `lapicque.golden.external`): every lane has a `PoissonInput`
+(`hdl.external`) that draws its neurons' counts from the step's first cycle, one per cycle; the sweep starts
+`sweep_lead` cycles later, so that each neuron's input reaches its datapath with its state.
+
+Stated: Bernoulli rows are regenerated (`RowGenerator`), every other projection's rows are stored (the golden
+model's realised CSR); the monitor reports every update without back-pressure (a testbench samples it every
+cycle); parameters, initial state and rows are the memories' initial contents.
 """
 
 from __future__ import annotations
@@ -34,14 +38,17 @@ from amaranth.lib.wiring import In, Out
 
 from .datapath import BUGS as DATAPATH_BUGS
 from .datapath import NeuronDatapath
+from .external import LATENCY as EXTERNAL_LATENCY
+from .external import PoissonInput, has_external
 from .layouts import TIMESTEP_BITS, bits_for, channel_field, lane_update_layout, pack, param_layout, state_layout
 from .procedural import LATENCY as GENERATOR_LATENCY
 from .procedural import RowGenerator
 from .ram import RegisteredRAM
 
 #: deliberately wrong cores, for the verification's own tests: a read-modify-write that misses the previous
-#: cycle's write (no forwarding), a delay window one step late; and the datapath's bugs (`datapath.BUGS`)
-BUGS = ("accumulate_without_forwarding", "window_one_step_late")
+#: cycle's write (no forwarding), a delay window one step late, external input that draws every step's counts
+#: from the first step's counter; and the datapath's bugs (`datapath.BUGS`)
+BUGS = ("accumulate_without_forwarding", "window_one_step_late", "external_counter_stale")
 
 
 
@@ -80,6 +87,12 @@ def longest_parts(rows, lanes: int) -> list[np.ndarray]:
     return [np.max([np.diff(indptr) for indptr, _, _ in lane_rows(part, lanes)], axis=0) for part in rows]
 
 
+def sweep_lead(net) -> int:
+    """Cycles the sweep starts after its step: with external input, the lanes' `PoissonInput`s draw the first
+    neurons' counts first (their pipeline, less the two cycles of the sweep's own reads)."""
+    return EXTERNAL_LATENCY - 2 if has_external(net) else 0
+
+
 def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: int,
                 longest: list[np.ndarray] | None = None) -> int:
     """The cycles `NetworkCore` takes for timestep `step`, given the spikes (global indices) of every step so far:
@@ -90,9 +103,10 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     projection's source, a stored row costs 2 (its row info and register) and the longest lane's part (at
     least 1), a regenerated one 2 (key, request), its targets and the generator's pipeline
     (`procedural.LATENCY` + 2). The last connection is written back 6 cycles after its issue. The step's last
-    cycle is the first in which both engines are done. `longest`: `longest_parts(rows, lanes)`, computed once
-    for many steps."""
+    cycle is the first in which both engines are done. With external input every sweep cycle is `sweep_lead`
+    later. `longest`: `longest_parts(rows, lanes)`, computed once for many steps."""
     lanes, depth = net.lanes, net.depth
+    latency += sweep_lead(net)  # the sweep starts later by as much: every sweep cycle below moves with it
     sweep_over = depth + 3 + latency
     longest = longest_parts(rows, lanes) if longest is None else longest
     cycle, last_issue, last_pick = 1, -10, 0
@@ -344,7 +358,20 @@ class NetworkCore(wiring.Component):
             stage_index.append(i)
         out_valid, out_index = stage_valid[-1], stage_index[-1]
         sweep_busy = Signal()  # an update is issued or on its way: more spikes may come this step
-        m.d.comb += sweep_busy.eq(sweeping | Cat(*stage_valid).any())
+        lead = sweep_lead(net)
+        leading = Signal(range(lead + 1))  # counts the sweep's lead down (external input: its first draws)
+        m.d.comb += sweep_busy.eq(sweeping | (leading != 0) | Cat(*stage_valid).any())
+        with m.If(leading != 0):
+            m.d.sync += leading.eq(leading - 1)
+            with m.If(leading == 1):
+                m.d.sync += [sweeping.eq(1), index.eq(0)]
+        # the external input's draws run `lead` cycles ahead of the sweep, from the step's first cycle
+        ext_drawing, ext_index = Signal(), Signal(idx_bits)
+        step_term = Signal(32)  # t N mod 2**32, the step's part of every draw's counter
+        with m.If(ext_drawing):
+            m.d.sync += ext_index.eq(ext_index + 1)
+            with m.If(ext_index == depth - 1):
+                m.d.sync += ext_drawing.eq(0)
         with m.If(sweeping):
             m.d.sync += index.eq(index + 1)
             with m.If(index == depth - 1):
@@ -362,6 +389,11 @@ class NetworkCore(wiring.Component):
             dp = NeuronDatapath(net, latency=self.latency,
                                 inject_bug=self.inject_bug if self.inject_bug in DATAPATH_BUGS else None)
             m.submodules[f"datapath{lane}"] = dp
+            if lead:
+                m.submodules[f"external{lane}"] = source = PoissonInput(net, lane, idx_bits)
+                m.d.comb += [source.index.eq(ext_index), source.step_term.eq(step_term), dp.ext.eq(source.ext)]
+            else:
+                m.d.comb += dp.ext.eq(0)
             state_data = Signal.like(state_r[lane].data, name=f"state_data{lane}")
             param_data = Signal(param_layout(net), name=f"param_data{lane}")
             m.d.sync += state_data.eq(state_r[lane].data)
@@ -376,7 +408,7 @@ class NetworkCore(wiring.Component):
                 m.d.sync += param_data.eq(word)
             m.d.comb += [
                 state_r[lane].addr.eq(index),
-                dp.state.eq(state_data), dp.params.eq(param_data), dp.ext.eq(0),
+                dp.state.eq(state_data), dp.params.eq(param_data),
                 *(getattr(dp, channel_field("acc", c)).eq(Mux(bank, acc_r[lane][c][1].r_data,
                                                               acc_r[lane][c][0].r_data))
                   for c in range(channels)),
@@ -575,7 +607,11 @@ class NetworkCore(wiring.Component):
         start_step = Signal()
         m.d.comb += [self.run.ready.eq(0), self.busy.eq(1)]
         with m.If(start_step):
-            m.d.sync += [sweeping.eq(1), index.eq(0), cycles.eq(1), cls.eq(0), propagating.eq(len(classes) > 0)]
+            m.d.sync += [cycles.eq(1), cls.eq(0), propagating.eq(len(classes) > 0)]
+            if lead:
+                m.d.sync += [leading.eq(lead), ext_drawing.eq(1), ext_index.eq(0)]
+            else:
+                m.d.sync += [sweeping.eq(1), index.eq(0)]
 
         with m.FSM(name="control"):
             with m.State("IDLE"):
@@ -589,6 +625,7 @@ class NetworkCore(wiring.Component):
                     for lane in range(lanes):
                         m.d.sync += starts[lane][Mux_mod(slot + 1, slots)].eq(write_pointer[lane])
                     m.d.sync += [timestep.eq(timestep + 1), slot.eq(Mux_mod(slot + 1, slots)), bank.eq(~bank),
+                                 step_term.eq(step_term + net.neurons * (self.inject_bug != "external_counter_stale")),
                                  steps_left.eq(steps_left - 1), self.step_cycles.eq(cycles)]
                     with m.If(steps_left == 1):
                         m.next = "IDLE"

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SpecError
+from .golden.external import MAX_TABLE, External, poisson_table
 from .spec import (
     DECAY_ONE,
     DECAY_SHIFT,
@@ -65,13 +66,15 @@ DEFAULT_CHANNELS = ("syn",)
 class Population:
     """`size` neurons sharing a name. `params[name]` is an int64 array of `size` codes for every name of
     `lapicque.spec.PARAM_NAMES` except decay; `decay[channel]` the same for each channel's current; `v0`
-    the initial membrane codes (rest, 0, by default)."""
+    the initial membrane codes (rest, 0, by default); `external` its Poisson input, if any
+    (`lapicque.golden.external`: a count of mean `mean` per step, each input `weight` codes into channel 0)."""
 
     name: str
     size: int
     params: dict[str, np.ndarray]
     decay: dict[str, np.ndarray]
     v0: np.ndarray
+    external: External | None = None
 
 
 @dataclass
@@ -195,12 +198,30 @@ class NetworkSpec:
                 if bad.size:
                     raise SpecError(f"{where}decay.{channel}[{bad[0]}] = {int(decay[bad[0]])} is out of range; "
                                     f"allowed 0..{DECAY_ONE}")
+            if pop.external is not None:
+                self._check_external(pop)
             bad = np.flatnonzero((pop.v0 < v_lo) | (pop.v0 > v_hi))
             if bad.size:
                 raise SpecError(f"{where}v0[{bad[0]}] = {int(pop.v0[bad[0]])} does not fit widths.v = "
                                 f"{self.widths.v}; allowed {v_lo}..{v_hi}")
         for projection in self.projections.values():
             self._check_projection(projection)
+
+    def _check_external(self, pop: Population) -> None:
+        where, e = f"populations.{pop.name}.external", pop.external
+        try:
+            table = poisson_table(e.mean)
+        except SpecError as exc:
+            raise SpecError(f"populations.{pop.name}.{exc}") from None
+        lo, hi = signed_range(self.widths.ext)
+        if isinstance(e.weight, bool) or not isinstance(e.weight, int | np.integer):
+            raise SpecError(f"{where}.weight = {e.weight!r} must be a whole number (a code)")
+        largest = len(table) * int(e.weight)
+        if not lo <= largest <= hi:
+            raise SpecError(f"{where}: up to {len(table)} inputs of weight {e.weight} a step ({largest}) do not fit "
+                            f"widths.ext = {self.widths.ext} (allowed {lo}..{hi}); widen ext (up to 16 bits)")
+        if isinstance(e.seed, bool) or not isinstance(e.seed, int | np.integer) or not 0 <= e.seed <= 2**32 - 1:
+            raise SpecError(f"{where}.seed = {e.seed!r} is out of range; allowed 0..{2**32 - 1}")
 
     def _check_projection(self, pr: Projection) -> None:
         where = f"projections.{pr.name}"
@@ -278,7 +299,8 @@ class NetworkSpec:
 # -- the TOML file ----------------------------------------------------------------------------------------
 
 _TOP_KEYS = {"lanes", "rounding", "weight_exponent", "channels", "widths", "populations", "projections"}
-_POPULATION_KEYS = {"size", "params", "v0"}
+_POPULATION_KEYS = {"size", "params", "v0", "external"}
+_EXTERNAL_KEYS = {"mean", "weight", "seed"}
 _PROJECTION_KEYS = {"source", "target", "rule", "weight", "channel", "delay", "seed", "p", "degree", "pre", "post"}
 
 
@@ -360,7 +382,25 @@ def _population(name: str, table: dict, channels: list[str], source: str) -> Pop
         v0 = _broadcast("v0", table.get("v0", 0), size)
     except SpecError as exc:
         raise SpecError(f"{source}: {where}.{exc}") from None
-    return Population(name, size, params, decay, v0)
+    return Population(name, size, params, decay, v0, _external(table.get("external"), f"{where}.external", source))
+
+
+def _external(value, where: str, source: str) -> External | None:
+    if value is None:
+        return None
+    table = _table(value, where, source)
+    bad = set(table) - _EXTERNAL_KEYS
+    if bad:
+        raise SpecError(f"{source}: unknown key {where}.{sorted(bad)[0]}; allowed: {', '.join(sorted(_EXTERNAL_KEYS))}")
+    for key in ("mean", "weight"):
+        if key not in table:
+            raise SpecError(f"{source}: {where} needs {key} (mean: inputs per step; weight: the code each adds)")
+    mean = table["mean"]
+    if isinstance(mean, bool) or not isinstance(mean, int | float):
+        raise SpecError(f"{source}: {where}.mean = {mean!r} must be a positive number (inputs per step, at most "
+                        f"about 10.5: the hardware's table holds {MAX_TABLE} entries)")
+    weight = _whole(table["weight"], f"{where}.weight", source, -(2**15), 2**15 - 1)
+    return External(float(mean), weight, _whole(table.get("seed", 0), f"{where}.seed", source, 0, 2**32 - 1))
 
 
 def _projection(name: str, table: dict, populations: dict[str, Population], channels: list[str],

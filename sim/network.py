@@ -73,8 +73,16 @@ def decode(net, bits: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+#: connections a simulated core stores at most: their initial contents make the Verilog (about 40 bytes each)
+MAX_STORED_CONNECTIONS = 1_000_000
+
+
 def check_core(net) -> None:
     """What the network core cannot run, as a one-line LapicqueError (before any work)."""
+    stored = sum(count for name, count in net.synapse_count().items() if net.projections[name].rule != "bernoulli")
+    if stored > MAX_STORED_CONNECTIONS:
+        raise LapicqueError(f"the network stores {stored:,.0f} connections; a simulated core holds at most "
+                            f"{MAX_STORED_CONNECTIONS:,}: give a smaller network (--neurons)")
     if any(p.rule == "bernoulli" for p in net.projections.values()) and net.lanes & (net.lanes - 1):
         raise LapicqueError(f"lanes = {net.lanes}: the core regenerates Bernoulli rows with lanes a power of two; "
                             "give --lanes 1, 2, 4, 8, ...")
@@ -87,7 +95,7 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
     replay of them (`cycles_expected`, `hdl.network.step_cycles`) and the bound max(D, fan-out / lanes) + latency
     (`cycles_bound_per_step`)."""
     from lapicque.golden.network_model import SATURATION_FLAGS, NetworkModel, hardware_rows
-    from lapicque.hdl.network import SWEEP_LATENCY, longest_parts, step_cycles
+    from lapicque.hdl.network import SWEEP_LATENCY, longest_parts, step_cycles, sweep_lead
 
     if not 1 <= steps <= 65535:
         raise LapicqueError(f"steps = {steps} is out of range for one RTL run; allowed 1..65535")
@@ -150,9 +158,10 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
             progress(t + 1, steps)
     rtl_spikes = got["spike"].reshape(steps, -1)  # the RTL's own, [step, neuron]
     fan_out = _fan_outs(compiled, net.neurons)
-    # the bound of issue 20: max(N / lanes, the step's fan-out / lanes) + the pipeline's latency
-    bound = sum(max(depth, sum(fan_out[n] for n in spikes_by_step[t]) / lanes) + latency + SWEEP_LATENCY
-                for t in range(steps))
+    # the bound of issue 20: max(N / lanes, the step's fan-out / lanes) + the pipeline's latency (with external
+    # input, its draws' pipeline too)
+    pipeline = latency + SWEEP_LATENCY + sweep_lead(net)
+    bound = sum(max(depth, sum(fan_out[n] for n in spikes_by_step[t]) / lanes) + pipeline for t in range(steps))
     return {
         "steps": steps,
         "neurons": net.neurons,

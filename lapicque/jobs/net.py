@@ -18,7 +18,7 @@ MIN_DT_MS, MAX_DT_MS = 0.001, 1.0  # below: a typo that runs for days; above: de
 
 
 BACKENDS = ("float", "fixed", "rtl")
-FIXED_NETWORKS = ("cuba",)  # mapped to codes (lapicque.golden.network_codes); brunel's next
+FIXED_NETWORKS = ("cuba", "brunel")  # mapped to codes (lapicque.golden.network_codes)
 SIMULATORS = ("verilator", "icarus")
 MAX_RTL_STEPS = 65535  # one run of the core
 MIN_SCALE, MAX_SCALE = 0.01, 4.0
@@ -45,8 +45,14 @@ def make_network(network: str, neurons: int | None = None, regime: str = "AI", s
         net.v0[(abs(y - side // 2) <= 1) & (abs(x - side // 2) <= 1)] = -40.0  # a patch that starts the wave
         return net
     excitatory = neurons or 10_000
-    return brunel(regime, excitatory=excitatory, epsilon=min(1.0, 1000 / excitatory), seed=seed,
+    return brunel(regime, excitatory=excitatory, epsilon=brunel_epsilon(excitatory), seed=seed,
                   connectivity=connectivity)
+
+
+def brunel_epsilon(excitatory: int) -> float:
+    """Brunel's connection probability at `excitatory` neurons: C_E = 1000 inputs (epsilon = 0.1 at his 10,000),
+    all of them below 1000 neurons."""
+    return min(1.0, 1000 / excitatory)
 
 
 def _checked(network: str, backend: str, neurons: int | None, scale: float | None,
@@ -137,18 +143,26 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
                                   build_s, sim)
     neurons, p, connectivity = _checked(network, backend, neurons, scale, connectivity)
     if backend != "float":
-        from lapicque.golden.network_codes import cuba_spec
+        from lapicque.golden.network_codes import brunel_spec, cuba_spec
 
-        spec, mapping = cuba_spec(neurons or 4000, p=p, seed=seed, dt=dt, lanes=lanes or 1)  # checks its input
-        if backend == "rtl" and lanes is None:  # four lanes where they divide the network, else one
-            spec = spec.with_lanes(4 if spec.neurons % 4 == 0 else 1)
+        if network == "cuba":
+            spec, mapping = cuba_spec(neurons or 4000, p=p, seed=seed, dt=dt)  # checks its input
+            name = "cuba"
+        else:
+            excitatory = neurons or 10_000
+            spec, mapping = brunel_spec(regime, excitatory, brunel_epsilon(excitatory), seed=seed, dt=dt)
+            name = f"brunel-{regime}"
+        if lanes is not None:
+            spec = spec.with_lanes(lanes)  # checks that they divide the network
+        elif backend == "rtl":  # four lanes where they divide the network, else two, else one
+            spec = spec.with_lanes(next(k for k in (4, 2, 1) if spec.neurons % k == 0))
         if backend == "rtl":
             from lapicque.sim.network import check_core
 
             check_core(spec)
         build_s = time.perf_counter() - build0
         with owned(out, "net") as folder:
-            return simulate_codes(spec, mapping, "cuba", backend, duration, seed, dt, folder, progress, build_s, sim)
+            return simulate_codes(spec, mapping, name, backend, duration, seed, dt, folder, progress, build_s, sim)
     network_model = make_network(network, neurons, regime, seed, connectivity, p)  # checks its input first
     build_s = time.perf_counter() - build0
     with owned(out, "net") as folder:
@@ -224,7 +238,8 @@ def simulate_codes(spec, mapping: dict | None, name: str, backend: str, duration
     }
     if mapping is not None:
         summary["mapping"] = mapping
-        summary["realised_p"] = mapping["p"]["realised"]
+        if "p" in mapping:
+            summary["realised_p"] = mapping["p"]["realised"]
     if rtl is not None:  # every update compared with the fixed model; the statistics are the RTL's own spikes
         summary["rtl"] = rtl
         summary["passed"] = rtl["passed"]

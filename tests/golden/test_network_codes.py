@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from lapicque.golden.network import cuba, run
-from lapicque.golden.network_codes import cuba_spec
+from lapicque.golden.network import brunel, cuba, run
+from lapicque.golden.network_codes import brunel_spec, cuba_spec
 from lapicque.golden.network_model import NetworkModel, compile_network
 
 
@@ -73,3 +73,39 @@ def test_the_fixed_network_has_the_float_networks_statistics():
     assert np.mean(fixed_rates) == pytest.approx(np.mean(float_rates), rel=0.10)
     assert np.mean(fixed_cvs) == pytest.approx(np.mean(float_cvs), rel=0.10)
     assert 3.0 < np.mean(float_rates) < 8.0  # the asynchronous irregular state, not silence or a storm
+
+
+def test_brunels_codes_by_hand():
+    spec, mapping = brunel_spec("AI", 2000, 0.5, seed=2)
+    exc, inh = spec.populations["exc"], spec.populations["inh"]
+    assert (exc.size, inh.size) == (2000, 500) and spec.channels == ("syn",)
+    lsb = 2.0**-11
+    # delta synapses: decay 4096 clears the current every step, so it is the step's input alone
+    assert exc.decay["syn"][0] == 4096 and exc.params["leak"][0] == 20
+    # theta 20 mV = 40960 codes, v > theta is v >= 40961; reset 10 mV = 20480; 2 ms = 20 steps
+    assert (exc.params["theta_hi"][0], exc.params["v_reset"][0], exc.params["refractory"][0]) == (40961, 20480, 20)
+    # J = 0.1 mV / lsb = 204.8 -> 205; -g J = -0.5 mV = -1024 exactly (AI: g = 5)
+    ee, ie = spec.projections["ee"], spec.projections["ie"]
+    assert (int(ee.weight), int(ie.weight), ee.delay, ee.degree, ie.degree) == (205, -1024, 15, 1000, 250)
+    assert [pr.rule for pr in spec.projections.values()] == ["fixed_in_degree"] * 4
+    # external: eta theta dt / (J tau) = 2 x 20 x 0.1 / (0.1 x 20) = 2 inputs of J per step, on every neuron
+    assert exc.external.mean == pytest.approx(2.0) and exc.external.weight == 205 and inh.external == exc.external
+    assert mapping["j_mv"]["relative_error"] == pytest.approx(205 / 204.8 - 1)
+    v0 = brunel("AI", 2000, 0.5, seed=2, connectivity="procedural").v0
+    assert np.array_equal(spec.v0(), np.round(v0 / lsb).astype(np.int64))
+
+
+def test_the_float_brunel_runs_exactly_the_fixed_networks_synapses():
+    spec, _ = brunel_spec("SR", 200, 1.0, seed=4)
+    fixed = np.zeros((250, 250))
+    for part in compile_network(spec):
+        rows = part.rows.toarray()
+        fixed[part.source_offset:part.source_offset + part.source_size] += rows
+    net = brunel("SR", 200, 1.0, seed=4, connectivity="procedural")
+    float_codes = (net.excitatory + net.inhibitory).toarray() * 2**11
+    # multapses add up in both; the codes are the float weights rounded (J: 204.8 -> 205, -g J = -0.3: -614.4)
+    assert np.array_equal(fixed != 0, float_codes != 0)
+    # as many connections (a multapse's count) between every pair
+    assert np.array_equal(fixed[:200] / 205, np.round(float_codes[:200] / 204.8))
+    assert np.array_equal(fixed[200:] / -614, np.round(float_codes[200:] / -614.4))
+    assert np.all(fixed.sum(axis=0) == 200 * 205 - 50 * 614)  # every target: C_E = 200 and C_I = 50 inputs

@@ -96,6 +96,31 @@ def test_external_input_enters_the_first_channel_only():
     assert state.v.tolist() == [7, -3, 0]
 
 
+@pytest.mark.parametrize("fixed", [True, False])
+def test_a_populations_external_input_is_its_drawn_counts_times_its_weight(fixed):
+    """Each step's input is the contract's counts (the same in both models) added to any given ext; a network
+    driven by its own input equals the same network without it, given the counts as ext."""
+    import dataclasses
+
+    from lapicque.golden.external import External, external_counts
+
+    pops = {"a": population("a", 30, leak=100, theta_hi=900, refractory=2), "b": population("b", 20, leak=100)}
+    net = NetworkSpec(pops, {"ab": projection("ab", "a", "b", "dense", 40)}, widths=Widths(ext=12))
+    driven = dataclasses.replace(net, populations={"a": dataclasses.replace(pops["a"], external=External(3.0, 25, 8)),
+                                                   "b": pops["b"]})
+    model, plain = NetworkModel(driven, fixed=fixed), NetworkModel(net, fixed=fixed)
+    extra = np.random.default_rng(1).integers(-5, 5, (200, 50))
+    spikes = 0
+    for t in range(200):
+        counts = external_counts(driven.populations["a"].external, t, 50, 0, 30)
+        assert np.array_equal(model.external_input(t), np.concatenate([counts * 25, np.zeros(20, np.int64)]))
+        got = model.step(extra[t])
+        want = plain.step(extra[t] + np.concatenate([counts * 25, np.zeros(20, np.int64)]))
+        assert np.array_equal(got.state.v, want.state.v) and np.array_equal(got.spike, want.spike)
+        spikes += int(got.spike.sum())
+    assert spikes > 100
+
+
 def two_populations(rule, **kw):
     pops = {"a": population("a", 300), "b": population("b", 500)}
     return NetworkSpec(pops, {"other": projection("other", "b", "a", "dense", 1),

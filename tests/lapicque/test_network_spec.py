@@ -90,3 +90,32 @@ def test_lanes_must_divide_the_network_and_files_must_be_toml(tmp_path):
     empty.write_text("channels = ['a']\n")
     with pytest.raises(SpecError, match="no populations; add"):
         load_network(empty)
+
+
+EXTERNAL = "[populations.exc.external]\nmean = 2.5\nweight = 5\nseed = 4\n\n[populations.inh]"
+
+
+def test_a_populations_external_input_reads_to_its_codes(tmp_path):
+    from lapicque.golden.external import External
+
+    net = load_network(edited(tmp_path, "[populations.inh]", EXTERNAL))
+    assert net.populations["exc"].external == External(2.5, 5, 4) and net.populations["inh"].external is None
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("mean = 2.5", "mean = 0", "populations.exc.external.mean = 0.0 must be a positive number"),
+    ("mean = 2.5", 'mean = "often"', "populations.exc.external.mean = 'often' must be a positive number"),
+    ("mean = 2.5", "mean = 12.0", "populations.exc.external.mean = 12.0 inputs per step needs a table of 35"),
+    ("mean = 2.5", "rate = 2.5", "unknown key populations.exc.external.rate"),
+    ("weight = 5", "", "populations.exc.external needs weight"),
+    ("weight = 5", "weight = 50", "populations.exc.external: up to 15 inputs of weight 50 a step (750) do not fit "
+                                  "widths.ext = 8"),
+    ("weight = 5", "weight = 1.5", "populations.exc.external.weight = 1.5 must be a whole number"),
+    ("seed = 4", "seed = -1", "populations.exc.external.seed = -1 is out of range"),
+])
+def test_bad_external_inputs_are_one_line_errors_naming_the_key(tmp_path, old, new, message):
+    path = edited(tmp_path, "[populations.inh]", EXTERNAL)
+    path.write_text(path.read_text().replace(old, new, 1))
+    with pytest.raises(SpecError) as error:
+        load_network(path)
+    assert message in str(error.value) and "\n" not in str(error.value)

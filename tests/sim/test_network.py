@@ -22,7 +22,26 @@ def test_the_core_on_verilator_is_the_fixed_model_and_its_formula():
     assert summary["cycles_bound_per_step"] <= summary["cycles_per_step"]
 
 
-@pytest.mark.parametrize("bug", [*BUGS, "refractory_off_by_one"])
+def small_brunel(lanes: int = 2):
+    """Brunel's model A, AI, 40 + 10 neurons, every neuron driven by its external Poisson input."""
+    from lapicque.golden.network_codes import brunel_spec
+
+    return brunel_spec("AI", 40, 1.0, seed=3, lanes=lanes)[0]
+
+
+def test_brunel_with_its_external_input_and_delays_is_the_fixed_model():
+    summary = run_network(small_brunel(), 300)
+    assert summary["passed"] and summary["bit_exact_mismatches"] == 0 and summary["updates_checked"] == 300 * 50
+    assert summary["cycles"] == summary["cycles_expected"] and summary["spikes"] > 50
+
+
+def test_stale_external_draws_fail_the_run():
+    summary = run_network(small_brunel(), 100, inject_bug="external_counter_stale")
+    assert not summary["passed"] and summary["bit_exact_mismatches"] > 0
+    assert summary["first_mismatches"][0]["step"] == 1  # step 0 draws the right counts; step 1 repeats them
+
+
+@pytest.mark.parametrize("bug", [*(bug for bug in BUGS if bug != "external_counter_stale"), "refractory_off_by_one"])
 def test_every_seeded_bug_fails_the_run(bug):
     summary = run_network(small_example(2), 200, inject_bug=bug)
     assert not summary["passed"] and summary["bit_exact_mismatches"] > 0

@@ -64,6 +64,17 @@ def test_net_fixed_on_cuba_and_on_a_network_file(tmp_path):
     assert comparable(job) == cli and job["populations"] == {"exc": 160, "inh": 40} and job["spikes"] > 0
 
 
+def test_net_fixed_on_brunel_maps_every_quantity_and_drives_it_by_its_external_input(tmp_path):
+    cli = command_summary(["net", "brunel", "--backend", "fixed", "--neurons", "80", "--duration", "0.1",
+                           "--regime", "SR"], tmp_path / "b")
+    job = jobs.net(network="brunel", backend="fixed", neurons=80, duration=0.1, regime="SR")
+    assert comparable(job) == cli and job["network"] == "brunel-SR" and job["populations"] == {"exc": 80, "inh": 20}
+    assert job["mapping"]["delay_ms"]["realised"] == pytest.approx(1.5)
+    assert job["mapping"]["external_per_step"]["relative_error"] == pytest.approx(0, abs=1e-6)
+    # without its external input the network would fall silent after its first spikes: at 100 x 0.1 s ...
+    assert job["mean_rate_hz"] > 50 and job["saturated_updates"] == 0
+
+
 def test_net_rtl_checks_every_update_and_its_report_shows_the_verdicts(tmp_path):
     from lapicque.report import write_report
 
@@ -79,7 +90,10 @@ def test_net_rtl_checks_every_update_and_its_report_shows_the_verdicts(tmp_path)
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"network": "brunel", "backend": "fixed"}, "--backend fixed runs cuba (mapped to codes); brunel runs on"),
+    ({"network": "lattice", "backend": "fixed"}, "--backend fixed runs cuba, brunel (mapped to codes); lattice runs on"),
+    ({"network": "brunel", "backend": "rtl"}, "the network stores 15,625,000 connections; a simulated core holds at "
+                                              "most 1,000,000"),
+    ({"network": "brunel", "backend": "fixed", "regime": "XX"}, "unknown regime 'XX'"),
     ({"backend": "rtl", "duration": 10.0}, "--duration 10.0 s is 100000 steps; one RTL run takes at most 65535"),
     ({"backend": "rtl", "sim": "modelsim"}, "unknown simulator 'modelsim'; choose one of verilator, icarus"),
     ({"lanes": 4}, "--lanes is for --backend rtl"),
