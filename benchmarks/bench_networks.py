@@ -1,7 +1,10 @@
-"""Networks on the RTL and on the boards (issue 20): full-size CUBA and an explicit sparse network, every update
-checked on Verilator, then built for the boards with the speed against biological time.
+"""Networks on the RTL and on the boards (issue 20): full-size CUBA, an explicit sparse network and Brunel's
+model A scaled to 500 neurons, every update checked on Verilator, then built for the boards with the speed
+against biological time.
 
-    python benchmarks/bench_networks.py rtl       # CUBA 4000 x 8 lanes, 2000 steps; sparse-2048, 1000 steps
+    python benchmarks/bench_networks.py rtl       # CUBA 4000 x 8 lanes, 2000 steps; sparse-2048, 1000 steps;
+                                                  # Brunel AI and SR, 400 + 100 neurons x 4 lanes, 2000 steps
+    python benchmarks/bench_networks.py rtl --networks brunel-AI,brunel-SR     # some of them
     python benchmarks/bench_networks.py builds    # the board builds (about 10 minutes each)
     python benchmarks/bench_networks.py           # both
 
@@ -24,21 +27,25 @@ SPARSE = REPO / "examples" / "networks" / "sparse-2048.toml"
 
 
 def networks():
-    """(name, NetworkSpec) of the benchmark networks at full size."""
-    from lapicque.golden.network_codes import cuba_spec
+    """(name, NetworkSpec) of the benchmark networks: CUBA and sparse-2048 at full size; Brunel at N_E = 400 with
+    C_E = 400 (its 250,000 connections stored, a quarter of what a simulated core holds)."""
+    from lapicque.golden.network_codes import brunel_spec, cuba_spec
     from lapicque.network_spec import load_network
 
     cuba, _ = cuba_spec(4000, lanes=8)
-    return [("cuba", cuba), ("sparse-2048", load_network(SPARSE).with_lanes(8))]
+    return [("cuba", cuba), ("sparse-2048", load_network(SPARSE).with_lanes(8)),
+            *((f"brunel-{regime}", brunel_spec(regime, 400, 1.0, lanes=4)[0]) for regime in ("AI", "SR"))]
 
 
-def rtl(steps: dict[str, int]) -> list[dict]:
+def rtl(steps: dict[str, int], only: list[str] | None = None) -> list[dict]:
     from lapicque.sim.network import run_network
 
     rows = []
     for name, net in networks():
+        if only and name not in only:
+            continue
         t0 = time.perf_counter()
-        s = run_network(net, steps[name])
+        s = run_network(net, steps.get(name, 2000))
         rows.append({"network": name, "neurons": net.neurons, "lanes": net.lanes, "synapses": s["synapses"],
                      "steps": s["steps"], "updates_checked": s["updates_checked"],
                      "bit_exact_mismatches": s["bit_exact_mismatches"], "passed": s["passed"],
@@ -59,7 +66,7 @@ def builds() -> list[dict]:
     from lapicque.golden.network_codes import cuba_spec
     from lapicque.golden.network_model import hardware_rows
 
-    cases = [("ulx3s-85f", name, net) for name, net in networks()]
+    cases = [("ulx3s-85f", name, net) for name, net in networks() if not name.startswith("brunel")]
     small, _ = cuba_spec(200, p=0.4, lanes=1)  # the largest CUBA the UP5K's block RAM holds (BENCHMARKS.md)
     cases.append(("icebreaker", "cuba x 0.05", small))
     rows = []
@@ -82,10 +89,12 @@ def main(argv=None) -> int:
     parser.add_argument("part", nargs="?", choices=("rtl", "builds"), help="one part (default: both)")
     parser.add_argument("--cuba-steps", type=int, default=2000)
     parser.add_argument("--sparse-steps", type=int, default=1000)
+    parser.add_argument("--networks", help="comma-separated names (rtl): cuba, sparse-2048, brunel-AI, brunel-SR")
     args = parser.parse_args(argv)
     results = {}
     if args.part in (None, "rtl"):
-        results["rtl"] = rtl({"cuba": args.cuba_steps, "sparse-2048": args.sparse_steps})
+        results["rtl"] = rtl({"cuba": args.cuba_steps, "sparse-2048": args.sparse_steps},
+                             args.networks.split(",") if args.networks else None)
     if args.part in (None, "builds"):
         results["builds"] = builds()
     failed = [r for r in results.get("rtl", []) if not r["passed"]]

@@ -20,6 +20,7 @@ from amaranth.lib import io
 from lapicque.errors import LapicqueError
 from lapicque.files import write_atomic, write_json
 from lapicque.hdl.datapath import MULTIPLIER_BITS
+from lapicque.hdl.external import has_external
 from lapicque.hdl.layouts import bits_for, param_layout, state_layout
 from lapicque.provenance import provenance
 
@@ -102,11 +103,14 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
     fixed, per_lane = NETWORK_LOGIC[board.family]
     logic = fixed + per_lane * lanes * (1 + 0.3 * (channels - 1))
     # per lane one multiply per channel and the leak's (two halves above 18 bits); per generator its hash's
-    # partial products (measured: 6 MULT18X18D on the ECP5, 6 of the UP5K's 8 DSPs)
+    # partial products (measured: 6 MULT18X18D on the ECP5, 6 of the UP5K's 8 DSPs); per lane with external input
+    # (hdl/external.py) the same hash and the count's multiply by its weight (counted, not yet measured on a build)
     multipliers = lanes * (channels + (2 if net.widths.v > MULTIPLIER_BITS else 1))
     if board.family == "ice40":  # a 16 x 16 DSP per multiply up to 16 bits, more for wider ones
         multipliers *= ceil(max(net.widths.v, net.widths.i) / 16)
     multipliers += len(tables) * GENERATOR_DSP[board.family]
+    if has_external(net):  # every lane's Poisson input hashes too (the same partial products), and scales its count
+        multipliers += lanes * (GENERATOR_DSP[board.family] + 1)
     needs = {"bram": sum(memories.values()), "dsp": multipliers}
     logic_name = "logic_cells" if board.family == "ice40" else "luts"
     needs[logic_name] = ceil(logic / LOGIC_MARGIN)

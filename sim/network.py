@@ -104,12 +104,14 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         raise LapicqueError(reason)
     check_core(net)
     compiled = hardware_rows(net) if compiled is None else compiled
-    build0 = time.perf_counter()
-    build_dir, cached = runner.build_verilog(network_verilog(net, compiled, latency, inject_bug), sim)
-    build_s = time.perf_counter() - build0
     with tempfile.TemporaryDirectory(prefix="lapicque-net-") as scratch:
         test_dir = Path(folder) if folder is not None else Path(scratch)
         test_dir.mkdir(parents=True, exist_ok=True)
+        build0 = time.perf_counter()
+        # the simulator's build output goes to its log, not into the command's own output
+        build_dir, cached = runner.build_verilog(network_verilog(net, compiled, latency, inject_bug), sim,
+                                                 log_file=test_dir / "build.log")
+        build_s = time.perf_counter() - build0
         write_json(test_dir / "config.json", {"steps": steps})
         sim0 = time.perf_counter()
         runner.run_test(build_dir, test_dir, sim, test_module="lapicque.sim.tb_network",

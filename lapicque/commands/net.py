@@ -25,8 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                    "populations and projections in codes, docs/networks.md)")
     p.add_argument("--backend", choices=("float", "fixed", "rtl"), default="float",
                    help="float (the golden network, integrated exactly; the default), fixed (the bit-exact "
-                        "contract on the network's codes, every quantity's rounding in the summary; cuba) or rtl "
-                        "(the network core in a simulator, every update compared with the fixed model)")
+                        "contract on the network's codes, every quantity's rounding in the summary; cuba, brunel) "
+                        "or rtl (the network core in a simulator, every update compared with the fixed model)")
     p.add_argument("--regime", default="AI", help="brunel: SR, AI (default), SI-fast or SI-slow")
     p.add_argument("--duration", type=float, default=1.0, help="biological time in s (default 1)")
     p.add_argument("--neurons", type=whole_in(1, 50_000),
@@ -42,7 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "counter-based rows, which the hardware regenerates per spike; cuba, brunel; the fixed "
                         "backend's only)")
     p.add_argument("--lanes", type=whole_in(1, 64),
-                   help="rtl: the core's lanes (default 4 for cuba where they divide it, a file's own)")
+                   help="rtl: the core's lanes (default 4, 2 or 1, the most that divide the network; a file's "
+                        "own)")
     p.add_argument("--sim", default="verilator", help="rtl: verilator (default) or icarus")
     p.add_argument("--out", type=output_folder, default=Path("runs/net"), help="results folder (default runs/net)")
 

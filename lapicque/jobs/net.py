@@ -91,9 +91,10 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
     network: cuba, brunel, lattice, or a network file (.toml: populations and projections in codes,
     docs/networks.md; float runs its codes unrounded);
     backend: float (the golden network, integrated exactly), fixed (the bit-exact contract on the network's
-    codes, `lapicque.golden.network_codes`; cuba) or rtl (the network core in a simulator, every update compared
-    with the fixed model; `passed` in the summary); lanes: the core's lanes (rtl; default 4 for cuba, a file's
-    own); sim: verilator or icarus (rtl); regime: brunel's SR, AI, SI-fast or SI-slow; neurons: see
+    codes, `lapicque.golden.network_codes`; cuba, brunel) or rtl (the network core in a simulator, every update
+    compared with the fixed model; `passed` in the summary); lanes: the core's lanes (rtl; default 4, 2 or 1,
+    the most that divide the network; a file's own); sim: verilator or icarus (rtl); regime: brunel's SR, AI,
+    SI-fast or SI-slow; neurons: see
     `make_network`; scale: cuba with 4000 x scale neurons and the full network's in-degree (p = 0.02 / scale);
     seed: connectivity and initial state; connectivity: random (numpy's generator; float's default) or
     procedural (lapicque's counter-based rows, which the hardware regenerates per spike; fixed's only);

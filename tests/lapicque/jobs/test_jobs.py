@@ -90,7 +90,8 @@ def test_net_rtl_checks_every_update_and_its_report_shows_the_verdicts(tmp_path)
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"network": "lattice", "backend": "fixed"}, "--backend fixed runs cuba, brunel (mapped to codes); lattice runs on"),
+    ({"network": "lattice", "backend": "fixed"},
+     "--backend fixed runs cuba, brunel (mapped to codes); lattice runs on"),
     ({"network": "brunel", "backend": "rtl"}, "the network stores 15,625,000 connections; a simulated core holds at "
                                               "most 1,000,000"),
     ({"network": "brunel", "backend": "fixed", "regime": "XX"}, "unknown regime 'XX'"),
