@@ -134,15 +134,15 @@ def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int
     """The core's cycles per step over `steps` of the fixed model's own activity (the cycle replay), and what
     they make at `clock_mhz`: timesteps per second and the factor against biological time (dt_ms per step)."""
     from lapicque.golden.network_model import NetworkModel
-    from lapicque.hdl.network import longest_parts, step_cycles
+    from lapicque.hdl.network import lane_lengths, step_cycles
 
     model = NetworkModel(net, compiled=rows)
-    longest = longest_parts(rows, net.lanes)
+    lengths = lane_lengths(rows, net.lanes)
     spikes_by_step, cycles = [], 0
     for t in range(steps):
         result = model.step()
         spikes_by_step.append([int(n) for n in result.spike.nonzero()[0]])
-        cycles += step_cycles(net, rows, spikes_by_step, t, latency, longest)
+        cycles += step_cycles(net, rows, spikes_by_step, t, latency, lengths)
     per_step = cycles / steps
     steps_per_s = clock_mhz * 1e6 / per_step
     return {"cycles_per_step": round(per_step, 2), "steps_simulated": steps,

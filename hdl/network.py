@@ -9,11 +9,13 @@ neuron n lives in lane n % P at local index n // P, as in the array. In a timest
     propagation  delivers into the other bank (step t + 1) the spikes whose delay ends then: for each distinct
                  delay d, longest first, the spikes of step t + 1 - d (a window of each lane's history between
                  two start pointers, recorded per step in a ring of max_delay + 1 slots; for d = 1 the window
-                 grows while the sweep makes it). A spike is broadcast to every lane; for each projection of
-                 delay d whose source population holds it, every lane walks its own part of the source's row
-                 (the targets it holds: start and length in its `rowinfo`, local target and weight in its
-                 `entries`), one connection per cycle per lane, into its accumulators (read-modify-write, the
-                 previous cycle's write forwarded)
+                 grows while the sweep makes it). A spike reader takes a spike a cycle from the windows and
+                 queues those a projection of d starts at; the front end takes a queued spike and reads, for
+                 each such projection, every lane's part of the source's row (start and length in its `rowinfo`)
+                 in one cycle into the lane's queue of row parts; every lane walks its queued parts back to back
+                 (local target and weight in its `entries`), one connection per cycle, into its accumulators
+                 (read-modify-write, the previous cycles' writes forwarded), however long the other lanes' parts
+                 are. A regenerated row (Bernoulli) waits for the walks to end and goes through its generator
 
 A step ends when both are done. Its cycles are max(sweep, propagation) and a few (`step_cycles` replays the
 engines cycle by cycle); the bound the benchmarks quote is max(D, the step's fan-out / P) + latency. Delays cost
@@ -29,6 +31,8 @@ cycle); parameters, initial state and rows are the memories' initial contents.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -49,6 +53,11 @@ from .ram import RegisteredRAM
 #: cycle's write (no forwarding), a delay window one step late, external input that draws every step's counts
 #: from the first step's counter; and the datapath's bugs (`datapath.BUGS`)
 BUGS = ("accumulate_without_forwarding", "window_one_step_late", "external_counter_stale")
+
+#: row parts a lane queues: enough to cover the row info's three-cycle read while the lane walks
+ROW_QUEUE = 4
+#: spikes the front end queues: enough to cover the history's two-cycle read
+SPIKE_QUEUE = 4
 
 
 
@@ -82,9 +91,10 @@ def lane_rows(part, lanes: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray
     return out
 
 
-def longest_parts(rows, lanes: int) -> list[np.ndarray]:
-    """Per projection, per source: the longest lane's part of its row (what walking the row costs)."""
-    return [np.max([np.diff(indptr) for indptr, _, _ in lane_rows(part, lanes)], axis=0) for part in rows]
+def lane_lengths(rows, lanes: int) -> list[np.ndarray]:
+    """Per projection, [sources, lanes]: the length of each lane's part of each source's row (what walking it
+    costs the lane)."""
+    return [np.stack([np.diff(indptr) for indptr, _, _ in lane_rows(part, lanes)], axis=1) for part in rows]
 
 
 def sweep_lead(net) -> int:
@@ -93,63 +103,131 @@ def sweep_lead(net) -> int:
     return EXTERNAL_LATENCY - 2 if has_external(net) else 0
 
 
+#: cycles from an entry's issue to its sum written back (its tiled ROM's three, e2-e4, the write at e5):
+#: the lane's pipeline is empty from the eighth cycle after its last issue
+WRITE_BACK = 8
+
+
 def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: int,
-                longest: list[np.ndarray] | None = None) -> int:
+                lengths: list[np.ndarray] | None = None) -> int:
     """The cycles `NetworkCore` takes for timestep `step`, given the spikes (global indices) of every step so far:
-    its two engines replayed cycle by cycle. Cycle 1 is the step's first: the sweep issues local index j in
-    cycle j + 1, its spike is in the history from cycle j + 4 + latency, the sweep is over from cycle
-    D + 3 + latency. Propagation loads a delay's windows (1 cycle), then per visit of a lane 1 cycle, per spike
-    3 (pick, the history's register, the spike) and per projection of its delay 1; where the spike is the
-    projection's source, a stored row costs 2 (its row info and register) and the longest lane's part (at
-    least 1), a regenerated one 2 (key, request), its targets and the generator's pipeline
-    (`procedural.LATENCY` + 2). The last connection is written back 6 cycles after its issue. The step's last
-    cycle is the first in which both engines are done. With external input every sweep cycle is `sweep_lead`
-    later. `longest`: `longest_parts(rows, lanes)`, computed once for many steps."""
+    its engines replayed cycle by cycle, register by register. Cycle 1 is the step's first: the sweep issues local
+    index j in cycle j + 1, its spike is in the history from cycle j + 4 + latency, the sweep is over from cycle
+    D + 3 + latency (with external input every sweep cycle is `sweep_lead` later). Propagation, delay by delay:
+    the front end loads the delay's windows (1 cycle); the spike reader takes a visible spike a cycle (the first
+    lane with one) while its queue will have room, and queues it two cycles later if a projection of the delay
+    starts at its population; the front end takes a queued spike (1 cycle, or none after a stored row's last
+    visit) and visits its projections of the delay: a stored row's row info is read in every lane at once in 1
+    cycle (when every lane's queue will have room for it) and each lane's part is queued three cycles later; a
+    regenerated row waits for the stored walks to end, then costs its key (3), its request and its draws (every
+    target, the end and the generator's pipeline, `procedural.LATENCY`). Each lane walks its queued parts back
+    to back, one entry per cycle; an entry is written back `WRITE_BACK` cycles after its issue. The step's last
+    cycle is the first in which the sweep, the front end and every lane are
+    done. `lengths`: `lane_lengths(rows, lanes)`, computed once for many steps."""
     lanes, depth = net.lanes, net.depth
     latency += sweep_lead(net)  # the sweep starts later by as much: every sweep cycle below moves with it
     sweep_over = depth + 3 + latency
-    longest = longest_parts(rows, lanes) if longest is None else longest
-    cycle, last_issue, last_pick = 1, -10, 0
-    for delay, members in delay_classes(rows):
-        cycle += 1  # the windows' pointers
-        source = step + 1 - delay
-        window = spikes_by_step[source] if source >= 0 else []
-        queues = [[n for n in window if n % lanes == lane] for lane in range(lanes)]
-        taken = [0] * lanes
-        lane = 0
-        while True:  # `cycle` is a cycle in which the FSM picks
-            if taken[lane] < len(queues[lane]) and (delay != 1 or queues[lane][taken[lane]] // lanes + 4 + latency
-                                                     <= cycle):
-                n = queues[lane][taken[lane]]
-                taken[lane] += 1
-                cycle += 3  # pick, the history's register, then its data
-                for k in members:
-                    part = rows[k]
-                    cycle += 1  # is the spike this projection's source?
-                    if not part.source_offset <= n < part.source_offset + part.source_size:
-                        continue
-                    if getattr(part, "procedural", None) is not None:
-                        # its key (1), offer the row (1), then its draws: every target and the end, the generator's
-                        # pipeline (`procedural.LATENCY` + 1); the last target is accumulated 3 cycles on
-                        row = n - part.source_offset
-                        targets = int(part.rows.indptr[row + 1] - part.rows.indptr[row])
-                        cycle += 3 + targets + 2 + GENERATOR_LATENCY
-                        if targets:
-                            last_issue = cycle - 2
-                        continue
-                    walk = int(longest[k][n - part.source_offset])
-                    cycle += 3 + max(1, walk)  # read the lanes' row info (a tiled ROM), walk the longest part
-                    if walk:
-                        last_issue = cycle + 1  # issued in the walk's last cycle, an entry takes 3 to read
-                continue
-            empty = all(taken[k] == len(queues[k]) for k in range(lanes))
-            if empty and (delay != 1 or cycle >= sweep_over):
-                last_pick = cycle
-                cycle += 1
-                break
-            lane = (lane + 1) % lanes
-            cycle += 1
-    return max(sweep_over, last_pick + 1, last_issue + 6)
+    lengths = lane_lengths(rows, lanes) if lengths is None else lengths
+    classes = delay_classes(rows)
+    queued = [deque() for _ in range(lanes)]  # each lane's queued parts (their lengths)
+    left = [0] * lanes  # entries left of the part a lane walks
+    reads = deque()  # row-info reads on their way: (launch cycle, each lane's part length)
+    drained_from = 0  # the first cycle by which every connection issued so far is written back
+    propagating, state, cycle = bool(classes), "CLASS", 1
+    cls = member = 0
+    busy_until = 0  # a regenerated row: the cycle the front end moves on
+    windows, taken, live, members, visits = [], [], False, [], []
+    spike_queue, reading = deque(), [None, None]  # the reader's queue; its history reads one and two cycles on
+
+    def walks_idle() -> bool:
+        return not reads and not any(queued) and not any(left)
+
+    def visits_of(n: int) -> list[int]:  # the projections of this delay that start at the spike's population
+        return [k for k in members if 0 <= n - rows[k].source_offset < rows[k].source_size]
+
+    def take_spike() -> str:
+        nonlocal spike, visits, member
+        spike = spike_queue.popleft()
+        visits, member = visits_of(spike), 0
+        return "PROJECTION"
+
+    def after_visit() -> str:
+        nonlocal member
+        if member < len(visits) - 1:
+            member += 1
+            return "PROJECTION"
+        return "PICK"
+
+    spike = 0
+    while True:
+        if not propagating and cycle >= sweep_over and walks_idle() and cycle >= drained_from:
+            return cycle
+        reader_on = state != "CLASS"
+        spikes_queued = len(spike_queue)  # the count the reader's room sees, whatever the front end takes
+        # the front end's state in this cycle decides its next
+        if state == "CLASS":
+            if propagating:
+                delay, members = classes[cls]
+                source = step + 1 - delay
+                window = spikes_by_step[source] if source >= 0 else []
+                windows = [[n for n in window if n % lanes == lane] for lane in range(lanes)]
+                taken, live, state = [0] * lanes, delay == 1, "PICK"
+        elif state == "PICK":
+            if spike_queue:
+                state = take_spike()
+            elif (all(taken[k] == len(windows[k]) for k in range(lanes)) and reading == [None, None]
+                  and (not live or cycle >= sweep_over)):
+                if cls == len(classes) - 1:
+                    propagating = False  # from the next cycle
+                else:
+                    cls += 1
+                state = "CLASS"
+        elif state == "BUSY":
+            if cycle == busy_until:
+                state = after_visit()
+                continue  # decided at this cycle, as the RTL's DRAW decides in its last
+        else:  # PROJECTION
+            part = rows[visits[member]]
+            row = spike - part.source_offset
+            if getattr(part, "procedural", None) is not None:
+                if walks_idle():
+                    # key and its two registers, the request, then every target and the end through the
+                    # generator's pipeline; the last target is written back 4 cycles after the front end moves on
+                    targets = int(part.rows.indptr[row + 1] - part.rows.indptr[row])
+                    busy_until = cycle + 6 + targets + GENERATOR_LATENCY
+                    if targets:
+                        drained_from = max(drained_from, busy_until + 4)
+                    state = "BUSY"
+            elif all(len(queued[k]) + len(reads) < ROW_QUEUE for k in range(lanes)):
+                reads.append((cycle, lengths[visits[member]][row]))
+                state = after_visit()
+                if state == "PICK" and spike_queue:  # straight to the next spike
+                    state = take_spike()
+        # the reader in this cycle: a visible spike of the first lane with one, when the queue has room
+        taking = None
+        if reader_on and spikes_queued + sum(r is not None for r in reading) < SPIKE_QUEUE:
+            for lane in range(lanes):
+                mine = windows[lane]
+                if taken[lane] < len(mine) and (not live or mine[taken[lane]] // lanes + 4 + latency <= cycle):
+                    taking = mine[taken[lane]]
+                    taken[lane] += 1
+                    break
+        if reading[1] is not None and visits_of(reading[1]):
+            spike_queue.append(reading[1])
+        reading = [taking, reading[0]]
+        # the lanes in this cycle: walk, take the next queued part, queue an arriving one
+        arriving = reads.popleft()[1] if reads and reads[0][0] == cycle - TiledROM.LATENCY else None
+        for lane in range(lanes):
+            issuing = left[lane] > 0
+            if queued[lane] and left[lane] <= 1:
+                left[lane] = queued[lane].popleft()
+            elif issuing:
+                left[lane] -= 1
+            if issuing:
+                drained_from = max(drained_from, cycle + WRITE_BACK)
+            if arriving is not None and arriving[lane]:
+                queued[lane].append(int(arriving[lane]))
+        cycle += 1
 
 
 class TiledROM(wiring.Component):
@@ -431,12 +509,21 @@ class NetworkCore(wiring.Component):
         # -- propagation -------------------------------------------------------------------------------
         classes = delay_classes(self.rows)
         order = [k for _, members in classes for k in members]  # projections, class by class
-        class_start = [sum(len(members) for _, members in classes[:c]) for c in range(len(classes))]
         cls = Signal(range(max(1, len(classes))))
         member = Signal(range(max(1, len(order))))  # position in `order`
         proj = Array(Const(k, range(max(1, len(self.rows)))) for k in order or [0])[member]
-        class_last = Array(Const(class_start[c] + len(members) - 1, range(max(1, len(order))))
-                           for c, (_, members) in enumerate(classes or [(1, [0])]))[cls]
+        class_of = [c for c, (_, members) in enumerate(classes) for _ in members]
+
+        def first_match(x, after):
+            """(any, position): the first projection in `order` after position `after` (a Signal, or -1) of the
+            class `cls` whose source population holds neuron `x`: a spike visits only its own projections."""
+            hits = [(x >= self.rows[k].source_offset) & (x < self.rows[k].source_offset + self.rows[k].source_size)
+                    & (cls == class_of[i]) & (Const(1) if isinstance(after, int) else after < i)
+                    for i, k in enumerate(order)]
+            position = Const(0, range(max(1, len(order))))
+            for i in reversed(range(len(order))):
+                position = Mux(hits[i], i, position)
+            return Cat(*hits).any() if hits else Const(0), position
         late = int(self.inject_bug == "window_one_step_late")
         class_slot = Array(Const((slots + 1 - d - late) % slots, range(slots)) for d, _ in classes or [(1, [])])[cls]
         live = Signal()  # delay 1: the window's end is the history's write pointer, moving while the sweep runs
@@ -447,16 +534,15 @@ class NetworkCore(wiring.Component):
         pointer = [Signal(hist_bits + 1, name=f"ptr{lane}") for lane in range(lanes)]
         window_end = [Signal(hist_bits + 1, name=f"end{lane}") for lane in range(lanes)]
         end_now = [Mux(live, write_pointer[lane], window_end[lane]) for lane in range(lanes)]
-        waiting = Array(pointer[lane] != end_now[lane] for lane in range(lanes))
-        lane_now = Signal(range(lanes))
+        waiting = [pointer[lane] != end_now[lane] for lane in range(lanes)]
         windows_empty = ~Cat(*(pointer[lane] != end_now[lane] for lane in range(lanes))).any()
 
         parts = self.rows or [_NoProjection()]  # a network without projections still elaborates
         source_offset = Array(Const(p.source_offset, target_bits + 1) for p in parts)[proj]
-        source_size = Array(Const(p.source_size, target_bits + 1) for p in parts)[proj]
         channel_of = Array(Const(p.channel, range(channels)) for p in parts)[proj]
         base = Array(Const(b, bits_for(len(rowinfo[0]) + 1)) for b in bases or [0])[proj]
         spike = Signal(target_bits + 1)  # the spike being delivered, global index
+        more, next_after = first_match(spike, member)  # the spike's next projection of this delay, if any
         # regenerated rows: per procedural projection its row keys and weights (ROMs read at the spike's local
         # index), a RowGenerator per distinct skip table
         generated = [getattr(p, "procedural", None) for p in parts]
@@ -507,30 +593,97 @@ class NetworkCore(wiring.Component):
         drawn_global = Signal(target_bits + 1)
         m.d.comb += drawn_global.eq(target_offset + drawn_index)
         lane_bits = (lanes - 1).bit_length()
-        # each lane's history read, registered beside its RAM: picked in PICK, registered in HISTORY, used in SPIKE
+        # the spike reader: while the front end is not loading a window, it takes one spike a cycle from the first
+        # lane whose window has one (its history read at the lane's pointer, registered beside the RAM, two cycles
+        # on) and queues it, global index, if a projection of this delay starts at its population; a spike is
+        # taken only when the queue will have room for it
+        reader_on = Signal()  # the front end is past loading this delay's windows
         history_regs = [Signal(idx_bits, name=f"history{lane}") for lane in range(lanes)]
         m.d.sync += [history_regs[lane].eq(hist_r[lane].data) for lane in range(lanes)]
-        history_data = Array(history_regs)[lane_now]
-        hist_addr = Array(pointer[lane][:hist_bits] for lane in range(lanes))[lane_now]
+        spikes_queued = Signal(range(SPIKE_QUEUE + 1))
+        spike_queue = Array(Signal(target_bits + 1, name=f"spike_queue{k}") for k in range(SPIKE_QUEUE))
+        spike_head, spike_tail = Signal(range(SPIKE_QUEUE)), Signal(range(SPIKE_QUEUE))
+        reading = [Signal(name=f"reading{k}") for k in (1, 2)]  # a history read one and two cycles on
+        reading_lane = [Signal(range(lanes), name=f"reading_lane{k}") for k in (1, 2)]
+        picked = Signal(range(lanes))
+        for lane in reversed(range(lanes)):  # the first lane with a spike waiting
+            picked = Mux(waiting[lane], lane, picked)
+        take = Signal()
+        m.d.comb += take.eq(reader_on & Cat(*(waiting[lane] for lane in range(lanes))).any()
+                            & (spikes_queued + reading[0] + reading[1] < SPIKE_QUEUE))
         for lane in range(lanes):
-            m.d.comb += [hist_r[lane].addr.eq(hist_addr), info_r[lane].addr.eq(base + spike - source_offset)]
+            m.d.comb += [hist_r[lane].addr.eq(pointer[lane][:hist_bits]),
+                         info_r[lane].addr.eq(base + spike - source_offset)]
+            with m.If(take & (picked == lane)):
+                m.d.sync += pointer[lane].eq(pointer[lane] + 1)
+        m.d.sync += [reading[0].eq(take), reading_lane[0].eq(picked), reading[1].eq(reading[0]),
+                     reading_lane[1].eq(reading_lane[0])]
+        arrived = Signal(target_bits + 1)
+        m.d.comb += arrived.eq(Array(history_regs)[reading_lane[1]] * lanes + reading_lane[1])
+        relevant, _ = first_match(arrived, -1)
+        push_spike, pop_spike = Signal(), Signal()
+        m.d.comb += push_spike.eq(reading[1] & relevant)
+        with m.If(push_spike):
+            m.d.sync += [spike_queue[spike_tail].eq(arrived),
+                         spike_tail.eq(Mux(spike_tail == SPIKE_QUEUE - 1, 0, spike_tail + 1))]
+        with m.If(pop_spike):
+            m.d.sync += spike_head.eq(Mux(spike_head == SPIKE_QUEUE - 1, 0, spike_head + 1))
+        m.d.sync += spikes_queued.eq(spikes_queued + push_spike - pop_spike)
+        next_spike = spike_queue[spike_head]
+        next_found, next_first = first_match(next_spike, -1)
+        reader_done = windows_empty & ~reading[0] & ~reading[1] & (spikes_queued == 0)
 
-        # each lane's part of the row: its entries, one per cycle, then its own accumulation pipeline
+        # stored rows: the front end reads a (spike, projection)'s row info in every lane at once (`launch`; its
+        # tiled ROMs answer three cycles later) and queues each lane's part (start, end, channel) in the lane's
+        # `ROW_QUEUE`-deep queue; each lane walks its queued parts back to back, one entry per cycle, however long
+        # the other lanes' parts are, and its own accumulation pipeline follows. A read is launched only when
+        # every lane's queue will have room for it (`room`): its parts plus the reads on their way.
+        launch = Signal()
+        launched = [Signal(name=f"launched{k}") for k in range(TiledROM.LATENCY)]  # a read 1, 2, 3 cycles on
+        launched_channel = [Signal(range(channels), name=f"launched_channel{k}") for k in range(TiledROM.LATENCY)]
+        m.d.sync += [launched[0].eq(launch), launched_channel[0].eq(channel_of),
+                     *(launched[k + 1].eq(launched[k]) for k in range(TiledROM.LATENCY - 1)),
+                     *(launched_channel[k + 1].eq(launched_channel[k]) for k in range(TiledROM.LATENCY - 1))]
+        on_way = sum(x.as_unsigned() for x in launched)
+        part_layout = data.StructLayout({"start": unsigned(entry_bits), "end": unsigned(entry_bits),
+                                         "channel": unsigned(max(1, (channels - 1).bit_length()))})
+        queue_bits = (ROW_QUEUE - 1).bit_length()
         entry_ptr = [Signal(entry_bits, name=f"entry{lane}") for lane in range(lanes)]
         entry_end = [Signal(entry_bits, name=f"entry_end{lane}") for lane in range(lanes)]
-        walking = Signal()  # the lanes are issuing a row's connections
+        walk_channel = [Signal(range(channels), name=f"walk_channel{lane}") for lane in range(lanes)]
+        queued = [Signal(range(ROW_QUEUE + 1), name=f"queued{lane}") for lane in range(lanes)]
+        room = Cat(*(queued[lane] + on_way < ROW_QUEUE for lane in range(lanes))).all()
+        walks_idle = Cat(*((queued[lane] == 0) & (entry_ptr[lane] == entry_end[lane])
+                           for lane in range(lanes))).all() & (on_way == 0)
         issue = [Signal(name=f"issue{lane}") for lane in range(lanes)]
-        accumulating = []
-        row_channel = Signal(range(channels))
+        accumulating = [*launched]
+        row_channel = Signal(range(channels))  # a regenerated row's
+        infos = [data.View(info_layout, info_r[lane].data) for lane in range(lanes)]  # three cycles after the address
         for lane in range(lanes):
-            m.d.comb += [issue[lane].eq(walking & (entry_ptr[lane] != entry_end[lane])),
+            queue = Array(Signal(part_layout, name=f"part{lane}_{k}") for k in range(ROW_QUEUE))
+            head, tail = Signal(queue_bits, name=f"head{lane}"), Signal(queue_bits, name=f"tail{lane}")
+            push = Signal(name=f"push{lane}")
+            pop = Signal(name=f"pop{lane}")
+            m.d.comb += [push.eq(launched[-1] & (infos[lane].length != 0)),
+                         issue[lane].eq(entry_ptr[lane] != entry_end[lane]),
+                         pop.eq((queued[lane] != 0) & ((entry_ptr[lane] == entry_end[lane])
+                                                       | (entry_ptr[lane] + 1 == entry_end[lane]))),
                          entry_r[lane].addr.eq(entry_ptr[lane])]
-            with m.If(issue[lane]):
+            with m.If(push):
+                m.d.sync += [queue[tail].start.eq(infos[lane].start),
+                             queue[tail].end.eq(infos[lane].start + infos[lane].length),
+                             queue[tail].channel.eq(launched_channel[-1]), tail.eq(tail + 1)]
+            m.d.sync += queued[lane].eq(queued[lane] + push - pop)
+            with m.If(pop):  # the next part starts as the last entry of this one issues: no bubble between parts
+                m.d.sync += [entry_ptr[lane].eq(queue[head].start), entry_end[lane].eq(queue[head].end),
+                             walk_channel[lane].eq(queue[head].channel), head.eq(head + 1)]
+            with m.Elif(issue[lane]):
                 m.d.sync += entry_ptr[lane].eq(entry_ptr[lane] + 1)
+            accumulating += [queued[lane] != 0]
             # a stored entry: its tiled ROM's data three cycles after the issue (e1)
             reads = [Signal(name=f"e0_read{lane}_{k}") for k in range(TiledROM.LATENCY)]
             channels_on_way = [Signal(range(channels), name=f"e0_channel{lane}_{k}") for k in range(TiledROM.LATENCY)]
-            m.d.sync += [reads[0].eq(issue[lane]), channels_on_way[0].eq(row_channel),
+            m.d.sync += [reads[0].eq(issue[lane]), channels_on_way[0].eq(walk_channel[lane]),
                          *(reads[k + 1].eq(reads[k]) for k in range(TiledROM.LATENCY - 1)),
                          *(channels_on_way[k + 1].eq(channels_on_way[k]) for k in range(TiledROM.LATENCY - 2))]
             e1_read = reads[-1]
@@ -597,9 +750,6 @@ class NetworkCore(wiring.Component):
                         m.d.comb += [rp.r_addr.eq(e1_local), wp.w_addr.eq(e5["local"]), wp.w_data.eq(e5["sum"]),
                                      wp.w_en.eq(e5["valid"] & (e5["channel"] == c))]
         drained = ~Cat(*accumulating).any()
-        last_round = Cat(*((entry_ptr[lane] == entry_end[lane]) | (entry_ptr[lane] + 1 == entry_end[lane])
-                           for lane in range(lanes))).all()
-        infos = [data.View(info_layout, info_r[lane].data) for lane in range(lanes)]  # three cycles after the address
 
         propagating = Signal()
         cycles = Signal(32)
@@ -638,74 +788,53 @@ class NetworkCore(wiring.Component):
                     for lane in range(lanes):
                         m.d.sync += [pointer[lane].eq(starts[lane][first_slot]),
                                      window_end[lane].eq(starts[lane][Mux_mod(first_slot + 1, slots)])]
-                    m.d.sync += [lane_now.eq(0), member.eq(Array(Const(x, range(max(1, len(order))))
-                                                                 for x in class_start or [0])[cls])]
                     m.next = "PICK"
-            with m.State("PICK"):  # the next spike of this lane's window, or the next lane
-                with m.If(waiting[lane_now]):
-                    for lane in range(lanes):
-                        with m.If(lane_now == lane):
-                            m.d.sync += pointer[lane].eq(pointer[lane] + 1)
-                    m.next = "HISTORY"
-                with m.Elif(windows_empty & (~live | ~sweep_busy)):
+            with m.State("PICK"):  # the next queued spike and its first projection of this delay, or the next delay
+                m.d.comb += reader_on.eq(1)
+                with m.If(spikes_queued != 0):
+                    m.d.comb += pop_spike.eq(1)
+                    m.d.sync += [spike.eq(next_spike), member.eq(next_first)]
+                    m.next = "PROJECTION"
+                with m.Elif(reader_done & (~live | ~sweep_busy)):
                     with m.If(cls == len(classes) - 1):
                         m.d.sync += propagating.eq(0)
-                        m.next = "CLASS"
                     with m.Else():
                         m.d.sync += cls.eq(cls + 1)
-                        m.next = "CLASS"
-                with m.Else():
-                    m.d.sync += lane_now.eq(Mux(lane_now == lanes - 1, 0, lane_now + 1))
-            with m.State("HISTORY"):  # the history's read passes its register
-                m.next = "SPIKE"
-            with m.State("SPIKE"):  # the history's data: the spike's global index
-                m.d.sync += [spike.eq(history_data * lanes + lane_now),
-                             member.eq(Array(Const(x, range(max(1, len(order)))) for x in class_start or [0])[cls])]
-                m.next = "PROJECTION"
-            with m.State("PROJECTION"):  # does this projection start at the spike's population? read its row parts
-                with m.If((spike >= source_offset) & (spike < source_offset + source_size)):
-                    m.d.sync += [row_channel.eq(channel_of), generator_now.eq(generator_of)]
-                    with m.If(is_generated):
+                    m.next = "CLASS"
+            with m.State("PROJECTION"):  # a projection of this delay that starts at the spike's population
+                m.d.comb += reader_on.eq(1)
+                with m.If(is_generated):
+                    # the generator's targets enter the lanes' pipelines where stored entries do: once the
+                    # stored walks are over
+                    with m.If(walks_idle):
+                        m.d.sync += [row_channel.eq(channel_of), generator_now.eq(generator_of)]
                         m.next = "KEY"
-                    with m.Else():
-                        m.next = "ROWINFO"
-                with m.Elif(member == class_last):
-                    m.next = "PICK"
-                with m.Else():
-                    m.d.sync += member.eq(member + 1)
+                with m.Elif(room):  # read its row parts; after the spike's last, straight to the next spike
+                    m.d.comb += launch.eq(1)
+                    m.d.sync += member.eq(next_after)
+                    with m.If(~more):
+                        with m.If(spikes_queued != 0):
+                            m.d.comb += pop_spike.eq(1)
+                            m.d.sync += [spike.eq(next_spike), member.eq(next_first)]
+                        with m.Else():
+                            m.next = "PICK"
             with m.State("KEY"):  # the row's key and weight pass their ROMs' registers
+                m.d.comb += reader_on.eq(1)
                 m.next = "KEY2"
             with m.State("KEY2"):
+                m.d.comb += reader_on.eq(1)
                 m.next = "REQUEST"
             with m.State("REQUEST"):  # the row's key to its generator
-                m.d.comb += requesting.eq(1)
+                m.d.comb += [requesting.eq(1), reader_on.eq(1)]
                 m.d.sync += row_weight.eq(Array(weight_data)[proj])
                 with m.If(row_ready):
                     m.next = "DRAW"
             with m.State("DRAW"):  # the generator's targets, one per cycle, to their lanes, until the row's end
-                m.d.comb += drawing.eq(1)
+                m.d.comb += [drawing.eq(1), reader_on.eq(1)]
                 with m.If(drawn_valid & drawn_end):
-                    with m.If(member == class_last):
-                        m.next = "PICK"
-                    with m.Else():
-                        m.d.sync += member.eq(member + 1)
-                        m.next = "PROJECTION"
-            with m.State("ROWINFO"):  # the lanes' row info passes its ROMs' registers
-                m.next = "ROWINFO2"
-            with m.State("ROWINFO2"):
-                m.next = "ROW"
-            with m.State("ROW"):
-                for lane in range(lanes):
-                    m.d.sync += [entry_ptr[lane].eq(infos[lane].start),
-                                 entry_end[lane].eq(infos[lane].start + infos[lane].length)]
-                m.next = "WALK"
-            with m.State("WALK"):  # every lane its part of the row, one connection per cycle
-                m.d.comb += walking.eq(1)
-                with m.If(last_round):
-                    with m.If(member == class_last):
-                        m.next = "PICK"
-                    with m.Else():
-                        m.d.sync += member.eq(member + 1)
+                    m.d.sync += member.eq(next_after)
+                    m.next = "PICK"
+                    with m.If(more):
                         m.next = "PROJECTION"
         return m
 
@@ -723,5 +852,6 @@ def Mux_mod(value, modulus: int):  # noqa: N802 - reads as the Mux it builds
 #: read and its register, and the write-back (the "pipeline latency" of the bound max(D, fan-out / P) + latency)
 SWEEP_LATENCY = 3
 
-__all__ = ["BUGS", "SWEEP_LATENCY", "NetworkCore", "delay_classes", "history_depth", "lane_rows", "longest_parts",
+
+__all__ = ["BUGS", "SWEEP_LATENCY", "NetworkCore", "delay_classes", "history_depth", "lane_lengths", "lane_rows",
            "monitor_layout", "param_words", "population_words", "row_tables", "step_cycles"]

@@ -95,7 +95,7 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
     replay of them (`cycles_expected`, `hdl.network.step_cycles`) and the bound max(D, fan-out / lanes) + latency
     (`cycles_bound_per_step`)."""
     from lapicque.golden.network_model import SATURATION_FLAGS, NetworkModel, hardware_rows
-    from lapicque.hdl.network import SWEEP_LATENCY, longest_parts, step_cycles, sweep_lead
+    from lapicque.hdl.network import SWEEP_LATENCY, lane_lengths, step_cycles, sweep_lead
 
     if not 1 <= steps <= 65535:
         raise LapicqueError(f"steps = {steps} is out of range for one RTL run; allowed 1..65535")
@@ -130,8 +130,8 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
     model = NetworkModel(net, compiled=compiled)
     mismatches, first = 0, []
     spikes, spikes_by_step = 0, []
-    expected_cycles = 0
-    longest = longest_parts(compiled, lanes)
+    expected_cycles, expected_steps = 0, []
+    lengths = lane_lengths(compiled, lanes)
     if len(bits) != steps * depth:
         raise LapicqueError(f"the RTL reported {len(bits)} sweep beats for {steps} steps of {depth}; expected "
                             f"{steps * depth}")
@@ -155,10 +155,16 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         fired = np.flatnonzero(r.spike).tolist()
         spikes += len(fired)
         spikes_by_step.append(fired)
-        expected_cycles += step_cycles(net, compiled, spikes_by_step, t, latency, longest)
+        expected_steps.append(step_cycles(net, compiled, spikes_by_step, t, latency, lengths))
+        expected_cycles += expected_steps[-1]
         if progress is not None and (t + 1) % 100 == 0:
             progress(t + 1, steps)
     rtl_spikes = got["spike"].reshape(steps, -1)  # the RTL's own, [step, neuron]
+    # each step's cycles: from one sweep's first beat to the next's (every sweep starts as many cycles into its
+    # step), the last to the run's end
+    starts = results["sweep_starts"]
+    rtl_steps = np.diff(starts).tolist() + [results["cycles"] - (starts[-1] - starts[0])] if starts else []
+    differing = [t for t, (a, b) in enumerate(zip(rtl_steps, expected_steps, strict=False)) if a != b]
     fan_out = _fan_outs(compiled, net.neurons)
     # the bound of issue 20: max(N / lanes, the step's fan-out / lanes) + the pipeline's latency (with external
     # input, its draws' pipeline too)
@@ -176,6 +182,8 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         "history_overflow": bool(results["history_overflow"]),
         "cycles": results["cycles"],
         "cycles_expected": expected_cycles,
+        "first_cycle_difference": ({"step": differing[0], "rtl": rtl_steps[differing[0]],
+                                    "replay": expected_steps[differing[0]]} if differing else None),
         "cycles_per_step": results["cycles"] / steps,
         "cycles_bound_per_step": bound / steps,
         "passed": mismatches == 0 and not results["history_overflow"] and results["cycles"] == expected_cycles,

@@ -6,7 +6,8 @@ again through propagation. It only records: the beats go back as bit arrays (`up
 process decodes them and compares every field with the fixed model (`lapicque.sim.network`).
 
 Configuration: `config.json` in `LAPICQUE_TB_DIR` (`steps`); results: `updates.npz` (`bits`: one row per beat),
-`results.json` (`cycles`: from the run's handshake to the core going idle, `history_overflow`).
+`results.json` (`cycles`: from the run's handshake to the core going idle, `sweep_starts`: the cycle of each
+sweep's first beat, whose differences are the steps' cycles, `history_overflow`).
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ async def run_network(dut):
     start = get_sim_time("ns")
     await FallingEdge(dut.clk)
     dut.run__valid.value = 0
-    beats = []
+    beats, sweep_starts = [], []  # the cycle (from the handshake) of each sweep's first beat
     while dut.busy.value:
         await First(RisingEdge(dut.monitor_valid), FallingEdge(dut.busy))
         await FallingEdge(dut.clk)
+        if dut.monitor_valid.value:
+            sweep_starts.append(int((get_sim_time("ns") - start) // CLOCK_PERIOD_NS))
         while dut.monitor_valid.value:
             beats.append(read_bits(dut.monitor))
             await FallingEdge(dut.clk)
@@ -49,5 +52,5 @@ async def run_network(dut):
     with open(folder / "updates.tmp.npz", "wb") as f:
         np.savez_compressed(f, bits=np.packbits(bits, axis=1, bitorder="little"), width=bits.shape[1])
     os.replace(folder / "updates.tmp.npz", folder / "updates.npz")
-    write_json(folder / "results.json", {"cycles": cycles, "beats": len(beats),
+    write_json(folder / "results.json", {"cycles": cycles, "beats": len(beats), "sweep_starts": sweep_starts,
                                          "history_overflow": int(dut.history_overflow.value)})

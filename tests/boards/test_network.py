@@ -9,7 +9,7 @@ from lapicque.boards.network import NetworkBoardTop, estimate_network, realtime
 from lapicque.errors import LapicqueError
 from lapicque.golden.network_codes import cuba_spec
 from lapicque.golden.network_model import NetworkModel, hardware_rows
-from lapicque.hdl.network import longest_parts, step_cycles
+from lapicque.hdl.network import lane_lengths, step_cycles
 
 
 def test_full_cuba_fits_the_ulx3s_85f_and_not_the_icebreaker():
@@ -48,10 +48,10 @@ def test_realtime_is_the_cycle_replay_at_the_clock():
     rows = hardware_rows(net)
     speed = realtime(net, rows, latency=7, clock_mhz=50.0, dt_ms=0.1, steps=300)
     model, spikes, cycles = NetworkModel(net, compiled=rows), [], 0
-    longest = longest_parts(rows, 4)
+    lengths = lane_lengths(rows, 4)
     for t in range(300):
         spikes.append(model.step().spike.nonzero()[0].tolist())
-        cycles += step_cycles(net, rows, spikes, t, 7, longest)
+        cycles += step_cycles(net, rows, spikes, t, 7, lengths)
     assert speed["cycles_per_step"] == pytest.approx(cycles / 300, abs=0.01)
     assert speed["realtime_factor"] == pytest.approx(50e6 / (cycles / 300) * 1e-4, rel=1e-3)
     assert speed["cycles_per_step"] >= 50 + 7 + 3  # at least the sweep: D + the datapath + its reads

@@ -100,6 +100,20 @@ def test_the_core_is_the_model_update_for_update(lanes, latency, generate, varie
     assert cycles == [step_cycles(net, compiled, spikes, t, latency) for t in range(steps)]
 
 
+def test_a_burst_that_fills_the_queues_takes_the_cycles_of_the_replay():
+    """Twice the bias: most neurons fire in the first step, the spike reader's queue fills and the front end
+    takes spikes in the cycle the reader would count them (an earlier replay counted the queue after the take,
+    two cycles short)."""
+    net = small_example(2)
+    for pop in net.populations.values():
+        pop.params["bias"] = pop.params["bias"] * 2
+    steps = 12
+    got, cycles, overflow, compiled = run_core(net, steps)
+    want, spikes = model_updates(net, steps)
+    assert not overflow and got == want and len(spikes[0]) > 16
+    assert cycles == [step_cycles(net, compiled, spikes, t, 1) for t in range(steps)]
+
+
 def test_repeated_targets_accumulate_through_the_forwarded_write():
     """Connections to one target back to back (within a row, and from one spike's row into the next's): each
     read-modify-write must see the write of the cycle before, which the memory does not yet show."""
