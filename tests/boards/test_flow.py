@@ -42,10 +42,15 @@ def test_small_ice40_build(out):
     assert report["resources"]["spram"]["used"] >= 1 and report["memories"]["weight_mem0"] == "SPRAM"
     assert report["memories"]["state_mem0"] == "EBR" and report["placement_seed"] is None
     assert (out / "lapicque.bin").stat().st_size > 100_000  # a whole UP5K configuration image
-    # the same build from Python: the command's job, the same report
+
+
+@pytest.mark.slow
+def test_the_build_job_writes_the_commands_report(out):
+    """The same build from Python: the command's job, the same report (a second whole build: slow)."""
     from lapicque.jobs import build
     from tests.lapicque.jobs.test_jobs import comparable
 
+    _, report = _build(out, "--board", "icebreaker", "--neurons", "16", "--lanes", "1", "--clock", "24")
     job = build(board="icebreaker", neurons=16, lanes=1, clock=24.0, out=out.parent / "job")
     assert comparable(job, out.parent / "job") == comparable(report, out)
 

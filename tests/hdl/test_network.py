@@ -8,16 +8,16 @@ import pytest
 
 from lapicque.golden.network_model import NetworkModel, compile_network, hardware_rows
 from lapicque.hdl.layouts import channel_field
-from lapicque.hdl.network import NetworkCore, population_words, step_cycles
+from lapicque.hdl.network import BUGS, NetworkCore, population_words, step_cycles
 from lapicque.network_spec import NetworkSpec, load_network
 from tests.hdl import run_clocked
 
 
-def run_core(net, steps, latency=1, history=None, generate=False):
+def run_core(net, steps, latency=1, history=None, generate=False, inject_bug=None):
     """Run `steps` steps; returns {(timestep, neuron): fields}, each step's cycles, and the overflow flag. With
     `generate` the core regenerates the Bernoulli projections' rows instead of storing them."""
     compiled = hardware_rows(net) if generate else compile_network(net)
-    core = NetworkCore(net, compiled, latency=latency, history=history)
+    core = NetworkCore(net, compiled, latency=latency, history=history, inject_bug=inject_bug)
     lanes, channels = net.lanes, len(net.channels)
     updates, cycles, flags = {}, [], {}
 
@@ -112,6 +112,20 @@ def test_a_burst_that_fills_the_queues_takes_the_cycles_of_the_replay():
     want, spikes = model_updates(net, steps)
     assert not overflow and got == want and len(spikes[0]) > 16
     assert cycles == [step_cycles(net, compiled, spikes, t, 1) for t in range(steps)]
+
+
+@pytest.mark.parametrize("bug", [*BUGS, "refractory_off_by_one"])
+def test_every_seeded_bug_changes_an_update(bug):
+    """The seeded bugs the verification's own tests rely on each make the core differ from the model (on Verilator,
+    tests/sim/test_network.py checks that a run fails with one); the stale external counter on Brunel's network,
+    whose every neuron draws external input."""
+    from lapicque.golden.network_codes import brunel_spec
+
+    net = brunel_spec("AI", 40, 1.0, seed=3, lanes=2)[0] if bug == "external_counter_stale" else small_example(2)
+    steps = 8
+    got, _, _, _ = run_core(net, steps, inject_bug=bug)
+    want, _ = model_updates(net, steps)
+    assert got != want
 
 
 def test_repeated_targets_accumulate_through_the_forwarded_write():
