@@ -13,6 +13,7 @@ Free-running float vs RTL (rates, spike coincidence) is statistics, not pass/fai
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,8 @@ class Scoreboard:
         self.max_float_error_lsb = 0.0
         self.rest = dict.fromkeys(REST_BINS, 0)
         self.edges = dict.fromkeys(EDGE_BINS, 0)
+        # where the checking's time goes (issue 21): comparing, stepping an own fixed model, the float check
+        self.compare_s = self.model_s = self.float_check_s = 0.0
 
     @property
     def updates_checked(self) -> int:
@@ -84,13 +87,19 @@ class Scoreboard:
         """Check one timestep of RTL updates bit for bit: a dict of arrays over neurons (in neuron
         order), or one [len(FIELDS), neurons] array in FIELDS order."""
         t = self.steps
+        start = time.perf_counter()
         got = rtl if isinstance(rtl, np.ndarray) else np.stack([np.asarray(rtl[f]) for f in FIELDS])
         self.records[t] = got
-        if self.expected is not None:
+        model0 = time.perf_counter()
+        waited0 = self.expected.waited_s if self.expected is not None else 0.0
+        if self.expected is not None:  # the helper's updates: its wait is its own account (`waited_s`)
             expected = self.expected.get(t)
         else:
             r = self.fixed.step(ext)
             expected = np.stack(r.fields())
+        compare0 = time.perf_counter()
+        waited = self.expected.waited_s - waited0 if self.expected is not None else 0.0
+        self.model_s += compare0 - model0 - waited
         bad = got != expected
         if bad.any():
             self.bit_exact_mismatches += int(bad.sum())
@@ -99,9 +108,17 @@ class Scoreboard:
                 n, k = (int(x) for x in np.argwhere(bad.T)[0])
                 self.first_mismatch = Mismatch(t, n, FIELDS[k], int(expected[k, n]), int(got[k, n]))
         self.steps += 1
+        self.compare_s += (model0 - start) + (time.perf_counter() - compare0)
 
     def finish(self, ext: np.ndarray) -> None:
         """Run the float one-step check over every step recorded so far."""
+        start = time.perf_counter()
+        try:
+            self._finish(ext)
+        finally:
+            self.float_check_s += time.perf_counter() - start
+
+    def _finish(self, ext: np.ndarray) -> None:
         T = self.steps
         if T == 0:
             return

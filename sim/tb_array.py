@@ -310,6 +310,7 @@ def aer_differences(spikes: np.ndarray, events: list[tuple[int, int]]) -> tuple[
 
 @cocotb.test()
 async def verify_array(dut):
+    entered = time.time()  # wall clock: the parent process times the simulator's start against it
     folder = Path(os.environ["LAPICQUE_TB_DIR"])
     bench = ArrayBench(dut, folder)
     for sig in (dut.run__valid, dut.cfg__valid, dut.stim__valid):
@@ -323,6 +324,7 @@ async def verify_array(dut):
     spec = bench.spec
     # an array that never takes its configuration (say, one that never ends clearing after reset) is a
     # timed-out run, like one that stops making progress later
+    configure0 = time.perf_counter()
     configure = cocotb.start_soon(bench.configure())
     await First(configure.complete, Timer((spec.neurons * (spec.neurons + 8) + 10_000) * CLOCK_NS, unit="ns"))
     configured = configure.done()
@@ -330,6 +332,7 @@ async def verify_array(dut):
         configure.cancel()
     start_stats = bench.read_stats()
     wall0 = time.perf_counter()
+    configure_s = wall0 - configure0
     budget_cycles = bench.steps * (spec.depth * (spec.neurons + 4) + 64) * 4 + 10_000
     if os.environ.get("LAPICQUE_TB_PROFILE"):
         import cProfile
@@ -351,14 +354,18 @@ async def verify_array(dut):
         prof.disable()
         prof.dump_stats(str(folder / "profile.out"))
     end_stats = bench.read_stats()
+    run_s = time.perf_counter() - wall0
     stats = {k: end_stats[k] - start_stats[k] for k in STAT_NAMES}
     sb = bench.scoreboard
     sb.finish(bench.ext)
     rtl = sb.rtl["spike"][: sb.steps].astype(bool)
 
     # the AER stream must carry exactly the spikes the monitor reported, each once
+    aer0 = time.perf_counter()
     aer_mismatches, aer_mismatch = aer_differences(rtl, bench.aer) if not timed_out else (0, None)
     check_wall = time.perf_counter() - wall0
+    write0 = time.perf_counter()
+    compare_s = sb.compare_s + (write0 - aer0)
 
     # the cycle of each step's last write-back: its differences are the cycles each step took
     step_end_cycle = (bench.monitor.beat_cycle[spec.depth - 1::spec.depth][: sb.steps] if bench.monitor
@@ -389,5 +396,9 @@ async def verify_array(dut):
         "progress": getattr(bench, "progress", {}),
         "check_wall_s": check_wall,
         "model_wait_s": sb.expected.waited_s if sb.expected is not None else 0.0,
+        # where the testbench's time went (issue 21; sim/verify.py adds the parent's parts)
+        "times": {"entered": entered, "configure_s": configure_s, "run_s": run_s, "compare_s": compare_s,
+                  "model_s": sb.model_s, "float_check_s": sb.float_check_s,
+                  "write_s": time.perf_counter() - write0, "left": time.time()},
     }
     write_atomic(folder / "results.json", json.dumps(results))  # compact: per-step lists

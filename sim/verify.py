@@ -116,8 +116,10 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
     with open(test_dir / "expected.log", "w") as log:
         helper = subprocess.Popen([sys.executable, "-m", "lapicque.sim.expected", str(test_dir)],
                                   stdout=log, stderr=subprocess.STDOUT)
+    launched = time.time()
     try:
         _run_showing_progress(build_dir, test_dir, sim, waves, out / "sim.log", steps, say)
+        returned = time.time()
     finally:
         if helper.poll() is None:
             helper.kill()
@@ -137,6 +139,7 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
             shutil.copyfile(candidate, waves_file)
             break
 
+    summary_start = time.perf_counter()
     coverage = res["coverage"]
     unreachable = unreachable_bins(spec)
     reachable = [name for name in COVERAGE_BINS if name not in unreachable]
@@ -181,5 +184,45 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         "waves": str(waves_file) if waves_file else None,
         "provenance": provenance(),
     }
+    summary["wall_s"] = time.perf_counter() - wall0
+    summary["time_split"] = time_split(build_s, launched, returned, res["times"], res["model_wait_s"], summary_start,
+                                       summary["wall_s"])
     write_json(out / "summary.json", summary)
     return summary
+
+
+#: the parts of a verification's wall time, in the order they happen (`time_split`)
+TIME_PARTS = {
+    "build_s": "building the simulator's model (0 when cached)",
+    "simulator_start_s": "starting the simulator: its process, the design's elaboration, cocotb, the testbench's setup",
+    "configure_s": "configuring the array through cfg: state, parameters and weights (simulated)",
+    "simulation_s": "the simulated steps: the simulator and the testbench's loop (driving, back-pressure, decoding)",
+    "model_s": "the fixed model's updates in the testbench: stepping it, or taking the helper process's",
+    "model_wait_s": "waiting for the fixed model, stepped by the helper process on the other core",
+    "compare_s": "comparing every update bit for bit (and the AER stream with the monitor)",
+    "float_check_s": "the float one-step bound over every update",
+    "transfer_s": "writing the traces and results, the simulator's exit",
+    "summary_s": "this summary: coverage, the free-running check",
+    "other_s": "the rest of the wall time (the stimulus, the helper's start, ...)",
+}
+
+
+def time_split(build_s: float, launched: float, returned: float, tb: dict, model_wait_s: float,
+               summary_start: float, wall_s: float) -> dict[str, float]:
+    """`wall_s` split into `TIME_PARTS` (seconds; every part measured, the rest in `other_s`)."""
+    run_s = tb["run_s"]
+    split = {
+        "build_s": build_s,
+        "simulator_start_s": max(0.0, tb["entered"] - launched),
+        "configure_s": tb["configure_s"],
+        # the testbench's run, less what it spent checking inline (comparing, the model, waiting for it)
+        "simulation_s": max(0.0, run_s - tb["compare_s"] - tb["model_s"] - model_wait_s),
+        "model_s": tb["model_s"],
+        "model_wait_s": model_wait_s,
+        "compare_s": tb["compare_s"],
+        "float_check_s": tb["float_check_s"],
+        "transfer_s": tb["write_s"] + max(0.0, returned - tb["left"]),
+        "summary_s": time.perf_counter() - summary_start,
+    }
+    split["other_s"] = max(0.0, wall_s - sum(split.values()))
+    return split

@@ -70,6 +70,12 @@ def print_summary(s: dict, console) -> None:
     table.add_row("checked updates per s", f"{s['checked_updates_per_s']:,.0f}", "")
     table.add_row("wall time (s)", f"{s['wall_s']:.1f}", "build cached" if s["build_cached"] else "built")
     console.print(table)
+    split = s.get("time_split")
+    if split:  # the three largest parts: what bounds this run
+        largest = sorted(split.items(), key=lambda item: -item[1])[:3]
+        console.print("where the time went: " + ", ".join(f"{key.removesuffix('_s').replace('_', ' ')} {seconds:.2f} s"
+                                                         for key, seconds in largest)
+                      + " (summary.json: time_split)")
     for key, label in (("first_mismatch", "first bit-exact mismatch"),
                        ("first_float_violation", "first float bound violation")):
         m = s.get(key)

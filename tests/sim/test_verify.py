@@ -65,6 +65,14 @@ def test_issue_configuration_passes_with_coverage_and_cycle_bound(out):
                 "cycles_per_step_bound", "checked_updates_per_s", "wall_s"):
         assert key in summary
     assert set(summary["coverage"]) == set(COVERAGE_BINS)
+    # where the wall time went (issue 21): every part measured, none negative, together the wall time
+    from lapicque.sim.verify import TIME_PARTS
+
+    split = summary["time_split"]
+    assert list(split) == list(TIME_PARTS) and min(split.values()) >= 0
+    assert sum(split.values()) == pytest.approx(summary["wall_s"], abs=1e-6)
+    assert all(split[k] > 0 for k in ("simulator_start_s", "configure_s", "simulation_s", "compare_s",
+                                      "float_check_s", "transfer_s"))
 
 
 def test_rtl_spikes_are_the_fixed_models_spikes(out):

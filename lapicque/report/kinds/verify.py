@@ -47,6 +47,14 @@ def section(run: Run) -> Section:
     if spec is not None:
         sec.config += spec_rows(spec)
     sec.config += provenance_rows(s.get("provenance"))
+    split = s.get("time_split")
+    if split:  # where the wall time went: what bounds this run
+        from lapicque.sim.verify import TIME_PARTS
+
+        wall = s["wall_s"]
+        sec.extra["time_split"] = [(key.removesuffix("_s").replace("_", " "), TIME_PARTS.get(key, ""), seconds,
+                                    seconds / wall if wall else 0.0) for key, seconds in split.items()]
+        sec.extra["wall_s"] = wall
     first = s.get("first_mismatch")
     sec.extra["mismatches"] = [(title, s[key]) for key, title in (("first_mismatch", "first bit-exact mismatch"),
                                                                  ("first_float_violation",

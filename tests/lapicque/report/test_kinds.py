@@ -89,7 +89,12 @@ def test_a_float_error_beyond_its_bound_fails_even_without_counted_violations(tm
     run = tmp_path / "v"
     jobs.verify(spec=random_spec(16, 2, seed=4), steps=30, out=run)
     data = json.loads((run / "summary.json").read_text())
-    assert checks(render([load_run(run)]))["max_float_error_lsb"]["passed"]
+    page = render([load_run(run)])
+    assert checks(page)["max_float_error_lsb"]["passed"]
+    # where the time went: a row per part, each the summary's seconds
+    for part, seconds in data["time_split"].items():
+        name = part.removesuffix("_s").replace("_", " ")
+        assert f"<tr data-part='{name}'><td>{name}</td><td>{seconds:.3f}</td>" in page
     for bad in (5.0 * data["float_bound_lsb"], "NaN"):
         data["max_float_error_lsb"] = float(bad)
         (run / "summary.json").write_text(json.dumps(data))
