@@ -99,8 +99,8 @@ def lane_lengths(rows, lanes: int) -> list[np.ndarray]:
 
 def sweep_lead(net) -> int:
     """Cycles the sweep starts after its step: with external input, the lanes' `PoissonInput`s draw the first
-    neurons' counts first (their pipeline, less the two cycles of the sweep's own reads)."""
-    return EXTERNAL_LATENCY - 2 if has_external(net) else 0
+    neurons' counts first (their pipeline, less the sweep's own read stages)."""
+    return EXTERNAL_LATENCY - READ_STAGES if has_external(net) else 0
 
 
 #: cycles from an entry's issue to its sum written back (its tiled ROM's three, e2-e4, the write at e5):
@@ -112,8 +112,9 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                 lengths: list[np.ndarray] | None = None) -> int:
     """The cycles `NetworkCore` takes for timestep `step`, given the spikes (global indices) of every step so far:
     its engines replayed cycle by cycle, register by register. Cycle 1 is the step's first: the sweep issues local
-    index j in cycle j + 1, its spike is in the history from cycle j + 4 + latency, the sweep is over from cycle
-    D + 3 + latency (with external input every sweep cycle is `sweep_lead` later). Propagation, delay by delay:
+    index j in cycle j + 1, its spike is in the history from cycle j + SWEEP_LATENCY + 1 + latency, the sweep is
+    over from cycle D + SWEEP_LATENCY + latency (with external input every sweep cycle is `sweep_lead` later).
+    Propagation, delay by delay:
     the front end loads the delay's windows (1 cycle); the spike reader takes a visible spike a cycle (the first
     lane with one) while its queue will have room, and queues it two cycles later if a projection of the delay
     starts at its population; the front end takes a queued spike (1 cycle, or none after a stored row's last
@@ -126,7 +127,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     done. `lengths`: `lane_lengths(rows, lanes)`, computed once for many steps."""
     lanes, depth = net.lanes, net.depth
     latency += sweep_lead(net)  # the sweep starts later by as much: every sweep cycle below moves with it
-    sweep_over = depth + 3 + latency
+    sweep_over = depth + SWEEP_LATENCY + latency
     lengths = lane_lengths(rows, lanes) if lengths is None else lengths
     classes = delay_classes(rows)
     queued = [deque() for _ in range(lanes)]  # each lane's queued parts (their lengths)
@@ -208,7 +209,8 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
         if reader_on and spikes_queued + sum(r is not None for r in reading) < SPIKE_QUEUE:
             for lane in range(lanes):
                 mine = windows[lane]
-                if taken[lane] < len(mine) and (not live or mine[taken[lane]] // lanes + 4 + latency <= cycle):
+                visible = mine[taken[lane]] // lanes + SWEEP_LATENCY + 1 + latency if taken[lane] < len(mine) else 0
+                if taken[lane] < len(mine) and (not live or visible <= cycle):
                     taking = mine[taken[lane]]
                     taken[lane] += 1
                     break
@@ -350,6 +352,7 @@ class NetworkCore(wiring.Component):
             "monitor": Out(monitor_layout(net)),
             "monitor_valid": Out(1),  # monitor.valid on its own wire: what a testbench waits for
             "step_cycles": Out(32),
+            "step_done": Out(1),  # high for a cycle when `step_cycles` takes a step's count
             "history_overflow": Out(1),
         })
 
@@ -422,13 +425,16 @@ class NetworkCore(wiring.Component):
         sweeping = Signal()  # local indices are being issued
         index = Signal(idx_bits)
         # a local index's reads: state and parameters from their RAMs and a register, the accumulators through
-        # their output register: all three two cycles after the issue
+        # their output register: all three two cycles after the issue, then registered once more (`held`) before
+        # the datapath, so that a block RAM's slow output only reaches a register of its own, wherever the
+        # placer puts the datapath
         read_valid, read_index = Signal(), Signal(idx_bits)  # the cycle after the issue
-        data_valid, data_index = Signal(), Signal(idx_bits)  # the read data, at the datapath's inputs
+        data_valid, data_index = Signal(), Signal(idx_bits)  # the read data
+        held_valid, held_index = Signal(), Signal(idx_bits)  # the read data registered, at the datapath's inputs
         m.d.sync += [read_valid.eq(sweeping), read_index.eq(index), data_valid.eq(read_valid),
-                     data_index.eq(read_index)]
-        stage_valid = [read_valid, data_valid]
-        stage_index = [read_index, data_index]
+                     data_index.eq(read_index), held_valid.eq(data_valid), held_index.eq(data_index)]
+        stage_valid = [read_valid, data_valid, held_valid]
+        stage_index = [read_index, data_index, held_index]
         for k in range(self.latency):
             v, i = Signal(name=f"dp_valid{k}"), Signal(idx_bits, name=f"dp_index{k}")
             m.d.sync += [v.eq(stage_valid[-1]), i.eq(stage_index[-1])]
@@ -484,12 +490,16 @@ class NetworkCore(wiring.Component):
                 for start, value in reversed(list(zip(list(net.offsets.values())[1:], shared[:-1], strict=True))):
                     word = Mux(neuron < start, value, word)
                 m.d.sync += param_data.eq(word)
+            state_held = Signal.like(state_data, name=f"state_held{lane}")
+            param_held = Signal.like(param_data, name=f"param_held{lane}")
+            acc_held = [Signal(signed(net.acc_bits), name=f"acc_held{lane}_{c}") for c in range(channels)]
+            m.d.sync += [state_held.eq(state_data), param_held.eq(param_data),
+                         *(acc_held[c].eq(Mux(bank, acc_r[lane][c][1].r_data, acc_r[lane][c][0].r_data))
+                           for c in range(channels))]
             m.d.comb += [
                 state_r[lane].addr.eq(index),
-                dp.state.eq(state_data), dp.params.eq(param_data),
-                *(getattr(dp, channel_field("acc", c)).eq(Mux(bank, acc_r[lane][c][1].r_data,
-                                                              acc_r[lane][c][0].r_data))
-                  for c in range(channels)),
+                dp.state.eq(state_held), dp.params.eq(param_held),
+                *(getattr(dp, channel_field("acc", c)).eq(acc_held[c]) for c in range(channels)),
                 state_w[lane].addr.eq(out_index), state_w[lane].data.eq(dp.update.state),
                 state_w[lane].en.eq(out_valid),
                 hist_w[lane].addr.eq(write_pointer[lane][:hist_bits]), hist_w[lane].data.eq(out_index),
@@ -763,6 +773,7 @@ class NetworkCore(wiring.Component):
             else:
                 m.d.sync += [sweeping.eq(1), index.eq(0)]
 
+        m.d.sync += self.step_done.eq(0)  # the step's end below raises it for one cycle
         with m.FSM(name="control"):
             with m.State("IDLE"):
                 m.d.comb += [self.run.ready.eq(1), self.busy.eq(0)]
@@ -777,6 +788,7 @@ class NetworkCore(wiring.Component):
                     m.d.sync += [timestep.eq(timestep + 1), slot.eq(Mux_mod(slot + 1, slots)), bank.eq(~bank),
                                  step_term.eq(step_term + net.neurons * (self.inject_bug != "external_counter_stale")),
                                  steps_left.eq(steps_left - 1), self.step_cycles.eq(cycles)]
+                    m.d.sync += self.step_done.eq(1)
                     with m.If(steps_left == 1):
                         m.next = "IDLE"
                     with m.Else():  # the next step starts at this edge, on the swapped bank
@@ -848,9 +860,11 @@ def Mux_mod(value, modulus: int):  # noqa: N802 - reads as the Mux it builds
     return Mux(value >= modulus, value - modulus, value)[:bits_for(modulus) + 1]
 
 
-#: cycles between a local index's read and its state written back, the datapath's stages aside: the memories'
-#: read and its register, and the write-back (the "pipeline latency" of the bound max(D, fan-out / P) + latency)
-SWEEP_LATENCY = 3
+#: cycles from a local index's issue to the datapath's inputs: the memories' read, its register, one more
+READ_STAGES = 3
+#: cycles between a local index's read and its state written back, the datapath's stages aside: the read stages
+#: and the write-back (the "pipeline latency" of the bound max(D, fan-out / P) + latency)
+SWEEP_LATENCY = READ_STAGES + 1
 
 
 __all__ = ["BUGS", "SWEEP_LATENCY", "NetworkCore", "delay_classes", "history_depth", "lane_lengths", "lane_rows",

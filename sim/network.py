@@ -32,7 +32,7 @@ FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
 def network_verilog(net, compiled, latency: int = DEFAULT_LATENCY, inject_bug: str | None = None) -> str:
     """The core's Verilog (module `runner.DESIGN`), cached on the network, its rows and the hdl sources."""
     from lapicque.hdl import verilog
-    from lapicque.hdl.network import NetworkCore
+    from lapicque.hdl.harness import PackedNetwork
 
     key = hashlib.sha256(pickle.dumps((net, [(p.source_offset, p.source_size, p.channel, p.delay, p.rows.indptr,
                                               p.rows.indices, p.rows.data, p.procedural) for p in compiled],
@@ -42,9 +42,21 @@ def network_verilog(net, compiled, latency: int = DEFAULT_LATENCY, inject_bug: s
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"network_{key}.v"
     if not path.exists():
-        core = NetworkCore(net, compiled, latency=latency, inject_bug=inject_bug)
+        core = PackedNetwork(net, compiled, latency=latency, inject_bug=inject_bug)
         write_atomic(path, verilog.convert(core, name=runner.DESIGN))
     return path.read_text()
+
+
+def unpack(words: np.ndarray, item_bits: int, count: int) -> np.ndarray:
+    """The items of a `BeatCollector`'s transfers ([transfers, bits], each `collected_layout(item, count)`), in
+    order, as [items, item_bits] bits: a full transfer holds `count` items from slot 0, a flushed one its
+    `items` items in the top slots."""
+    if not len(words):
+        return np.zeros((0, item_bits), np.uint8)
+    head = count.bit_length()
+    items = words[:, :head].astype(np.int64) @ (np.int64(1) << np.arange(head, dtype=np.int64))
+    slots = words[:, head:head + count * item_bits].reshape(len(words), count, item_bits)
+    return slots[np.arange(count)[None, :] >= (count - items)[:, None]]
 
 
 def decode(net, bits: np.ndarray) -> dict[str, np.ndarray]:
@@ -95,7 +107,8 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
     replay of them (`cycles_expected`, `hdl.network.step_cycles`) and the bound max(D, fan-out / lanes) + latency
     (`cycles_bound_per_step`)."""
     from lapicque.golden.network_model import SATURATION_FLAGS, NetworkModel, hardware_rows
-    from lapicque.hdl.network import SWEEP_LATENCY, lane_lengths, step_cycles, sweep_lead
+    from lapicque.hdl.harness import CYCLES_PACK, network_monitor_pack
+    from lapicque.hdl.network import SWEEP_LATENCY, lane_lengths, monitor_layout, step_cycles, sweep_lead
 
     if not 1 <= steps <= 65535:
         raise LapicqueError(f"steps = {steps} is out of range for one RTL run; allowed 1..65535")
@@ -122,8 +135,10 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
             raise LapicqueError(f"the simulation ended without results; see {test_dir / 'sim.log'}")
         results = json.loads(results_path.read_text())
         with np.load(test_dir / "updates.npz") as z:
-            width = int(z["width"])
-            bits = np.unpackbits(z["bits"], axis=1, bitorder="little", count=width)
+            monitor = np.unpackbits(z["monitor"], axis=1, bitorder="little", count=int(z["monitor_width"]))
+            counts = np.unpackbits(z["cycles"], axis=1, bitorder="little", count=int(z["cycles_width"]))
+    bits = unpack(monitor, monitor_layout(net).size, network_monitor_pack(net))
+    rtl_steps = (unpack(counts, 32, CYCLES_PACK).astype(np.int64) @ (np.int64(1) << np.arange(32))).tolist()
     compare0 = time.perf_counter()
     got = decode(net, bits)
     lanes, depth = net.lanes, net.depth
@@ -160,10 +175,7 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         if progress is not None and (t + 1) % 100 == 0:
             progress(t + 1, steps)
     rtl_spikes = got["spike"].reshape(steps, -1)  # the RTL's own, [step, neuron]
-    # each step's cycles: from one sweep's first beat to the next's (every sweep starts as many cycles into its
-    # step), the last to the run's end
-    starts = results["sweep_starts"]
-    rtl_steps = np.diff(starts).tolist() + [results["cycles"] - (starts[-1] - starts[0])] if starts else []
+    # each step's cycles, as the core counted them
     differing = [t for t, (a, b) in enumerate(zip(rtl_steps, expected_steps, strict=False)) if a != b]
     fan_out = _fan_outs(compiled, net.neurons)
     # the bound of issue 20: max(N / lanes, the step's fan-out / lanes) + the pipeline's latency (with external
@@ -186,7 +198,9 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
                                     "replay": expected_steps[differing[0]]} if differing else None),
         "cycles_per_step": results["cycles"] / steps,
         "cycles_bound_per_step": bound / steps,
-        "passed": mismatches == 0 and not results["history_overflow"] and results["cycles"] == expected_cycles,
+        "lost_beats": bool(results["lost"]),
+        "passed": (mismatches == 0 and not results["history_overflow"] and not results["lost"]
+                   and rtl_steps == expected_steps and results["cycles"] == expected_cycles),
         "build_s": build_s,
         "build_cached": cached,
         "simulate_s": sim_s,
