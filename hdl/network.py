@@ -123,7 +123,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     regenerated row waits for the stored walks to end, then costs its key (3), its request and its draws (every
     target, the end and the generator's pipeline, `procedural.LATENCY`). Each lane walks its queued parts back
     to back, one entry per cycle; an entry is written back `WRITE_BACK` cycles after its issue. The step's last
-    cycle is the first in which the sweep, the front end and every lane are
+    cycle is the one after the first in which the sweep, the front end and every lane are
     done. `lengths`: `lane_lengths(rows, lanes)`, computed once for many steps."""
     lanes, depth = net.lanes, net.depth
     latency += sweep_lead(net)  # the sweep starts later by as much: every sweep cycle below moves with it
@@ -162,7 +162,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     spike = 0
     while True:
         if not propagating and cycle >= sweep_over and walks_idle() and cycle >= drained_from:
-            return cycle
+            return cycle + 1  # seen done in this cycle, registered: the step ends in the next
         reader_on = state != "CLASS"
         spikes_queued = len(spike_queue)  # the count the reader's room sees, whatever the front end takes
         # the front end's state in this cycle decides its next
@@ -774,6 +774,10 @@ class NetworkCore(wiring.Component):
                 m.d.sync += [sweeping.eq(1), index.eq(0)]
 
         m.d.sync += self.step_done.eq(0)  # the step's end below raises it for one cycle
+        # both engines done, registered: the step ends a cycle later, and its many enables start at a register
+        # instead of at the end of the busy and drained trees (never on the cycle a step starts: stale)
+        step_over = Signal()
+        m.d.sync += step_over.eq(~sweep_busy & ~propagating & drained & ~start_step)
         with m.FSM(name="control"):
             with m.State("IDLE"):
                 m.d.comb += [self.run.ready.eq(1), self.busy.eq(0)]
@@ -782,7 +786,7 @@ class NetworkCore(wiring.Component):
                     m.d.comb += start_step.eq(1)
                     m.next = "STEP"
             with m.State("STEP"):
-                with m.If(~sweep_busy & ~propagating & drained):
+                with m.If(step_over):
                     for lane in range(lanes):
                         m.d.sync += starts[lane][Mux_mod(slot + 1, slots)].eq(write_pointer[lane])
                     m.d.sync += [timestep.eq(timestep + 1), slot.eq(Mux_mod(slot + 1, slots)), bank.eq(~bank),
