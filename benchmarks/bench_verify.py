@@ -2,6 +2,7 @@
 
     python benchmarks/bench_verify.py            # the configurations below, 5 repeats, medians
     python benchmarks/bench_verify.py --quick    # one repeat, short runs
+    python benchmarks/bench_verify.py --split    # and, per configuration, where a run's wall time went (medians)
 
 Prints, per simulator and array shape: checked neuron updates per second (median over repeats, the
 testbench's run and check phase; builds are cached and not counted), and mean cycles per timestep
@@ -32,6 +33,8 @@ def main(argv=None) -> int:
                         help="only this simulator (repeatable); default every installed one")
     parser.add_argument("--rounding", choices=ROUNDING_MODES, default="toward_zero",
                         help="the arrays' rounding (default toward_zero; BENCHMARKS' table was measured with floor)")
+    parser.add_argument("--split", action="store_true",
+                        help="print each configuration's time split (summary.json's time_split; medians)")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     wanted = args.sim or list(runner.SIMULATORS)
@@ -52,7 +55,7 @@ def main(argv=None) -> int:
                 if args.quick:
                     steps = max(20, steps // 5)
                 spec = random_spec(neurons, lanes, seed=7, rounding=args.rounding)
-                rates, last = [], None
+                rates, splits, last = [], [], None
                 for k in range(repeats):
                     last = verify(spec, steps, Path(tmp) / f"{sim}-{neurons}-{lanes}-{k}", seed=7, sim=sim,
                                   backpressure=0.0)
@@ -60,11 +63,15 @@ def main(argv=None) -> int:
                         print(f"verification FAILED for {sim} {neurons}x{lanes}: {last['first_mismatch']}")
                         return 1
                     rates.append(last["checked_updates_per_s"])
+                    splits.append(last["time_split"])
                 ratio = last["cycles_per_step"] / last["cycles_per_step_bound"]
                 spread = f"{min(rates):,.0f}-{max(rates):,.0f}"
                 print(f"{sim:10} {neurons:7d} {lanes:5d} {steps:5d} {statistics.median(rates):11,.0f} {spread:>17} "
                       f"{last['cycles_per_step']:9.1f} {last['cycles_per_step_bound']:8.1f} {ratio:6.3f} "
                       f"{last['spikes'] / steps:11.2f}")
+                if args.split:
+                    print("    " + ", ".join(f"{key.removesuffix('_s')} {statistics.median(x[key] for x in splits):.3f}"
+                                             for key in splits[0]) + " (s)")
                 sys.stdout.flush()
     return 0
 
