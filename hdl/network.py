@@ -177,7 +177,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
             if spike_queue:
                 state = take_spike()
             elif (all(taken[k] == len(windows[k]) for k in range(lanes)) and reading == [None, None]
-                  and (not live or cycle >= sweep_over)):
+                  and (not live or cycle > sweep_over)):  # the sweep's end, registered
                 if cls == len(classes) - 1:
                     propagating = False  # from the next cycle
                 else:
@@ -536,8 +536,10 @@ class NetworkCore(wiring.Component):
             return Cat(*hits).any() if hits else Const(0), position
         late = int(self.inject_bug == "window_one_step_late")
         class_slot = Array(Const((slots + 1 - d - late) % slots, range(slots)) for d, _ in classes or [(1, [])])[cls]
-        live = Signal()  # delay 1: the window's end is the history's write pointer, moving while the sweep runs
-        m.d.comb += live.eq(Array(Const(int(d == 1 and not late), 1) for d, _ in classes or [(2, [])])[cls])
+        # delay 1: the window's end is the history's write pointer, moving while the sweep runs; registered when
+        # the class is loaded (CLASS), so the windows' and the class's end do not start at `cls`'s decoder
+        live = Signal()
+        class_live = Array(Const(int(d == 1 and not late), 1) for d, _ in classes or [(2, [])])[cls]
         first_slot = Signal(range(slots))
         m.d.comb += first_slot.eq(Mux_mod(slot + class_slot, slots))
 
@@ -777,6 +779,10 @@ class NetworkCore(wiring.Component):
         # both engines done, registered: the step ends a cycle later, and its many enables start at a register
         # instead of at the end of the busy and drained trees (never on the cycle a step starts: stale)
         step_over = Signal()
+        # the sweep over, registered (a cycle late: a live class ends a cycle after the sweep; stale only in a
+        # step's first cycle, when the front end is loading its first class)
+        sweep_idle = Signal()
+        m.d.sync += sweep_idle.eq(~sweep_busy)
         m.d.sync += step_over.eq(~sweep_busy & ~propagating & drained & ~start_step)
         with m.FSM(name="control"):
             with m.State("IDLE"):
@@ -804,6 +810,7 @@ class NetworkCore(wiring.Component):
                     for lane in range(lanes):
                         m.d.sync += [pointer[lane].eq(starts[lane][first_slot]),
                                      window_end[lane].eq(starts[lane][Mux_mod(first_slot + 1, slots)])]
+                    m.d.sync += live.eq(class_live)
                     m.next = "PICK"
             with m.State("PICK"):  # the next queued spike and its first projection of this delay, or the next delay
                 m.d.comb += reader_on.eq(1)
@@ -811,7 +818,7 @@ class NetworkCore(wiring.Component):
                     m.d.comb += pop_spike.eq(1)
                     m.d.sync += [spike.eq(next_spike), member.eq(next_first)]
                     m.next = "PROJECTION"
-                with m.Elif(reader_done & (~live | ~sweep_busy)):
+                with m.Elif(reader_done & (~live | sweep_idle)):
                     with m.If(cls == len(classes) - 1):
                         m.d.sync += propagating.eq(0)
                     with m.Else():
