@@ -17,7 +17,7 @@ neuron n lives in lane n % P at local index n // P, as in the array. In a timest
                  (read-modify-write, the previous cycles' writes forwarded), however long the other lanes' parts
                  are. A regenerated row (Bernoulli) waits for the walks to end and goes through its generator
 
-A step ends when both are done. Its cycles are max(sweep, propagation) and a few (`step_cycles` replays the
+A step ends a cycle after both are done. Its cycles are max(sweep, propagation) and a few (`step_cycles` replays the
 engines cycle by cycle); the bound the benchmarks quote is max(D, the step's fan-out / P) + latency. Delays cost
 no accumulator banks: the spikes wait in the history, not their weights.
 
