@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
 
 from lapicque.errors import SpecError
 
@@ -59,6 +58,8 @@ def poisson_table(mean: float) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _poisson_table(mean: float) -> np.ndarray:
+    from scipy import stats  # here: importing scipy.stats costs half a second, which every testbench would pay
+
     one = 1 << UNIFORM_BITS
     k = np.arange(4 * MAX_TABLE)
     table = np.round(stats.poisson.cdf(k, mean) * one).astype(np.int64)

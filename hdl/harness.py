@@ -26,8 +26,6 @@ from lapicque.spec import ArraySpec
 from .array import NeuronArray
 from .bridge import BridgedArray
 from .layouts import aer_layout, cfg_layout, monitor_layout, stats_layout, stim_layout
-from .network import NetworkCore
-from .network import monitor_layout as network_monitor_layout
 from .streams import StreamPacker, StreamUnpacker, packed_layout
 
 SPIKE_PACK = 32
@@ -148,11 +146,18 @@ class BoardProbe(wiring.Component):
 
 
 #: step counts per transfer of `PackedNetwork.cycles`
-CYCLES_PACK = 64
+CYCLES_PACK = 16
 
 
-#: bits of a network monitor transfer: Yosys' `opt` (hdl/verilog.py) takes a minute over a word of 18 kbit
-NETWORK_TRANSFER_BITS = 4096
+#: bits of a network monitor transfer: Yosys' `opt` (hdl/verilog.py) takes a minute over a word of 18 kbit,
+#: seconds over 4 kbit
+NETWORK_TRANSFER_BITS = 2048
+
+
+def network_monitor_layout(net):
+    from .network import monitor_layout  # here: the array's testbenches import this module, not the network core
+
+    return monitor_layout(net)
 
 
 def network_monitor_pack(net) -> int:
@@ -218,6 +223,8 @@ class PackedNetwork(wiring.Component):
 
     def __init__(self, net, rows, *, latency: int = 1, inject_bug: str | None = None):
         self.net = net
+        from .network import NetworkCore
+
         self.pack = network_monitor_pack(net)
         self._core = NetworkCore(net, rows, latency=latency, inject_bug=inject_bug)
         self._monitor = BeatCollector(network_monitor_layout(net), self.pack)

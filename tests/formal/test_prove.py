@@ -14,25 +14,24 @@ from lapicque.spec import ArraySpec, load_spec
 
 
 def test_the_default_configuration_is_proved(tmp_path):
-    """Every part but the host bridge and the width converters (tests/formal/test_bridge.py and
-    test_streams.py prove them beside this, on the other worker) for the default rounding: the combinational
-    datapath and the array's own pipeline (latency 8 behind registered memories) by k-induction at the reduced
-    widths, the small whole array by BMC over three timesteps, the UART looped back by BMC over a frame; and
-    every cover reached."""
-    parts = ("datapath", "array", "uart")
+    """The datapath and the whole array for the default rounding (the host bridge, the width converters and the
+    UART are proved by their own tests: test_bridge.py and test_streams.py beside this on the other worker,
+    test_uart.py's loopback among the slow ones): the combinational datapath and the array's own pipeline
+    (latency 8 behind registered memories) by k-induction at the reduced widths, the small whole array by BMC
+    over three timesteps; and every cover reached."""
+    parts = ("datapath", "array")
     s = prove(ArraySpec(8, 2), tmp_path, parts=parts)
-    assert s["passed"] and s["counts"] == {"pass": 3 + 2 + 2, "fail": 0, "unknown": 0}
+    assert s["passed"] and s["counts"] == {"pass": 3 + 2, "fail": 0, "unknown": 0}
     assert [(p["kind"], p["latency"]) for p in s["properties"][:3]] == [("prove", 0), ("prove", 8), ("cover", 8)]
-    array, uart = s["properties"][-4:-2], s["properties"][-2:]
+    array = s["properties"][-2:]
     assert [p["kind"] for p in array] == ["bmc", "cover"] and array[0]["depth"] >= 24
-    assert [p["kind"] for p in uart] == ["bmc", "cover"] and uart[0]["depth"] >= 40
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["passed"] and all(p["status"] == "pass" for p in written["properties"])
     assert written["parts"] == list(parts)
     # the covers were reached: SymbiYosys wrote a trace for each
     reached = {p["name"]: (tmp_path / p["log"]).read_text().count("Reached cover statement")
                for p in written["properties"] if p["kind"] == "cover"}
-    assert list(reached.values()) == [9, 4, 3], reached
+    assert list(reached.values()) == [9, 4], reached
 
 
 def test_every_part_is_proved_by_default():
