@@ -122,21 +122,10 @@ def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fractio
     if connectivity == "procedural":
         from .connectivity import realised_p, skip_table
         from .network_codes import cuba_spec
-        from .network_model import compile_network
 
         if excitatory_fraction != CUBA["excitatory_fraction"]:
             raise LapicqueError("procedural CUBA has CUBA's 80 % excitatory neurons")
-        exc, inh = (sparse.csr_matrix((neurons, neurons)) for _ in range(2))
-        for part in compile_network(cuba_spec(neurons, p, seed)[0]):  # rows of one source population each
-            rows = sparse.csr_matrix((np.ones(part.rows.nnz), part.rows.indices, part.rows.indptr),
-                                     shape=part.rows.shape)
-            placed = sparse.vstack([sparse.csr_matrix((part.source_offset, neurons)), rows,
-                                    sparse.csr_matrix((neurons - part.source_offset - part.source_size, neurons))])
-            if part.channel == 0:
-                exc = exc + CUBA["w_e"] * placed
-            else:
-                inh = inh + CUBA["w_i"] * placed
-        exc, inh = exc.tocsr(), inh.tocsr()
+        exc, inh = procedural_synapses(cuba_spec(neurons, p, seed)[0], CUBA["w_e"], CUBA["w_i"])
         notes["realised_p"] = realised_p(skip_table(p))
     else:
         exc = random_connections(n_exc, neurons, p, CUBA["w_e"], rng)
@@ -146,6 +135,25 @@ def cuba(neurons: int = 4000, seed: int = 1, p: float = 0.02, excitatory_fractio
         inh = sparse.vstack([sparse.csr_matrix((n_exc, neurons)), inh]).tocsr()
     v0 = -60.0 + rng.random(neurons) * 10.0
     return LIFNetwork(neurons, exc, inh, v0=v0, name="cuba", notes=notes)
+
+
+def procedural_synapses(spec, w_exc: float, w_inh: float) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """Exactly the connections of a network spec with populations `exc` and `inh` (its procedural rows, as
+    `lapicque.golden.network_model` realises them; a multapse's weights summed), as the float network's
+    excitatory and inhibitory [neurons, neurons] matrices: rows of `exc` weigh w_exc (mV), of `inh` w_inh."""
+    from .network_model import compile_network
+
+    n = spec.neurons
+    exc, inh = (sparse.csr_matrix((n, n)) for _ in range(2))
+    for part in compile_network(spec):  # rows of one source population each
+        rows = sparse.csr_matrix((np.ones(part.rows.nnz), part.rows.indices, part.rows.indptr), shape=part.rows.shape)
+        placed = sparse.vstack([sparse.csr_matrix((part.source_offset, n)), rows,
+                                sparse.csr_matrix((n - part.source_offset - part.source_size, n))])
+        if part.source_offset == spec.offsets["exc"]:
+            exc = exc + w_exc * placed
+        else:
+            inh = inh + w_inh * placed
+    return exc.tocsr(), inh.tocsr()
 
 
 CONNECTIVITIES = ("random", "procedural")
@@ -265,19 +273,8 @@ def brunel(regime: str = "AI", excitatory: int = 10_000, epsilon: float = 0.1, j
     nu_thr = theta / (j * c_e * tau) * 1000.0  # Hz
     if checked_connectivity(connectivity) == "procedural":
         from .network_codes import brunel_spec
-        from .network_model import compile_network
 
-        exc, inh = (sparse.csr_matrix((n, n)) for _ in range(2))
-        for part in compile_network(brunel_spec(regime, excitatory, epsilon, j, seed)[0]):
-            rows = sparse.csr_matrix((np.ones(part.rows.nnz), part.rows.indices, part.rows.indptr),
-                                     shape=part.rows.shape)
-            placed = sparse.vstack([sparse.csr_matrix((part.source_offset, n)), rows,
-                                    sparse.csr_matrix((n - part.source_offset - part.source_size, n))])
-            if part.source_offset == 0:
-                exc = exc + j * placed
-            else:
-                inh = inh + (-g * j) * placed
-        exc, inh = exc.tocsr(), inh.tocsr()
+        exc, inh = procedural_synapses(brunel_spec(regime, excitatory, epsilon, j, seed)[0], j, -g * j)
     else:
         exc = fixed_indegree(n_e, n, c_e, j, rng, 0, n)
         inh = fixed_indegree(n_i, n, c_i, -g * j, rng, n_e, n)
