@@ -28,7 +28,7 @@ def has_external(net) -> bool:
 
 def _ones(bits: list) -> Signal:
     """The number of ones among `bits`, as a balanced tree of adders."""
-    level = [b.as_unsigned() if hasattr(b, "as_unsigned") else b for b in bits]
+    level = list(bits)
     while len(level) > 1:
         level = [level[k] + level[k + 1] if k + 1 < len(level) else level[k] for k in range(0, len(level), 2)]
     return level[0]

@@ -165,15 +165,10 @@ def network_monitor_pack(net) -> int:
     return max(2, min(MAX_BEATS, NETWORK_TRANSFER_BITS // network_monitor_layout(net).size))
 
 
-def collected_layout(shape, count: int) -> data.StructLayout:
-    """A `BeatCollector`'s transfer: how many items it holds, and the items (oldest lowest; a partial transfer's
-    in the top slots)."""
-    return data.StructLayout({"items": unsigned(count.bit_length()), "data": data.ArrayLayout(shape, count)})
-
-
 class BeatCollector(wiring.Component):
     """Beats that cannot wait (a valid without a ready: the network core's monitor) collected `count` to a
-    transfer: a full set, or what is collected when `flush` is high, is copied out as one transfer, valid for
+    transfer laid out as a `StreamPacker`'s (`packed_layout`: oldest lowest, a partial transfer's items in the top
+    slots): a full set, or what is collected when `flush` is high, is copied out as one transfer, valid for
     one cycle, while the next beat is already being collected (no cycle lost between transfers). The
     consumer reads a transfer in the cycle it is valid (`wide.ready` high then); `lost` (sticky) says it was
     not ready for one."""
@@ -186,13 +181,13 @@ class BeatCollector(wiring.Component):
             "valid": In(1),
             "payload": In(shape),
             "flush": In(1),
-            "wide": Out(stream.Signature(unsigned(collected_layout(shape, count).size))),
+            "wide": Out(stream.Signature(unsigned(packed_layout(shape, count).size))),
             "lost": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
-        layout = collected_layout(self.shape, self.count)
+        layout = packed_layout(self.shape, self.count)
         item_bits = Shape.cast(self.shape).width
         word = self.wide.payload
         out_items = word[:layout["items"].width]
@@ -232,8 +227,8 @@ class PackedNetwork(wiring.Component):
         super().__init__({
             "run": In(stream.Signature(unsigned(16))),
             "busy": Out(1),
-            "monitor": Out(stream.Signature(collected_layout(network_monitor_layout(net), self.pack).size)),
-            "cycles": Out(stream.Signature(collected_layout(unsigned(32), CYCLES_PACK).size)),
+            "monitor": Out(stream.Signature(packed_layout(network_monitor_layout(net), self.pack).size)),
+            "cycles": Out(stream.Signature(packed_layout(unsigned(32), CYCLES_PACK).size)),
             "history_overflow": Out(1),
             "lost": Out(1),
         })

@@ -135,7 +135,7 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     reads = deque()  # row-info reads on their way: (launch cycle, each lane's part length)
     drained_from = 0  # the first cycle by which every connection issued so far is written back
     propagating, state, cycle = bool(classes), "CLASS", 1
-    cls = member = 0
+    cls = member = spike = 0
     busy_until = 0  # a regenerated row: the cycle the front end moves on
     windows, taken, live, members, visits = [], [], False, [], []
     spike_queue, reading = deque(), [None, None]  # the reader's queue; its history reads one and two cycles on
@@ -159,7 +159,6 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
             return "PROJECTION"
         return "PICK"
 
-    spike = 0
     while True:
         if not propagating and cycle >= sweep_over and walks_idle() and cycle >= drained_from:
             return cycle + 1  # seen done in this cycle, registered: the step ends in the next
@@ -209,8 +208,9 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
         if reader_on and spikes_queued + sum(r is not None for r in reading) < SPIKE_QUEUE:
             for lane in range(lanes):
                 mine = windows[lane]
-                visible = mine[taken[lane]] // lanes + SWEEP_LATENCY + 1 + latency if taken[lane] < len(mine) else 0
-                if taken[lane] < len(mine) and (not live or visible <= cycle):
+                if taken[lane] == len(mine):
+                    continue
+                if not live or mine[taken[lane]] // lanes + SWEEP_LATENCY + 1 + latency <= cycle:  # visible
                     taking = mine[taken[lane]]
                     taken[lane] += 1
                     break
@@ -547,7 +547,7 @@ class NetworkCore(wiring.Component):
         window_end = [Signal(hist_bits + 1, name=f"end{lane}") for lane in range(lanes)]
         end_now = [Mux(live, write_pointer[lane], window_end[lane]) for lane in range(lanes)]
         waiting = [pointer[lane] != end_now[lane] for lane in range(lanes)]
-        windows_empty = ~Cat(*(pointer[lane] != end_now[lane] for lane in range(lanes))).any()
+        any_waiting = Cat(*waiting).any()
 
         parts = self.rows or [_NoProjection()]  # a network without projections still elaborates
         source_offset = Array(Const(p.source_offset, target_bits + 1) for p in parts)[proj]
@@ -621,8 +621,7 @@ class NetworkCore(wiring.Component):
         for lane in reversed(range(lanes)):  # the first lane with a spike waiting
             picked = Mux(waiting[lane], lane, picked)
         take = Signal()
-        m.d.comb += take.eq(reader_on & Cat(*(waiting[lane] for lane in range(lanes))).any()
-                            & (spikes_queued + reading[0] + reading[1] < SPIKE_QUEUE))
+        m.d.comb += take.eq(reader_on & any_waiting & (spikes_queued + reading[0] + reading[1] < SPIKE_QUEUE))
         for lane in range(lanes):
             m.d.comb += [hist_r[lane].addr.eq(pointer[lane][:hist_bits]),
                          info_r[lane].addr.eq(base + spike - source_offset)]
@@ -642,8 +641,8 @@ class NetworkCore(wiring.Component):
             m.d.sync += spike_head.eq(Mux(spike_head == SPIKE_QUEUE - 1, 0, spike_head + 1))
         m.d.sync += spikes_queued.eq(spikes_queued + push_spike - pop_spike)
         next_spike = spike_queue[spike_head]
-        next_found, next_first = first_match(next_spike, -1)
-        reader_done = windows_empty & ~reading[0] & ~reading[1] & (spikes_queued == 0)
+        _, next_first = first_match(next_spike, -1)  # queued spikes have one: the reader kept only those
+        reader_done = ~any_waiting & ~reading[0] & ~reading[1] & (spikes_queued == 0)
 
         # stored rows: the front end reads a (spike, projection)'s row info in every lane at once (`launch`; its
         # tiled ROMs answer three cycles later) and queues each lane's part (start, end, channel) in the lane's
@@ -779,11 +778,11 @@ class NetworkCore(wiring.Component):
         # both engines done, registered: the step ends a cycle later, and its many enables start at a register
         # instead of at the end of the busy and drained trees (never on the cycle a step starts: stale)
         step_over = Signal()
+        m.d.sync += step_over.eq(~sweep_busy & ~propagating & drained & ~start_step)
         # the sweep over, registered (a cycle late: a live class ends a cycle after the sweep; stale only in a
         # step's first cycle, when the front end is loading its first class)
         sweep_idle = Signal()
         m.d.sync += sweep_idle.eq(~sweep_busy)
-        m.d.sync += step_over.eq(~sweep_busy & ~propagating & drained & ~start_step)
         with m.FSM(name="control"):
             with m.State("IDLE"):
                 m.d.comb += [self.run.ready.eq(1), self.busy.eq(0)]

@@ -48,7 +48,7 @@ def network_verilog(net, compiled, latency: int = DEFAULT_LATENCY, inject_bug: s
 
 
 def unpack(words: np.ndarray, item_bits: int, count: int) -> np.ndarray:
-    """The items of a `BeatCollector`'s transfers ([transfers, bits], each `collected_layout(item, count)`), in
+    """The items of a `BeatCollector`'s transfers ([transfers, bits], each `streams.packed_layout(item, count)`), in
     order, as [items, item_bits] bits: a full transfer holds `count` items from slot 0, a flushed one its
     `items` items in the top slots."""
     if not len(words):
