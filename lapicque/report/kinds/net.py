@@ -26,6 +26,13 @@ def section(run: Run) -> Section:
             Check.at_least("rtl.updates_checked", "every update of every step was checked", r["updates_checked"],
                            r["steps"] * s["neurons"]),
         ]
+        if "lost_beats" in r:  # runs since the core's monitor is collected wide (older summaries lack them)
+            sec.checks += [
+                Check.equals("rtl.lost_beats", "the testbench read every transfer of the monitor", r["lost_beats"],
+                             False),
+                Check.equals("rtl.steps_cycles_differing", "every step took the replay's cycles",
+                             r["steps_cycles_differing"], 0),
+            ]
     sec.numbers = {k: s[k] for k in ("neurons", "synapses", "duration_s", "dt_ms", "spikes", "mean_rate_hz",
                                      "mean_cv", "synchrony", "wall_s") if s.get(k) is not None}
     populations = "".join(f", {name} {size}" for name, size in s.get("populations", {}).items())

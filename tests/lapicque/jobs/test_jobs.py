@@ -87,6 +87,14 @@ def test_net_rtl_checks_every_update_and_its_report_shows_the_verdicts(tmp_path)
     assert fixed["spikes"] == job["spikes"] and fixed["mean_cv"] == job["mean_cv"]  # the same spikes
     page = write_report([tmp_path / "c"], tmp_path / "report.html").read_text()
     assert "every RTL update equals the fixed model" in page and "FAILED" not in page
+    # a transfer the testbench missed, or a step whose cycles differ, fails the page whatever else it shows
+    for key, bad in (("lost_beats", True), ("steps_cycles_differing", 1)):
+        data = json.loads((tmp_path / "c" / "summary.json").read_text())
+        data["rtl"][key] = bad
+        (tmp_path / "c" / "summary.json").write_text(json.dumps(data))
+        assert "FAILED" in write_report([tmp_path / "c"], tmp_path / "bad.html").read_text(), key
+        data["rtl"][key] = job["rtl"][key]
+        (tmp_path / "c" / "summary.json").write_text(json.dumps(data))
 
 
 @pytest.mark.parametrize(("options", "message"), [
