@@ -17,7 +17,7 @@ one edge.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Shape, Signal, unsigned
+from amaranth.hdl import Cat, Module, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -145,90 +145,29 @@ class BoardProbe(wiring.Component):
         return m
 
 
-#: step counts per transfer of `PackedNetwork.cycles`
-CYCLES_PACK = 16
-
-
-#: bits of a network monitor transfer: Yosys' `opt` (hdl/verilog.py) takes a minute over a word of 18 kbit,
-#: seconds over 4 kbit
-NETWORK_TRANSFER_BITS = 2048
-
-
 def network_monitor_layout(net):
     from .network import monitor_layout  # here: the array's testbenches import this module, not the network core
 
     return monitor_layout(net)
 
 
-def network_monitor_pack(net) -> int:
-    """Network monitor beats per wide transfer."""
-    return max(2, min(MAX_BEATS, NETWORK_TRANSFER_BITS // network_monitor_layout(net).size))
-
-
-class BeatCollector(wiring.Component):
-    """Beats that cannot wait (a valid without a ready: the network core's monitor) collected `count` to a
-    transfer laid out as a `StreamPacker`'s (`packed_layout`: oldest lowest, a partial transfer's items in the top
-    slots): a full set, or what is collected when `flush` is high, is copied out as one transfer, valid for
-    one cycle, while the next beat is already being collected (no cycle lost between transfers). The
-    consumer reads a transfer in the cycle it is valid (`wide.ready` high then); `lost` (sticky) says it was
-    not ready for one."""
-
-    def __init__(self, shape, count: int):
-        if count < 1:
-            raise ValueError(f"count must be at least 1, not {count}")
-        self.shape, self.count = shape, count
-        super().__init__({
-            "valid": In(1),
-            "payload": In(shape),
-            "flush": In(1),
-            "wide": Out(stream.Signature(unsigned(packed_layout(shape, count).size))),
-            "lost": Out(1),
-        })
-
-    def elaborate(self, platform):
-        m = Module()
-        layout = packed_layout(self.shape, self.count)
-        item_bits = Shape.cast(self.shape).width
-        word = self.wide.payload
-        out_items = word[:layout["items"].width]
-        out_data = word[layout["data"].offset:layout["data"].offset + self.count * item_bits]
-        # items shift in from the top (a dynamic slot index on a word this wide makes a simulator slow to
-        # build): a full transfer holds item 0 in slot 0, a flushed one its items in the top slots
-        slots = Signal(self.count * item_bits)
-        shifted = Cat(slots[item_bits:], self.payload)
-        items = Signal(range(self.count + 1))
-        m.d.sync += self.wide.valid.eq(0)
-        with m.If(self.wide.valid & ~self.wide.ready):
-            m.d.sync += self.lost.eq(1)
-        with m.If(self.valid):
-            m.d.sync += [slots.eq(shifted), items.eq(items + 1)]
-            with m.If(items == self.count - 1):  # full with this beat: out it goes, the next starts afresh
-                m.d.sync += [self.wide.valid.eq(1), out_items.eq(self.count), items.eq(0), out_data.eq(shifted)]
-        with m.Elif(self.flush & (items != 0)):
-            m.d.sync += [self.wide.valid.eq(1), out_items.eq(items), out_data.eq(slots), items.eq(0)]
-        return m
-
-
-class PackedNetwork(wiring.Component):
-    """The network core with its monitor collected wide (`network_monitor_pack(net)` beats a transfer) and each
-    step's cycle count on a stream of its own (`CYCLES_PACK` a transfer), both flushed when the core goes idle:
-    a testbench wakes once a transfer instead of once a beat. The core's monitor has no back-pressure, so a
-    testbench reads every transfer in the cycle it appears: `lost` (sticky) says it did not, and a run must fail
-    on it."""
+class RecordedNetwork(wiring.Component):
+    """The network core with its monitor beats and each step's cycle count as output streams, for a simulator
+    that records them itself (`sim.runner.testbench_top`'s `record`): the testbench does not wake per beat, it
+    starts the run and waits for its end. The core's monitor has no back-pressure: `lost` (sticky) says a beat
+    or a count found its `ready` low, and a run must fail on it."""
 
     def __init__(self, net, rows, *, latency: int = 1, inject_bug: str | None = None):
-        self.net = net
         from .network import NetworkCore
 
-        self.pack = network_monitor_pack(net)
+        self.net = net
         self._core = NetworkCore(net, rows, latency=latency, inject_bug=inject_bug)
-        self._monitor = BeatCollector(network_monitor_layout(net), self.pack)
-        self._cycles = BeatCollector(unsigned(32), CYCLES_PACK)
         super().__init__({
             "run": In(stream.Signature(unsigned(16))),
             "busy": Out(1),
-            "monitor": Out(stream.Signature(packed_layout(network_monitor_layout(net), self.pack).size)),
-            "cycles": Out(stream.Signature(packed_layout(unsigned(32), CYCLES_PACK).size)),
+            # a flat word laid out as the core's monitor layout: one signal in the simulator
+            "monitor": Out(stream.Signature(unsigned(network_monitor_layout(net).size))),
+            "cycles": Out(stream.Signature(unsigned(32))),
             "history_overflow": Out(1),
             "lost": Out(1),
         })
@@ -236,16 +175,12 @@ class PackedNetwork(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.core = core = self._core
-        m.submodules.monitor_collector = self._monitor
-        m.submodules.cycles_collector = self._cycles
         wiring.connect(m, wiring.flipped(self.run), core.run)
-        wiring.connect(m, self._monitor.wide, wiring.flipped(self.monitor))
-        wiring.connect(m, self._cycles.wide, wiring.flipped(self.cycles))
         m.d.comb += [
-            self._monitor.valid.eq(core.monitor_valid), self._monitor.payload.eq(core.monitor),
-            self._cycles.valid.eq(core.step_done), self._cycles.payload.eq(core.step_cycles),
-            self._monitor.flush.eq(~core.busy), self._cycles.flush.eq(~core.busy),
+            self.monitor.valid.eq(core.monitor_valid), self.monitor.payload.eq(core.monitor),
+            self.cycles.valid.eq(core.step_done), self.cycles.payload.eq(core.step_cycles),
             self.busy.eq(core.busy), self.history_overflow.eq(core.history_overflow),
-            self.lost.eq(self._monitor.lost | self._cycles.lost),
         ]
+        with m.If((self.monitor.valid & ~self.monitor.ready) | (self.cycles.valid & ~self.cycles.ready)):
+            m.d.sync += self.lost.eq(1)
         return m

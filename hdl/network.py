@@ -159,7 +159,29 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
             return "PROJECTION"
         return "PICK"
 
+    def quiet_until() -> int:
+        """The first cycle from this one in which anything can change (this one if something does): a replay of
+        cycles in which every engine waits would only count them."""
+        if reading != [None, None] or spike_queue or not walks_idle() or state == "PROJECTION":
+            return cycle
+        if state == "CLASS":
+            return cycle if propagating else max(cycle, sweep_over, drained_from)
+        events = [busy_until] if state == "BUSY" else []
+        all_taken = True
+        for lane in range(lanes):  # the reader's next spike, visible from
+            if taken[lane] < len(windows[lane]):
+                if not live:
+                    return cycle
+                all_taken = False
+                events.append(windows[lane][taken[lane]] // lanes + SWEEP_LATENCY + 1 + latency)
+        if state == "PICK" and all_taken:  # the class ends with the sweep's end, registered
+            if not live:
+                return cycle
+            events.append(sweep_over + 1)
+        return max(cycle, min(events))
+
     while True:
+        cycle = quiet_until()
         if not propagating and cycle >= sweep_over and walks_idle() and cycle >= drained_from:
             return cycle + 1  # seen done in this cycle, registered: the step ends in the next
         reader_on = state != "CLASS"

