@@ -11,8 +11,9 @@ several timesteps of updates for small arrays:
 - `spikes` carries up to `SPIKE_PACK` AER events, flushed early when the array goes idle.
 
 `status` gathers the handshake signals a testbench polls into one word: stim.ready, monitor.valid,
-spikes.valid, busy; `attention` rises when any transfer can happen, so a testbench can sleep on
-one edge.
+spikes.valid, busy; `attention` rises when a transfer the testbench takes part in can happen, so a
+testbench can sleep on one edge: a stimulus transfer, and with `watch` high an output transfer (a
+testbench whose simulator records the outputs wakes for them only to back-pressure them).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .streams import StreamPacker, StreamUnpacker, packed_layout
 
 SPIKE_PACK = 32
 MAX_BEATS = 128
-MAX_TRANSFER_BITS = 32768
+MAX_TRANSFER_BITS = 8192
 
 
 def _beats_per_transfer(beat_bits: int) -> int:
@@ -76,6 +77,7 @@ class PackedArray(wiring.Component):
             "monitor": Out(stream.Signature(packed_monitor_layout(spec, self.pack).size)),
             "spikes": Out(stream.Signature(packed_aer_layout(spec).size)),
             "status": Out(4),
+            "watch": In(1),
             "attention": Out(1),
             "busy": Out(1),
             "timestep": Out(32),
@@ -105,7 +107,8 @@ class PackedArray(wiring.Component):
             self.stats.eq(array.stats),
             self.status.eq(Cat(self.stim.ready, self.monitor.valid, self.spikes.valid, array.busy)),
             # rises when a transfer can happen: what a sleeping testbench waits for
-            self.attention.eq(self.monitor.valid | self.spikes.valid | (self.stim.valid & self.stim.ready)),
+            self.attention.eq((self.watch & (self.monitor.valid | self.spikes.valid))
+                              | (self.stim.valid & self.stim.ready)),
         ]
         return m
 

@@ -44,7 +44,8 @@ class FieldPlan:
         self.width, self.signed = width, signed
 
     def __call__(self, bits: np.ndarray) -> np.ndarray:
-        values = bits[self.index].astype(np.int64) @ self.weights
+        """The fields of one bit array [bits] -> [fields], or of many at once [words, bits] -> [words, fields]."""
+        values = bits[..., self.index].astype(np.int64) @ self.weights
         if self.signed:
             values = np.where(values >> (self.width - 1), values - (np.int64(1) << self.width), values)
         return values

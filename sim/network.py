@@ -163,28 +163,6 @@ class StepChecker:
         self.compare_s += time.perf_counter() - start
 
 
-class RecordReader:
-    """The whole records appended so far to a file the simulator is still writing."""
-
-    def __init__(self, path: Path, bits: int, per_chunk: int = 1):
-        self.path, self.bits, self.offset = path, bits, 0
-        self.size = runner.record_size(bits) * per_chunk
-
-    def read(self) -> np.ndarray:
-        if not self.path.exists():
-            return np.zeros((0, self.bits), np.uint8)
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            data = f.read()
-        data = data[: len(data) - len(data) % self.size]
-        self.offset += len(data)
-        return runner.read_records(data, self.bits)
-
-    def left_over(self) -> int:
-        """Bytes past the whole chunks read (a run's end must leave none)."""
-        return (self.path.stat().st_size if self.path.exists() else 0) - self.offset
-
-
 def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAULT_LATENCY,
                 folder: Path | None = None, compiled=None, progress=None, inject_bug: str | None = None) -> dict:
     """Run `steps` steps of `net` on the RTL and compare every update with the fixed model. Returns the counts:
@@ -213,7 +191,7 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
                                                  log_file=test_dir / "build.log", record=RECORDED)
         build_s = time.perf_counter() - build0
         checker = StepChecker(net, compiled, steps, latency, progress)
-        monitor = RecordReader(test_dir / runner.record_file("monitor"), checker.beat_bits, net.depth)
+        monitor = runner.RecordFile(test_dir / runner.record_file("monitor"), checker.beat_bits, net.depth)
         write_json(test_dir / "config.json", {"steps": steps})
         sim0 = time.perf_counter()
         failure = []
@@ -240,7 +218,7 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
             raise LapicqueError(f"the simulation ended without results; see {test_dir / 'sim.log'}")
         results = json.loads(results_path.read_text())
         partial_beats = monitor.left_over()
-        counts = RecordReader(test_dir / runner.record_file("cycles"), 32).read()
+        counts = runner.RecordFile(test_dir / runner.record_file("cycles"), 32).read()
     rtl_steps = (counts.astype(np.int64) @ (np.int64(1) << np.arange(32))).tolist()
     if checker.t != steps or partial_beats:
         raise LapicqueError(f"the RTL reported {checker.t * net.depth} whole steps' sweep beats for {steps} steps "

