@@ -85,6 +85,20 @@ def positive_real(text: str) -> float:
     return value
 
 
+def duration(text: str) -> float:
+    """Seconds, or a time with its unit: 90s, 10m, 8h."""
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    number, unit = (text[:-1], units[text[-1]]) if text and text[-1] in units else (text, 1.0)
+    try:
+        value = float(number) * unit
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration; give seconds, or a time such as 90s, 10m, "
+                                         "8h") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a duration above 0")
+    return value
+
+
 def output_folder(text: str) -> Path:
     """A folder a run may write: an existing folder, or one that can be made, checked before any work."""
     path = Path(text)

@@ -7,13 +7,20 @@ from pathlib import Path
 
 from rich.table import Table
 
+from lapicque.errors import LapicqueError
+from lapicque.jobs import soak as soak_job
 from lapicque.jobs import verify as job
 
 from .options import (
+    EXIT_FAILED,
+    EXIT_OK,
     add_report_option,
+    duration,
     output_folder,
     positive,
+    print_where,
     run_checked,
+    run_with_status,
     seed,
     whole_in,
 )
@@ -41,13 +48,44 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="results folder (default runs/verify)")
     p.add_argument("--require-coverage", action="store_true",
                    help="fail the run when a coverage bin is missed (by default a missed bin is a warning)")
+    p.add_argument("--soak", type=duration, metavar="DURATION",
+                   help="verify seeded random arrays and networks one after another for DURATION (seconds, or "
+                        "90s, 10m, 8h), every update checked; a mismatch stops it and leaves OUT/reproducer/")
     add_report_option(p)
     # test-only: build a deliberately wrong datapath to show that the harness catches it
     p.add_argument("--inject-bug", help=argparse.SUPPRESS)
 
 
+#: what a soak draws itself: options that describe one run are refused beside --soak
+SOAK_EXCLUDES = ("spec", "neurons", "lanes", "waves", "backpressure", "require_coverage", "report")
+
+
 def run(args: argparse.Namespace, console) -> int:
-    return run_checked(args, console, job, print_summary)
+    if args.soak is None:
+        return run_checked(args, console, job, print_summary)
+    given = [name for name in SOAK_EXCLUDES if getattr(args, name) not in (None, False)]
+    if given:
+        raise LapicqueError(f"--{given[0].replace('_', '-')} describes one run; a soak draws its own arrays and "
+                            "networks: leave it out with --soak")
+    summary = run_with_status(args, console, soak_job)
+    print_soak(summary, console)
+    print_where(args, console)
+    return EXIT_OK if summary["passed"] else EXIT_FAILED
+
+
+def print_soak(s: dict, console) -> None:
+    verdict = "[bold green]PASSED[/]" if s["passed"] else "[bold red]FAILED[/]"
+    console.print(f"soak: {s['cases']} cases, {s['updates_checked']:,} updates checked, "
+                  f"{s['bit_exact_mismatches']} bit-exact mismatches in {s['wall_s']:.0f} s "
+                  f"({s['checked_updates_per_s']:,.0f} checked updates/s, {s['simulator']}): {verdict}")
+    failed = s.get("failed_case")
+    if failed:
+        console.print(f"[red]case {failed['index']} failed[/]: {failed['what']}")
+        if failed.get("first_mismatch"):
+            console.print(f"first mismatch: {failed['first_mismatch']}")
+        if failed.get("error"):
+            console.print(f"error: {failed['error']}")
+        console.print(f"replay it: {s['reproducer']['command']}")
 
 
 def print_summary(s: dict, console) -> None:

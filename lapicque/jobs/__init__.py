@@ -23,8 +23,8 @@ from .nir import nir_export, nir_import
 from .prove import prove
 from .report import report
 from .tem import tem
-from .verify import verify
+from .verify import soak, verify
 
 __all__ = ["build", "demo", "density", "explore", "fi", "fit", "lca", "net", "nir_export", "nir_import",
            "prove", "report", "run_on_board",
-           "tem", "verify"]
+           "soak", "tem", "verify"]

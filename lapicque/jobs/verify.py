@@ -53,3 +53,39 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
     if report:  # once the run is complete: the report refuses a folder whose run is not
         write_run_report(folder)
     return summary
+
+
+def soak(*, soak: float, seed: int = 0, sim: str = "verilator", out: Path | str | None = None,
+         inject_bug: str | None = None, case_updates: int | None = None, status=None) -> dict:
+    """Verify seeded random arrays and networks one after another for `soak` seconds, every update checked
+    (`lapicque verify --soak DURATION`; lapicque.sim.soak says what the cases are).
+
+    seed: the soak's seed (case k is the same for the same seed); sim: "verilator" or "icarus"; out: results folder
+    (summary.json, cases.jsonl, on a failure reproducer/ and the failing case's folder under cases/); inject_bug:
+    a deliberately wrong datapath or array in every case (arrays only; tests of the soak); case_updates: the
+    updates a case aims at (default 2,000,000).
+
+    A mismatch stops the soak: the summary's `reproducer` holds the command that replays the failing case.
+    Returns the summary (`passed`, `cases`, `updates_checked`, `bit_exact_mismatches`, `updates_by_kind`, ...).
+    """
+    import math
+
+    from lapicque.hdl.array import BUGS as ARRAY_BUGS
+    from lapicque.hdl.datapath import BUGS as DATAPATH_BUGS
+    from lapicque.sim import runner
+    from lapicque.sim.soak import CASE_UPDATES
+    from lapicque.sim.soak import soak as run_soak
+
+    if isinstance(soak, bool) or not (isinstance(soak, int | float) and math.isfinite(soak) and soak > 0):
+        raise LapicqueError(f"--soak {soak!r} is not a duration; give seconds above 0, or a time such as 90s, 10m, 8h")
+    if inject_bug is not None and inject_bug not in DATAPATH_BUGS + ARRAY_BUGS:
+        raise LapicqueError(f"--inject-bug must be one of {', '.join(DATAPATH_BUGS + ARRAY_BUGS)}")
+    case_updates = CASE_UPDATES if case_updates is None else case_updates
+    if isinstance(case_updates, bool) or not isinstance(case_updates, int) or case_updates < 1:
+        raise LapicqueError(f"case_updates = {case_updates!r} must be a whole number of at least 1")
+    reason = runner.simulator_missing(sim)
+    if reason:
+        raise LapicqueError(reason)
+    with output_folder(out, "verify") as folder:
+        return run_soak(float(soak), folder, seed=seed, sim=sim, inject_bug=inject_bug, case_updates=case_updates,
+                        status=status)
