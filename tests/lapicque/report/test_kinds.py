@@ -165,3 +165,34 @@ def test_a_network_build_is_its_own_kind_and_each_verdict_follows_its_value(tmp_
     assert not slow["fmax_mhz"]["passed"]
     nan = checks(render([load_run(network_build_report(tmp_path / "nan", realtime_factor=float("nan")))]))
     assert not nan["realtime_factor"]["passed"]
+
+
+def soak_folder(tmp_path, mismatches: int, stopped: str, listed: int = 2):
+    cases = [{"index": k, "kind": "array", "params": {"neurons": 16}, "updates_checked": 1000,
+              "bit_exact_mismatches": mismatches if k == 1 else 0, "passed": not (mismatches and k == 1),
+              "wall_s": 1.0} for k in range(listed)]
+    folder = tmp_path / f"soak-{mismatches}-{stopped}-{listed}"
+    folder.mkdir()
+    (folder / "cases.jsonl").write_text("".join(json.dumps(c) + "\n" for c in cases))
+    summary = {"soak": True, "passed": mismatches == 0, "cases": 2, "updates_checked": 2000,
+               "bit_exact_mismatches": mismatches, "stopped": stopped, "duration_s": 60.0, "wall_s": 3.0,
+               "checked_updates_per_s": 666.7, "seed": 0, "simulator": "verilator", "inject_bug": None,
+               "updates_by_kind": {"rounding floor": 2000},
+               "failed_case": ({"index": 1, "what": "16 x 2 array", "first_mismatch": {"step": 3}} if mismatches
+                               else None),
+               "reproducer": {"command": "lapicque verify --spec x"} if mismatches else None}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    return folder
+
+
+@pytest.mark.parametrize(("mismatches", "stopped", "listed", "passes"), [
+    (0, "time", 2, True), (3, "failure", 2, False), (0, "failure", 2, False), (0, "time", 1, False)])
+def test_a_soak_passes_only_with_no_mismatch_every_case_listed_and_the_time_up(tmp_path, mismatches, stopped, listed,
+                                                                               passes):
+    folder = soak_folder(tmp_path, mismatches, stopped, listed)
+    run = load_run(folder)
+    assert run.kind == "soak"
+    page = render([run])
+    assert verdict(page) == passes
+    if mismatches:
+        assert "replay it" in page and "lapicque verify --spec x" in page
