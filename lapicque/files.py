@@ -22,6 +22,13 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     os.replace(tmp, path)
 
 
+def write_atomic_npz(path: Path, **arrays) -> None:
+    """Arrays as a compressed .npz, atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_atomic(path, buffer.getvalue())
+
+
 def write_json(path: Path, value) -> None:
     """`value` as indented, strict JSON, atomically: NaN and infinities are written as null (JSON has no
     such numbers; a strict parser refuses them), which every report check treats as a failure."""

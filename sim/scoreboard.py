@@ -57,13 +57,11 @@ class Mismatch:
 
 
 class Scoreboard:
-    def __init__(self, spec: ArraySpec, initial: State, steps: int, expected=None):
-        """`expected`, when given, supplies the fixed model's steps (`get(t)`, see sim/expected.py);
-        otherwise the scoreboard steps its own fixed model."""
+    def __init__(self, spec: ArraySpec, initial: State, steps: int):
+        """Checks `steps` steps from the state `initial`, stepping its own fixed model beside them."""
         self.spec = spec
         self.initial = initial.copy()
-        self.expected = expected
-        self.fixed = None if expected is not None else ArrayModel(spec, fixed=True, state=initial)
+        self.fixed = ArrayModel(spec, fixed=True, state=initial)
         self.bound = quantisation_bound(spec)
         self.records = np.zeros((steps, len(FIELDS), spec.neurons), dtype=np.int64)
         self.rtl = {name: self.records[:, k, :] for k, name in enumerate(FIELDS)}  # views by field
@@ -91,15 +89,10 @@ class Scoreboard:
         got = rtl if isinstance(rtl, np.ndarray) else np.stack([np.asarray(rtl[f]) for f in FIELDS])
         self.records[t] = got
         model0 = time.perf_counter()
-        waited0 = self.expected.waited_s if self.expected is not None else 0.0
-        if self.expected is not None:  # the helper's updates: its wait is its own account (`waited_s`)
-            expected = self.expected.get(t)
-        else:
-            r = self.fixed.step(ext)
-            expected = np.stack(r.fields())
+        r = self.fixed.step(ext)
+        expected = np.stack(r.fields())
         compare0 = time.perf_counter()
-        waited = self.expected.waited_s - waited0 if self.expected is not None else 0.0
-        self.model_s += compare0 - model0 - waited
+        self.model_s += compare0 - model0
         bad = got != expected
         if bad.any():
             self.bit_exact_mismatches += int(bad.sum())

@@ -22,10 +22,10 @@ from lapicque.boards.host import ProtocolError, RecordParser
 from lapicque.files import write_json
 from lapicque.golden.neuron import State
 from lapicque.hdl.harness import monitor_pack
+from lapicque.sim.array_check import MonitorConsumer
 from lapicque.sim.bits import read_bits
 from lapicque.sim.runner import CLOCK_PERIOD_NS
 from lapicque.sim.scoreboard import Scoreboard
-from lapicque.sim.tb_array import MonitorConsumer
 from lapicque.spec import ArraySpec
 
 

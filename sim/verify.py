@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,14 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from lapicque.errors import LapicqueError
-from lapicque.files import write_json
+from lapicque.files import write_atomic_npz, write_json
 from lapicque.golden.neuron import State
 from lapicque.hdl.array import PIPELINE_LATENCY, SPIKE_PATH_LATENCY
 from lapicque.provenance import provenance
 from lapicque.spec import ArraySpec
 
 from . import runner
-from .progress import read_progress
 from .scoreboard import COVERAGE_BINS, free_running, unreachable_bins
 from .stimulus import stimulus
 
@@ -44,8 +41,17 @@ def cycles_lower_bound(spec: ArraySpec, spikes_per_step) -> float:
     return float(per_step.mean())
 
 
-def _run_showing_progress(build_dir, test_dir, sim, waves, log_file, steps, say) -> None:
-    """Run the simulation in a thread while the testbench's progress is passed to `say`."""
+#: how often the parent takes the records while the simulator runs (seconds): many transfers decoded at once
+POLL_S = 0.05
+
+
+def _run_checking(build_dir, test_dir, sim, waves, log_file, checker, say) -> tuple[float | None, float]:
+    """Run the simulation in a thread while this process checks its records as they come (on the other core)
+    and passes the progress to `say`. Returns (the wall clock when the last update was checked, or None when the
+    run's records were incomplete; when the simulator had exited)."""
+    from .array_check import ArrayChecker
+
+    assert isinstance(checker, ArrayChecker)
     failure = []
 
     def target():
@@ -56,14 +62,26 @@ def _run_showing_progress(build_dir, test_dir, sim, waves, log_file, steps, say)
 
     thread = threading.Thread(target=target, name="simulator", daemon=True)
     thread.start()
+    checked_at, shown = None, -1
     while thread.is_alive():
-        thread.join(0.2)
-        progress = read_progress(test_dir)
-        if progress:
-            say(f"simulating with {sim}: step {progress['steps_checked']:,}/{steps:,} checked, "
-                f"{progress['bit_exact_mismatches']} mismatches")
+        thread.join(POLL_S)
+        if checked_at is None:
+            seen = checker.poll()
+            if checker.complete():
+                checker.scoreboard.finish(checker.ext)
+                checked_at = time.time()
+            if seen != shown:
+                say(f"simulating with {sim}: step {seen:,}/{checker.steps:,} checked, "
+                    f"{checker.scoreboard.bit_exact_mismatches} mismatches")
+                shown = seen
+    exited = time.time()
     if failure:
         raise failure[0]
+    if checked_at is None:
+        checker.poll()
+        checker.scoreboard.finish(checker.ext)
+        checked_at = time.time() if checker.complete() else None
+    return checked_at, exited
 
 
 def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = "verilator",
@@ -108,29 +126,32 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
     ext = seeded_ext if ext is None else np.asarray(ext, dtype=np.int64)
     if ext.shape != (steps, spec.neurons):
         raise ValueError(f"ext has shape {ext.shape}; expected ({steps}, {spec.neurons})")
-    config = {"spec": spec.to_dict(), "options": {"seed": seed, "backpressure": backpressure, "model_helper": True}}
+    config = {"spec": spec.to_dict(), "options": {"seed": seed, "backpressure": backpressure}}
     (test_dir / "config.json").write_text(json.dumps(config))
     np.savez(test_dir / "stimulus.npz", ext=ext, v=state.v, i=state.i, ref=state.ref, pulse=state.pulse)
     say(f"simulating {steps} steps with {sim} and checking every update")
-    # the bit-exact model steps in a helper process on the other core (see sim/expected.py)
-    with open(test_dir / "expected.log", "w") as log:
-        helper = subprocess.Popen([sys.executable, "-m", "lapicque.sim.expected", str(test_dir)],
-                                  stdout=log, stderr=subprocess.STDOUT)
+    from .array_check import ArrayChecker, aer_differences
+
+    checker = ArrayChecker(spec, state, ext, test_dir)
     launched = time.time()
-    try:
-        _run_showing_progress(build_dir, test_dir, sim, waves, out / "sim.log", steps, say)
-        returned = time.time()
-    finally:
-        if helper.poll() is None:
-            helper.kill()
-        helper.wait()
+    checked_at, exited = _run_checking(build_dir, test_dir, sim, waves, out / "sim.log", checker, say)
     results_path = test_dir / "results.json"
     if not results_path.exists():
         raise RuntimeError(f"the testbench wrote no results; see {out / 'sim.log'}")
     res = json.loads(results_path.read_text())
     if res.get("tb_error"):
         raise RuntimeError(f"the testbench failed: {res['tb_error']}; see {out / 'sim.log'}")
-
+    sb = checker.scoreboard
+    times = res["times"]
+    # the AER stream must carry exactly the spikes the monitor reported, each once
+    aer0 = time.perf_counter()
+    rtl_spikes = sb.rtl["spike"][: sb.steps].astype(bool)
+    aer_mismatches, aer_mismatch = aer_differences(rtl_spikes, checker.aer) if not res["timed_out"] else (0, None)
+    aer_s = time.perf_counter() - aer0
+    # the cycle of each step's last write-back: its differences are the cycles each step took
+    step_end_cycle = checker.consumer.beat_cycle[spec.depth - 1::spec.depth][: sb.steps]
+    write_atomic_npz(test_dir / "traces.npz", step_end_cycle=step_end_cycle,
+                     **{k: v[: sb.steps] for k, v in sb.rtl.items()})
     waves_file = None
     if waves:
         for candidate in sorted(list(test_dir.glob("*.fst")) + list(test_dir.glob("*.vcd"))
@@ -140,14 +161,23 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
             break
 
     summary_start = time.perf_counter()
-    coverage = res["coverage"]
+    stats = res["stats"]
+    coverage = sb.coverage()
+    coverage["backpressure_stim"] = stats["stim_starved"]
+    coverage["backpressure_spikes"] = stats["spike_backpressure"]
+    coverage["backpressure_monitor"] = stats["monitor_backpressure"]
+    coverage["queue_full"] = stats["stall_queue_full"]
     unreachable = unreachable_bins(spec)
     reachable = [name for name in COVERAGE_BINS if name not in unreachable]
     hit = sum(1 for name in reachable if coverage.get(name, 0) > 0)
-    stats = res["stats"]
     missed = [name for name in reachable if coverage.get(name, 0) == 0]
-    passed = (not res["timed_out"] and res["steps_checked"] == steps and res["bit_exact_mismatches"] == 0
-              and res["float_bound_violations"] == 0 and not (require_coverage and missed))
+    mismatches = sb.bit_exact_mismatches + aer_mismatches
+    # a run whose records stopped short (or left a partial record) is incomplete, whatever it compared
+    complete = checked_at is not None and sb.steps == steps and checker.left_over() == 0
+    passed = (not res["timed_out"] and complete and mismatches == 0 and sb.float_bound_violations == 0
+              and not (require_coverage and missed))
+    spikes_per_step = rtl_spikes.sum(axis=1).tolist()
+    run_s = checked_at - times["run_started"] if checked_at is not None else None
     summary = {
         "passed": passed,
         "simulator": sim,
@@ -155,29 +185,31 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         "lanes": spec.lanes,
         "steps": steps,
         "seed": seed,
-        "updates_checked": res["updates_checked"],
-        "bit_exact_mismatches": res["bit_exact_mismatches"],
-        "first_mismatch": res["first_mismatch"],
-        "float_bound_violations": res["float_bound_violations"],
-        "first_float_violation": res["first_float_violation"],
-        "threshold_straddles": res["threshold_straddles"],
-        "max_float_error_lsb": res["max_float_error_lsb"],
-        "float_bound_lsb": res["float_bound_lsb"],
+        "updates_checked": sb.updates_checked,
+        "bit_exact_mismatches": mismatches,
+        "first_mismatch": sb.first_mismatch.to_dict() if sb.first_mismatch else aer_mismatch,
+        "float_bound_violations": sb.float_bound_violations,
+        "first_float_violation": sb.first_float_violation.to_dict() if sb.first_float_violation else None,
+        "threshold_straddles": sb.threshold_straddles,
+        "max_float_error_lsb": sb.max_float_error_lsb,
+        "float_bound_lsb": sb.float_bound_lsb,
         "coverage": coverage,
         "coverage_hit_fraction": hit / len(reachable),
         "coverage_missed": missed,
         "coverage_unreachable": unreachable,
         "coverage_required": require_coverage,
-        "cycles_per_step": stats["busy_cycles"] / max(1, res["steps_checked"]),
-        "cycles_per_step_bound": cycles_lower_bound(spec, res["spikes_per_step"]),
-        "spikes": int(sum(res["spikes_per_step"])),
+        "cycles_per_step": stats["busy_cycles"] / max(1, sb.steps),
+        "cycles_per_step_bound": cycles_lower_bound(spec, spikes_per_step),
+        "spikes": int(sum(spikes_per_step)),
+        "aer_events": len(checker.aer),
         "stats": stats,
-        "free_running": free_running(spec, state, ext, np.load(test_dir / "traces.npz")["spike"]),
-        "checked_updates_per_s": res["updates_checked"] / res["check_wall_s"] if res["check_wall_s"] else 0.0,
-        "model_wait_s": res["model_wait_s"],
+        "free_running": free_running(spec, state, ext, rtl_spikes),
+        # from the steps' start in the simulator to the last update checked in this process
+        "checked_updates_per_s": sb.updates_checked / run_s if run_s else 0.0,
+        # the checking done here beside the simulation, on the other core (seconds)
+        "checking": {"compare_s": sb.compare_s + aer_s, "model_s": sb.model_s, "float_check_s": sb.float_check_s},
         "build_cached": cached,
         "build_s": build_s,
-        "wall_s": time.perf_counter() - wall0,
         "timed_out": res["timed_out"],
         "backpressure": backpressure,
         "inject_bug": inject_bug,
@@ -185,43 +217,38 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         "provenance": provenance(),
     }
     summary["wall_s"] = time.perf_counter() - wall0
-    summary["time_split"] = time_split(build_s, launched, returned, res["times"], res["model_wait_s"], summary_start,
-                                       summary["wall_s"])
+    summary["time_split"] = time_split(build_s, launched, times, checked_at, exited, summary_start, summary["wall_s"])
     write_json(out / "summary.json", summary)
     return summary
 
 
-#: the parts of a verification's wall time, in the order they happen (`time_split`)
+#: the parts of a verification's wall time, in the order they happen (`time_split`); the checking runs beside
+#: the simulation, in this process on the other core (`checking` in the summary: its compare, model and float check)
 TIME_PARTS = {
     "build_s": "building the simulator's model (0 when cached)",
     "simulator_start_s": "starting the simulator: its process, the design's elaboration, cocotb, the testbench's setup",
     "configure_s": "configuring the array through cfg: state, parameters and weights (simulated)",
-    "simulation_s": "the simulated steps: the simulator and the testbench's loop (driving, back-pressure, decoding)",
-    "model_s": "the fixed model's updates in the testbench: stepping it, or taking the helper process's",
-    "model_wait_s": "waiting for the fixed model, stepped by the helper process on the other core",
-    "compare_s": "comparing every update bit for bit (and the AER stream with the monitor)",
-    "float_check_s": "the float one-step bound over every update",
-    "transfer_s": "writing the traces and results, the simulator's exit",
-    "summary_s": "this summary: coverage, the free-running check",
-    "other_s": "the rest of the wall time (the stimulus, the helper's start, ...)",
+    "simulation_s": "the simulated steps: the simulator and the testbench's loop (driving, back-pressure), with the "
+                    "records checked beside it",
+    "check_tail_s": "checking after the simulation's end: the last records and the float one-step bound",
+    "transfer_s": "the simulator's results and exit",
+    "summary_s": "this summary: the AER stream, the traces, coverage, the free-running check",
+    "other_s": "the rest of the wall time (the stimulus, ...)",
 }
 
 
-def time_split(build_s: float, launched: float, returned: float, tb: dict, model_wait_s: float,
+def time_split(build_s: float, launched: float, tb: dict, checked_at: float | None, exited: float,
                summary_start: float, wall_s: float) -> dict[str, float]:
-    """`wall_s` split into `TIME_PARTS` (seconds; every part measured, the rest in `other_s`)."""
-    run_s = tb["run_s"]
+    """`wall_s` split into `TIME_PARTS` (seconds; every part measured, the rest in `other_s`): wall-clock marks of
+    this process and of the testbench's, in the order they happen."""
+    checked = checked_at if checked_at is not None else exited
     split = {
         "build_s": build_s,
         "simulator_start_s": max(0.0, tb["entered"] - launched),
         "configure_s": tb["configure_s"],
-        # the testbench's run, less what it spent checking inline (comparing, the model, waiting for it)
-        "simulation_s": max(0.0, run_s - tb["compare_s"] - tb["model_s"] - model_wait_s),
-        "model_s": tb["model_s"],
-        "model_wait_s": model_wait_s,
-        "compare_s": tb["compare_s"],
-        "float_check_s": tb["float_check_s"],
-        "transfer_s": tb["write_s"] + max(0.0, returned - tb["left"]),
+        "simulation_s": max(0.0, tb["run_ended"] - tb["run_started"]),
+        "check_tail_s": max(0.0, checked - tb["run_ended"]),
+        "transfer_s": max(0.0, exited - max(checked, tb["run_ended"])),
         "summary_s": time.perf_counter() - summary_start,
     }
     split["other_s"] = max(0.0, wall_s - sum(split.values()))

@@ -7,8 +7,6 @@ from pathlib import Path
 
 from rich.table import Table
 
-from lapicque.errors import LapicqueError
-from lapicque.jobs import soak as soak_job
 from lapicque.jobs import verify as job
 
 from .options import (
@@ -56,18 +54,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inject-bug", help=argparse.SUPPRESS)
 
 
-#: what a soak draws itself: options that describe one run are refused beside --soak
-SOAK_EXCLUDES = ("spec", "neurons", "lanes", "waves", "backpressure", "require_coverage", "report")
-
-
 def run(args: argparse.Namespace, console) -> int:
     if args.soak is None:
         return run_checked(args, console, job, print_summary)
-    given = [name for name in SOAK_EXCLUDES if getattr(args, name) not in (None, False)]
-    if given:
-        raise LapicqueError(f"--{given[0].replace('_', '-')} describes one run; a soak draws its own arrays and "
-                            "networks: leave it out with --soak")
-    summary = run_with_status(args, console, soak_job)
+    summary = run_with_status(args, console, job)
     print_soak(summary, console)
     print_where(args, console)
     return EXIT_OK if summary["passed"] else EXIT_FAILED

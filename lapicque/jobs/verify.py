@@ -25,7 +25,8 @@ def array_spec(spec: Path | str | ArraySpec | None, neurons: int | None, lanes: 
 def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = None, lanes: int | None = None,
            steps: int = 500, seed: int = 0, sim: str = "verilator", waves: bool = False,
            backpressure: float | None = None, out: Path | str | None = None, report: bool = False,
-           inject_bug: str | None = None, require_coverage: bool = False, status=None) -> dict:
+           inject_bug: str | None = None, require_coverage: bool = False, soak: float | None = None,
+           status=None) -> dict:
     """Build the RTL of an array, simulate it for `steps` timesteps and check every state update.
 
     spec: a TOML file or an ArraySpec (default: a random array of `neurons`, 64, that exercises every rule);
@@ -33,7 +34,9 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
     sim: "verilator" or "icarus"; waves: write a waveform file; backpressure: probability per cycle that a
     back-pressure burst starts on each stream (default 0.02); out: results folder (summary.json, sim/, with
     report=True report.html); inject_bug: a deliberately wrong datapath or array (tests of the harness);
-    require_coverage: a run that misses a coverage bin fails (by default it is reported, not failed).
+    require_coverage: a run that misses a coverage bin fails (by default it is reported, not failed);
+    soak: seconds of seeded random arrays and networks verified one after another instead of one run (`soak`
+    below; the options that describe one run are refused beside it).
 
     Returns the summary (`passed`, `bit_exact_mismatches`, `updates_checked`, ...; docs/verify.md).
     """
@@ -42,6 +45,14 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
     from lapicque.sim.verify import DEFAULT_BACKPRESSURE
     from lapicque.sim.verify import verify as verify_rtl
 
+    if soak is not None:
+        given = {"spec": spec, "neurons": neurons, "lanes": lanes, "waves": waves, "backpressure": backpressure,
+                 "require_coverage": require_coverage, "report": report}
+        named = [name for name, value in given.items() if value is not None and value is not False]
+        if named:
+            raise LapicqueError(f"--{named[0].replace('_', '-')} describes one run; a soak draws its own arrays and "
+                                "networks: leave it out with --soak")
+        return _soak_job(soak=soak, seed=seed, sim=sim, out=out, inject_bug=inject_bug, status=status)
     bugs = DATAPATH_BUGS + ARRAY_BUGS
     if inject_bug is not None and inject_bug not in bugs:
         raise LapicqueError(f"--inject-bug must be one of {', '.join(bugs)}")
@@ -89,3 +100,6 @@ def soak(*, soak: float, seed: int = 0, sim: str = "verilator", out: Path | str 
     with output_folder(out, "verify") as folder:
         return run_soak(float(soak), folder, seed=seed, sim=sim, inject_bug=inject_bug, case_updates=case_updates,
                         status=status)
+
+
+_soak_job = soak  # for `verify(soak=...)`, whose parameter hides the function's name

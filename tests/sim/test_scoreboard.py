@@ -78,7 +78,7 @@ def test_float_check_flags_a_spike_far_from_threshold(run):
 
 
 def test_aer_differences_name_a_lost_a_duplicated_and_a_made_up_event():
-    from lapicque.sim.tb_array import aer_differences
+    from lapicque.sim.array_check import aer_differences
 
     spikes = np.zeros((3, 4), dtype=bool)
     spikes[0, 1] = spikes[1, 2] = spikes[2, 0] = True

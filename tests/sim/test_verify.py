@@ -7,7 +7,6 @@ import pytest
 
 from lapicque.golden import ArrayModel
 from lapicque.sim import runner
-from lapicque.sim.progress import read_progress
 from lapicque.sim.scoreboard import COVERAGE_BINS
 from lapicque.sim.stimulus import stimulus
 from lapicque.sim.verify import verify
@@ -71,8 +70,9 @@ def test_issue_configuration_passes_with_coverage_and_cycle_bound(out):
     split = summary["time_split"]
     assert list(split) == list(TIME_PARTS) and min(split.values()) >= 0
     assert sum(split.values()) == pytest.approx(summary["wall_s"], abs=1e-6)
-    assert all(split[k] > 0 for k in ("simulator_start_s", "configure_s", "simulation_s", "compare_s",
-                                      "float_check_s", "transfer_s"))
+    assert all(split[k] > 0 for k in ("simulator_start_s", "configure_s", "simulation_s", "summary_s"))
+    # the checking beside the simulation, in the parent process
+    assert summary["checking"]["compare_s"] > 0 and summary["checking"]["float_check_s"] > 0
 
 
 def test_rtl_spikes_are_the_fixed_models_spikes(out):
@@ -80,9 +80,9 @@ def test_rtl_spikes_are_the_fixed_models_spikes(out):
     said = []
     s = verify(spec, 100, out, seed=5, status=said.append)
     assert_passed(s)
-    # the testbench published its progress, ending at the last step
-    assert read_progress(out / "sim") == {"steps_checked": 100, "bit_exact_mismatches": 0}
+    # the progress as the records were checked, ending at the last step
     assert said[0].startswith("building") and any(text.startswith("simulating") for text in said)
+    assert said[-1] == "simulating with verilator: step 100/100 checked, 0 mismatches"
     rtl = np.load(out / "sim" / "traces.npz")
     state, ext = stimulus(spec, 100, 5)
     model = ArrayModel(spec, state=state).run(ext)

@@ -12,7 +12,8 @@ from lapicque.cli import main
 
 # what differs between two runs of the same job: clocks, dates and the folders it wrote to
 TIMES = {"wall_s", "build_s", "decode_s", "reference_wall_s", "run_s", "checked_updates_per_s", "build_cached",
-         "provenance", "simulate_s", "encode_s", "sim_wall_s", "model_wait_s", "setup_s", "compare_s", "time_split"}
+         "provenance", "simulate_s", "encode_s", "sim_wall_s", "model_wait_s", "setup_s", "compare_s", "time_split",
+         "checking"}
 
 
 def comparable(value, folder: Path | None = None):
