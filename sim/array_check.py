@@ -116,6 +116,7 @@ class ArrayChecker:
             held = np.arange(SPIKE_PACK)[None, :] >= (SPIKE_PACK - self.aer_items(events)[:, 0])[:, None]
             self.aer.extend(zip(self.aer_timestep(events)[held].tolist(), self.aer_neuron(events)[held].tolist(),
                                 strict=True))
+        self.scoreboard.finish(self.ext)  # the float bound of the steps just taken
         return self.consumer.steps_seen
 
     def complete(self) -> bool:

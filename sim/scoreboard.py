@@ -74,6 +74,7 @@ class Scoreboard:
         self.max_float_error_lsb = 0.0
         self.rest = dict.fromkeys(REST_BINS, 0)
         self.edges = dict.fromkeys(EDGE_BINS, 0)
+        self.float_checked = 0  # the steps the float one-step check has covered
         # where the checking's time goes (issue 21): comparing, stepping an own fixed model, the float check
         self.compare_s = self.model_s = self.float_check_s = 0.0
 
@@ -104,21 +105,30 @@ class Scoreboard:
         self.compare_s += (model0 - start) + (time.perf_counter() - compare0)
 
     def finish(self, ext: np.ndarray) -> None:
-        """Run the float one-step check over every step recorded so far."""
+        """Run the float one-step check over the steps recorded since the last call (the checker calls it as the
+        records come, so that little is left when the simulation ends)."""
         start = time.perf_counter()
         try:
-            self._finish(ext)
+            if self.steps > self.float_checked:
+                self._check_float(self.float_checked, self.steps, ext)
+                self.float_checked = self.steps
         finally:
             self.float_check_s += time.perf_counter() - start
 
-    def _finish(self, ext: np.ndarray) -> None:
-        T = self.steps
-        if T == 0:
-            return
-        rtl = {k: v[:T] for k, v in self.rtl.items()}
-        one = float_one_step(self.spec, self.initial, rtl, ext[:T])
-        self.rest = rest_counts(self.spec, self.initial, rtl, ext[:T])
-        self.edges = edge_counts(self.spec, self.initial, rtl, ext[:T])
+    def _check_float(self, a: int, b: int, ext: np.ndarray) -> None:
+        """The float one-step check of steps a..b-1, each from the RTL's own previous state."""
+        rtl = {k: v[a:b] for k, v in self.rtl.items()}
+        if a == 0:
+            initial, first_spikes = self.initial, None
+        else:
+            initial = State(*(self.rtl[k][a - 1] for k in ("v", "i", "ref", "pulse")))
+            first_spikes = self.rtl["spike"][a - 1]
+        ext = ext[a:b]
+        one = float_one_step(self.spec, initial, rtl, ext, first_spikes)
+        for counts, more in ((self.rest, rest_counts(self.spec, initial, rtl, ext, first_spikes)),
+                             (self.edges, edge_counts(self.spec, initial, rtl, ext, first_spikes))):
+            for key, value in more.items():
+                counts[key] += value
         b_i, b_v = self.bound["i"], self.bound["v"]
         flt, d_i, d_v, decided_alike, straddle = one.model, one.d_i, one.d_v, one.decided_alike, one.straddle
 
@@ -131,17 +141,18 @@ class Scoreboard:
 
         checks = (("i", d_i, b_i, flt.state.i), ("v", d_v, b_v, flt.state.v),
                   ("spike", np.where(decided_alike | straddle, 0, 1), 0, flt.spike))
-        self.threshold_straddles = int(straddle.sum())
-        self.max_float_error_lsb = float(max(np.abs(d_i).max(), np.abs(d_v).max()))
+        self.threshold_straddles += int(straddle.sum())
+        self.max_float_error_lsb = max(self.max_float_error_lsb, float(max(np.abs(d_i).max(), np.abs(d_v).max())))
         first = None
         for name, d, bound, model in checks:
             err = outside(d, bound)
             self.float_bound_violations += int(err.sum())
             if err.any():
                 t, n = (int(x) for x in np.argwhere(err)[0])
-                if first is None or (t, n) < (first.step, first.neuron):
-                    first = Mismatch(t, n, name, float(model[t, n]), float(rtl[name][t, n]))
-        self.first_float_violation = first
+                if first is None or (t + a, n) < (first.step, first.neuron):
+                    first = Mismatch(t + a, n, name, float(model[t, n]), float(rtl[name][t, n]))
+        if self.first_float_violation is None:  # chunks come in order: an earlier chunk's first stays first
+            self.first_float_violation = first
 
     def coverage(self) -> dict[str, int]:
         """Hit counts of the update bins (the stream bins come from the RTL's counters)."""
@@ -167,10 +178,10 @@ class OneStep:
     straddle: np.ndarray  # decided differently, the float just below a threshold: quantisation, not a fault
 
 
-def rest_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> dict[str, int]:
+def rest_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray, first_spikes=None) -> dict[str, int]:
     """Updates where the current (with no input that step) or the membrane (leaking, not refractory, not
     firing) went from a nonzero state to exactly 0, by the sign it came from."""
-    prev, acc = previous_states(spec, initial, rtl)
+    prev, acc = previous_states(spec, initial, rtl, first_spikes)
     prev_i, prev_v = prev.i, prev.v
     quiet = (acc + ext) == 0
     current_rest = quiet & (prev_i != 0) & (rtl["i"] == 0)
@@ -182,20 +193,22 @@ def rest_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> 
             "membrane_rest_from_below": int((membrane_rest & (prev_v < 0)).sum())}
 
 
-def previous_states(spec: ArraySpec, initial: State, rtl: dict) -> tuple[State, np.ndarray]:
+def previous_states(spec: ArraySpec, initial: State, rtl: dict, first_spikes=None) -> tuple[State, np.ndarray]:
     """Each step's state before its update, and the synaptic input it took: the initial state, then
-    the RTL's own records [step, neuron]."""
+    the RTL's own records [step, neuron]. `first_spikes`: the spikes before the first step (none at the run's
+    start; the step before, for records that start later)."""
     prev = State(*(np.concatenate([getattr(initial, k)[None], rtl[k][:-1]]) for k in ("v", "i", "ref", "pulse")))
-    prev_spikes = np.concatenate([np.zeros((1, spec.neurons), dtype=np.int64), rtl["spike"][:-1]])
+    first = np.zeros(spec.neurons, dtype=np.int64) if first_spikes is None else np.asarray(first_spikes)
+    prev_spikes = np.concatenate([first[None].astype(np.int64), rtl["spike"][:-1]])
     return prev, prev_spikes @ spec.weights
 
 
-def edge_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> dict[str, int]:
+def edge_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray, first_spikes=None) -> dict[str, int]:
     """Updates (of the fixed model from the RTL's previous state) whose membrane lands exactly on
     theta_hi while not refractory, exactly on theta_lo inside a pulse, exactly on 0 from a nonzero
     membrane; and refractory counts of 8 or more."""
     p = spec.params
-    prev, acc = previous_states(spec, initial, rtl)
+    prev, acc = previous_states(spec, initial, rtl, first_spikes)
     step = array_step(spec, prev, acc, ext, fixed=True)
     active = prev.ref == 0
     ref_long = min(8, (1 << spec.widths.refractory) - 1)
@@ -205,10 +218,10 @@ def edge_counts(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> 
             "refractory_long": int((rtl["ref"] >= ref_long).sum())}
 
 
-def float_one_step(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray) -> OneStep:
+def float_one_step(spec: ArraySpec, initial: State, rtl: dict, ext: np.ndarray, first_spikes=None) -> OneStep:
     """Step the float model once from each of the RTL's states (all steps at once) and compare."""
     p = spec.params
-    prev, acc = previous_states(spec, initial, rtl)
+    prev, acc = previous_states(spec, initial, rtl, first_spikes)
     prev = State(prev.v.astype(np.float64), prev.i.astype(np.float64), prev.ref, prev.pulse)
     flt = array_step(spec, prev, acc, ext, fixed=False)
     b_v = quantisation_bound(spec)["v"]

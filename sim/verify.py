@@ -42,7 +42,7 @@ def cycles_lower_bound(spec: ArraySpec, spikes_per_step) -> float:
 
 
 #: how often the parent takes the records while the simulator runs (seconds): many transfers decoded at once
-POLL_S = 0.05
+POLL_S = 0.01
 
 
 def _run_checking(build_dir, test_dir, sim, waves, log_file, checker, say) -> tuple[float | None, float]:

@@ -18,15 +18,33 @@ def run():
     return spec, state, ext, trace
 
 
-def check(spec, state, ext, trace, corrupt=None):
+def check(spec, state, ext, trace, corrupt=None, chunks=()):
+    """The scoreboard over the records; the float check run after each step in `chunks` too (as the checker runs
+    it while records come), and at the end."""
     sb = Scoreboard(spec, state, len(ext))
     for t in range(len(ext)):
         rec = {f: np.array(trace[f][t], dtype=np.int64) for f in FIELDS}
         if corrupt:
             corrupt(t, rec)
         sb.check_step(rec, ext[t])
+        if t in chunks:
+            sb.finish(ext)
     sb.finish(ext)
     return sb
+
+
+def test_the_float_check_in_chunks_is_the_float_check_at_once(run):
+    def corrupt(t, rec):  # float-bound violations in several chunks (and a first one to find)
+        if t in (17, 40, 41, 90):
+            rec["v"][3 + t % 5] += 400
+
+    whole = check(*run, corrupt=corrupt)
+    chunked = check(*run, corrupt=corrupt, chunks=(0, 16, 17, 39, 63, 100))
+    assert whole.float_bound_violations > 0
+    for name in ("float_bound_violations", "threshold_straddles", "max_float_error_lsb", "rest", "edges"):
+        assert getattr(chunked, name) == getattr(whole, name), name
+    assert chunked.first_float_violation == whole.first_float_violation
+    assert chunked.first_float_violation.step == 17
 
 
 def test_correct_records_pass_both_checks(run):
