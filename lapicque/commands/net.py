@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, console) -> int:
                       f"{r['bit_exact_mismatches']} bit-exact mismatches; {r['cycles_per_step']:.1f} cycles per "
                       f"step (the core's formula: {r['cycles_expected'] / r['steps']:.1f}; bound "
                       f"{r['cycles_bound_per_step']:.1f}); {r['steps_cycles_differing']} steps whose cycles differ, "
-                      f"history overrun: {str(r['history_overflow']).lower()}, transfers lost: "
-                      f"{str(r['lost_beats']).lower()} {verdict}")
+                      f"history overrun: {str(r['history_overflow']).lower()}, beats lost: "
+                      f"{str(r['lost_beats']).lower()}; {r['checked_updates_per_s']:,.0f} checked updates/s {verdict}")
     console.print(f"results: {args.out / 'summary.json'}, raster: {args.out / 'raster.png'}")
     return EXIT_OK if s.get("passed", True) else EXIT_FAILED
