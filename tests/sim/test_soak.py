@@ -47,6 +47,7 @@ def test_a_clean_soak_counts_every_update_of_every_case(tmp_path):
 
 
 @needs_verilator
+@pytest.mark.slow  # the network core's own tests and `net --backend rtl`'s run the same path by default
 def test_a_network_case_runs_as_net_runs_it(tmp_path):
     case = Case(3, "network", {"network": "brunel", "regime": "AI", "neurons": 40, "lanes": 2, "seed": 7,
                                "steps": 120})
