@@ -93,34 +93,3 @@ def test_float_check_flags_a_spike_far_from_threshold(run):
 
     sb = check(spec, state, ext, trace, corrupt=corrupt)
     assert sb.first_float_violation.step == t and sb.first_float_violation.neuron == n
-
-
-def test_aer_differences_name_a_lost_a_duplicated_and_a_made_up_event():
-    from lapicque.sim.array_check import aer_differences
-
-    spikes = np.zeros((3, 4), dtype=bool)
-    spikes[0, 1] = spikes[1, 2] = spikes[2, 0] = True
-    carried = [(0, 1), (1, 2), (2, 0)]
-    assert aer_differences(spikes, carried) == (0, None)
-    assert aer_differences(spikes, carried[::-1]) == (0, None)  # order across lanes is free
-    assert aer_differences(spikes, [(0, 1), (2, 0)]) == (
-        1, {"step": 1, "neuron": 2, "field": "aer", "expected": 1, "got": 0})
-    assert aer_differences(spikes, carried + [(1, 2)]) == (
-        1, {"step": 1, "neuron": 2, "field": "aer", "expected": 1, "got": 2})
-    assert aer_differences(spikes, carried + [(0, 3), (2, 3)]) == (
-        2, {"step": 0, "neuron": 3, "field": "aer", "expected": 0, "got": 1})
-
-
-def test_bins_a_spec_cannot_reach_are_named_and_only_those():
-    from lapicque.sim.scoreboard import unreachable_bins
-    from lapicque.spec import ArraySpec
-
-    spec = random_spec(16, 2, seed=1)
-    assert unreachable_bins(spec) == []
-    params = dict(spec.params, hysteresis=np.zeros(16, dtype=np.int64), refractory=np.full(16, 3))
-    plain = ArraySpec(16, 2, spec.widths, params, spec.weights)
-    assert unreachable_bins(plain) == ["hysteresis_release", "release_exact", "refractory_long"]
-    params["refractory"] = np.zeros(16, dtype=np.int64)
-    none = ArraySpec(16, 2, spec.widths, params, spec.weights)
-    assert unreachable_bins(none) == ["refractory_entry", "refractory_exit", "hysteresis_release", "release_exact",
-                                      "refractory_long"]
