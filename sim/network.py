@@ -14,7 +14,6 @@ import hashlib
 import json
 import pickle
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -194,22 +193,8 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         monitor = runner.RecordFile(test_dir / runner.record_file("monitor"), checker.beat_bits, net.depth)
         write_json(test_dir / "config.json", {"steps": steps})
         sim0 = time.perf_counter()
-        failure = []
-
-        def simulate():
-            try:
-                runner.run_test(build_dir, test_dir, sim, test_module="lapicque.sim.tb_network",
-                                log_file=test_dir / "sim.log")
-            except BaseException as exc:  # re-raised below, in the caller's thread
-                failure.append(exc)
-
-        thread = threading.Thread(target=simulate, name="simulator", daemon=True)
-        thread.start()
-        while thread.is_alive():
-            thread.join(POLL_S)
-            checker.feed(monitor.read())
-        if failure:
-            raise failure[0]
+        runner.run_test_checking(build_dir, test_dir, sim, lambda: checker.feed(monitor.read()), POLL_S,
+                                 test_module="lapicque.sim.tb_network", log_file=test_dir / "sim.log")
         checker.feed(monitor.read())
         checked = time.time()
         sim_s = time.perf_counter() - sim0

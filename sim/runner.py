@@ -12,6 +12,9 @@ import json
 import os
 import re
 import shutil
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import amaranth
@@ -301,3 +304,35 @@ def run_test(build_dir: Path, test_dir: Path, sim: str = "verilator", *, waves: 
         log_file=log_file,
         **kwargs,
     )
+
+
+def run_test_checking(build_dir: Path, test_dir: Path, sim: str, check: Callable[[], None], every_s: float,
+                      **kwargs) -> float:
+    """`run_test` in a thread while this one calls `check()` every `every_s` seconds (the records the simulator
+    writes, checked on the other core as they come); returns the wall clock when the simulator had exited. An
+    exception from `check` stops the checking and is raised once the simulator has ended, so that none is left
+    running; the simulator's own failure comes first."""
+    failure: list[BaseException] = []
+
+    def simulate():
+        try:
+            run_test(build_dir, test_dir, sim, **kwargs)
+        except BaseException as exc:  # re-raised below, in the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=simulate, name="simulator", daemon=True)
+    thread.start()
+    checking_error = None
+    while thread.is_alive():
+        thread.join(every_s)
+        if checking_error is None:
+            try:
+                check()
+            except Exception as exc:  # noqa: BLE001 - raised below, after the simulator
+                checking_error = exc
+    exited = time.time()
+    if failure:
+        raise failure[0]
+    if checking_error is not None:
+        raise checking_error
+    return exited

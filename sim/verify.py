@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -46,41 +45,29 @@ POLL_S = 0.01
 
 
 def _run_checking(build_dir, test_dir, sim, waves, log_file, checker, say) -> tuple[float | None, float]:
-    """Run the simulation in a thread while this process checks its records as they come (on the other core)
-    and passes the progress to `say`. Returns (the wall clock when the last update was checked, or None when the
-    run's records were incomplete; when the simulator had exited)."""
-    from .array_check import ArrayChecker
-
-    assert isinstance(checker, ArrayChecker)
-    failure = []
-
-    def target():
-        try:
-            runner.run_test(build_dir, test_dir, sim, waves=waves, log_file=log_file)
-        except BaseException as exc:  # re-raised in the caller's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=target, name="simulator", daemon=True)
-    thread.start()
+    """Run the simulation while this process checks its records as they come (on the other core) and passes the
+    progress to `say`. Returns (the wall clock when the last update was checked, or None when the run's records
+    were incomplete; when the simulator had exited)."""
     checked_at, shown = None, -1
-    while thread.is_alive():
-        thread.join(POLL_S)
-        if checked_at is None:
-            seen = checker.poll()
-            if checker.complete():
-                checker.scoreboard.finish(checker.ext)
-                checked_at = time.time()
-            if seen != shown:
-                say(f"simulating with {sim}: step {seen:,}/{checker.steps:,} checked, "
-                    f"{checker.scoreboard.bit_exact_mismatches} mismatches")
-                shown = seen
-    exited = time.time()
-    if failure:
-        raise failure[0]
-    if checked_at is None:
-        checker.poll()
-        checker.scoreboard.finish(checker.ext)
-        checked_at = time.time() if checker.complete() else None
+
+    def check():
+        nonlocal checked_at, shown
+        if checked_at is not None:
+            return
+        seen = checker.poll()
+        if checker.complete():
+            checked_at = time.time()
+        if seen != shown:
+            say(f"simulating with {sim}: step {seen:,}/{checker.steps:,} checked, "
+                f"{checker.scoreboard.bit_exact_mismatches} mismatches")
+            shown = seen
+
+    exited = runner.run_test_checking(build_dir, test_dir, sim, check, POLL_S, waves=waves, log_file=log_file)
+    # the records written since the last look, and any written after the checks were complete (a spike event
+    # carried twice): every one is checked
+    checker.poll()
+    if checked_at is None and checker.complete():
+        checked_at = time.time()
     return checked_at, exited
 
 
@@ -173,7 +160,8 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
     missed = [name for name in reachable if coverage.get(name, 0) == 0]
     mismatches = sb.bit_exact_mismatches + aer_mismatches
     # a run whose records stopped short (or left a partial record) is incomplete, whatever it compared
-    complete = checked_at is not None and sb.steps == steps and checker.left_over() == 0
+    left_over = checker.left_over()
+    complete = checked_at is not None and sb.steps == steps and left_over == 0
     passed = (not res["timed_out"] and complete and mismatches == 0 and sb.float_bound_violations == 0
               and not (require_coverage and missed))
     spikes_per_step = rtl_spikes.sum(axis=1).tolist()
@@ -202,6 +190,7 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
         "cycles_per_step_bound": cycles_lower_bound(spec, spikes_per_step),
         "spikes": int(sum(spikes_per_step)),
         "aer_events": len(checker.aer),
+        "records_left_over": left_over,  # bytes of a partial record: the simulator stopped mid-transfer
         "stats": stats,
         "free_running": free_running(spec, state, ext, rtl_spikes),
         # from the steps' start in the simulator to the last update checked in this process

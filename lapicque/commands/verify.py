@@ -112,6 +112,9 @@ def print_summary(s: dict, console) -> None:
                           f"expected {m['expected']}, got {m['got']}")
     if s.get("timed_out"):
         console.print("[red]the RTL stopped making progress: the run timed out[/]")
+    if s.get("records_left_over"):
+        console.print(f"[red]the simulator stopped mid-transfer: {s['records_left_over']} bytes of a partial record "
+                      "left unchecked[/]")
     if s["coverage_missed"]:
         colour, consequence = (("red", "the run fails (--require-coverage)") if s.get("coverage_required") else
                                ("yellow", "run longer, or add --require-coverage to fail on it"))

@@ -22,6 +22,18 @@ def array_spec(spec: Path | str | ArraySpec | None, neurons: int | None, lanes: 
     return random_spec(neurons or DEFAULT_NEURONS, lanes or DEFAULT_LANES, seed=seed)
 
 
+def checked_bug(inject_bug: str | None) -> str | None:
+    """`inject_bug` when it names a seeded bug of the datapath or the array (tests of the harness), else the
+    one-line error."""
+    from lapicque.hdl.array import BUGS as ARRAY_BUGS
+    from lapicque.hdl.datapath import BUGS as DATAPATH_BUGS
+
+    bugs = DATAPATH_BUGS + ARRAY_BUGS
+    if inject_bug is not None and inject_bug not in bugs:
+        raise LapicqueError(f"--inject-bug must be one of {', '.join(bugs)}")
+    return inject_bug
+
+
 def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = None, lanes: int | None = None,
            steps: int = 500, seed: int = 0, sim: str = "verilator", waves: bool = False,
            backpressure: float | None = None, out: Path | str | None = None, report: bool = False,
@@ -40,8 +52,6 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
 
     Returns the summary (`passed`, `bit_exact_mismatches`, `updates_checked`, ...; docs/verify.md).
     """
-    from lapicque.hdl.array import BUGS as ARRAY_BUGS
-    from lapicque.hdl.datapath import BUGS as DATAPATH_BUGS
     from lapicque.sim.verify import DEFAULT_BACKPRESSURE
     from lapicque.sim.verify import verify as verify_rtl
 
@@ -53,9 +63,7 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
             raise LapicqueError(f"--{named[0].replace('_', '-')} describes one run; a soak draws its own arrays and "
                                 "networks: leave it out with --soak")
         return _soak_job(soak=soak, seed=seed, sim=sim, out=out, inject_bug=inject_bug, status=status)
-    bugs = DATAPATH_BUGS + ARRAY_BUGS
-    if inject_bug is not None and inject_bug not in bugs:
-        raise LapicqueError(f"--inject-bug must be one of {', '.join(bugs)}")
+    checked_bug(inject_bug)
     array = array_spec(spec, neurons, lanes, seed)
     backpressure = DEFAULT_BACKPRESSURE if backpressure is None else backpressure
     with output_folder(out, "verify", report) as folder:
@@ -81,16 +89,13 @@ def soak(*, soak: float, seed: int = 0, sim: str = "verilator", out: Path | str 
     """
     import math
 
-    from lapicque.hdl.array import BUGS as ARRAY_BUGS
-    from lapicque.hdl.datapath import BUGS as DATAPATH_BUGS
     from lapicque.sim import runner
     from lapicque.sim.soak import CASE_UPDATES
     from lapicque.sim.soak import soak as run_soak
 
     if isinstance(soak, bool) or not (isinstance(soak, int | float) and math.isfinite(soak) and soak > 0):
         raise LapicqueError(f"--soak {soak!r} is not a duration; give seconds above 0, or a time such as 90s, 10m, 8h")
-    if inject_bug is not None and inject_bug not in DATAPATH_BUGS + ARRAY_BUGS:
-        raise LapicqueError(f"--inject-bug must be one of {', '.join(DATAPATH_BUGS + ARRAY_BUGS)}")
+    checked_bug(inject_bug)
     case_updates = CASE_UPDATES if case_updates is None else case_updates
     if isinstance(case_updates, bool) or not isinstance(case_updates, int) or case_updates < 1:
         raise LapicqueError(f"case_updates = {case_updates!r} must be a whole number of at least 1")

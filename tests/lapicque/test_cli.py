@@ -29,6 +29,7 @@ def run_cli(*args, cwd=None):
     (["verify", "--inject-bug", "nonsense"], "--inject-bug must be one of refractory_off_by_one, threshold_strict"),
     (["verify", "--soak", "0"], "argument --soak: 0 must be a duration above 0"),
     (["verify", "--soak", "ten"], "'ten' is not a duration; give seconds, or a time such as 90s, 10m, 8h"),
+    (["verify", "--soak", "nan"], "argument --soak: nan must be a duration above 0"),
     (["verify", "--soak", "10m", "--neurons", "8"], "--neurons describes one run; a soak draws its own arrays"),
     (["verify", "--soak", "10m", "--backpressure", "0"], "--backpressure describes one run"),
     (["verify", "--soak", "1h", "--inject-bug", "nonsense"], "--inject-bug must be one of refractory_off_by_one"),

@@ -70,6 +70,27 @@ def test_recorded_transfers_are_every_taken_beat_in_order(tmp_path: Path, monkey
     assert got == [expected_payload(c) for c in range(9)]
 
 
+def test_a_failed_check_is_raised_once_the_simulator_has_ended(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("LAPICQUE_CACHE", str(tmp_path / "cache"))
+    build_dir, _ = runner.build_verilog(DESIGN, "verilator", log_file=tmp_path / "build.log", record=("out",))
+    (tmp_path / "tb_record.py").write_text(TESTBENCH)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    test_dir = tmp_path / "run"
+    test_dir.mkdir()
+    calls = []
+
+    def check():
+        calls.append(1)
+        raise ValueError("a malformed record")
+
+    with pytest.raises(ValueError, match="a malformed record"):
+        runner.run_test_checking(build_dir, test_dir, "verilator", check, 0.001, test_module="tb_record",
+                                 log_file=tmp_path / "sim.log")
+    # checked once, then left alone; the simulator ran to its end (its records whole) before the error came out
+    assert len(calls) == 1
+    assert len((test_dir / runner.record_file("out")).read_bytes()) == 9 * runner.record_size(BITS)
+
+
 def test_a_record_file_of_partial_records_is_refused():
     with pytest.raises(ValueError, match="not whole records"):
         runner.read_records(b"\0" * 12, BITS)

@@ -36,6 +36,9 @@ def section(run: Run) -> Section:
                                          s["coverage_hit_fraction"], 1.0, display=lambda x: round(x, 4)))
     if s.get("timed_out"):
         sec.checks.append(Check("timed_out", "the RTL kept making progress", "timed out", "no time-out", False))
+    if "records_left_over" in s:
+        sec.checks.append(Check.equals("records_left_over", "bytes of a partial record left unchecked",
+                                       s["records_left_over"], 0))
     sec.numbers = {k: s[k] for k in ("neurons", "lanes", "steps", "updates_checked", "bit_exact_mismatches",
                                      "float_bound_violations", "max_float_error_lsb", "cycles_per_step",
                                      "cycles_per_step_bound", "coverage_hit_fraction")}

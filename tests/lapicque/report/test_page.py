@@ -80,6 +80,18 @@ def test_verify_report_shows_the_checks_and_every_figure(verify_run, tmp_path):
     assert "http://" not in page and "https://" not in page  # self-contained: nothing to fetch
 
 
+def test_a_partial_record_left_by_the_simulator_fails_the_report(verify_run, tmp_path):
+    run = tmp_path / "v"
+    shutil.copytree(verify_run, run)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["records_left_over"] == 0
+    summary["records_left_over"] = 12
+    (run / "summary.json").write_text(json.dumps(summary))
+    page = render([load_run(run)])
+    c = checks(page)
+    assert not c["records_left_over"]["passed"] and c["records_left_over"]["value"] == "12" and not verdict(page)
+
+
 def test_failing_verification_shows_the_first_mismatch_and_the_traces_around_it(tmp_path):
     run = tmp_path / "bad"
     summary = verify(random_spec(16, 2, seed=6), 200, run, seed=6, inject_bug="refractory_off_by_one")
