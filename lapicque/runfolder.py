@@ -26,9 +26,10 @@ RESULTS = ("summary.json", "report.json", "report.html")  # what a reader takes 
 
 
 class RunFolder:
-    def __init__(self, out: Path | str, command: str):
+    def __init__(self, out: Path | str, command: str, keep: tuple[str, ...] = ()):
         self.out = Path(out)
         self.command = command
+        self.keep = keep  # entries that outlive an interrupted run (a sweep's task cache: it resumes from it)
         self.lock = FileLock(str(self.out / LOCK), timeout=0)
 
     def _mark(self, state: str, **extra) -> None:
@@ -90,7 +91,7 @@ class RunFolder:
     def _remove_this_runs_files(self) -> None:
         """Every entry of the folder made or changed since this run started, but its lock, marker and the
         previous run's files set aside."""
-        keep = {LOCK, MARKER, *(f".{name}.previous" for name in RESULTS)}
+        keep = {LOCK, MARKER, *(f".{name}.previous" for name in RESULTS), *self.keep}
         for entry in self.out.iterdir():
             if entry.name in keep:
                 continue

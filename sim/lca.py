@@ -40,6 +40,7 @@ from lapicque.golden.lca import (
 )
 from lapicque.golden.neuron import zero_state
 from lapicque.provenance import provenance
+from lapicque.spec import ROUNDING_MODES
 
 BACKENDS = ("float", "fixed", "rtl")
 ANALOG_DT = 0.1
@@ -88,7 +89,8 @@ def _run_model(compiled: CompiledLCA, steps: int, fixed: bool, say) -> tuple[np.
 
 def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight_bits: int = 8,
           rate: float = DEFAULT_RATE, lanes: int = 1, sim: str = "verilator", seed: int = 0,
-          target_gap: float | None = DEFAULT_TARGET_GAP, weight_exponent: int | None = None, status=None) -> dict:
+          target_gap: float | None = DEFAULT_TARGET_GAP, weight_exponent: int | None = None,
+          rounding: str | None = None, status=None) -> dict:
     """Solve `problem` on `backend` for `steps` timesteps; writes OUT and returns the summary.
 
     The compilation predicts the gap its rounding costs before anything runs (`target_gap`, the
@@ -97,6 +99,8 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
         raise LapicqueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if not 1 <= steps <= 65535:
         raise LapicqueError(f"--steps = {steps} is out of range; allowed 1..65535")
+    if rounding is not None and rounding not in ROUNDING_MODES:
+        raise LapicqueError(f"unknown rounding {rounding!r}; choose one of {', '.join(ROUNDING_MODES)}")
 
     def say(text):
         if status is not None:
@@ -108,6 +112,10 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
     say("compiling: choosing the weight exponent by the predicted gap")
     compiled = compile_problem(problem, weight_bits=weight_bits, rate=rate, lanes=lanes, target_gap=target_gap,
                                weight_exponent=weight_exponent, reference=reference)
+    if rounding is not None:
+        from dataclasses import replace
+
+        compiled = replace(compiled, spec=replace(compiled.spec, rounding=rounding))
     predicted = compiled.quantisation["predicted_gap"]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,6 +184,7 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
                                   "support_recall", "steps_to_1pct_gap")},
         "predicted_gap": predicted if main != "float" else None,
         "weight_exponent": compiled.spec.weight_exponent,
+        "rounding": compiled.spec.rounding,
         "timesteps": steps,
         "spikes": int(spikes.sum()),
         "reference_solver": "fista",

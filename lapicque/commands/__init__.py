@@ -6,6 +6,6 @@ computes what a Python user could want: that is the job's. `lapicque.cli` assemb
 in COMMANDS, in the order `lapicque --help` shows them.
 """
 
-from . import build, demo, density, explore, fi, fit, lca, net, nir, prove, report, run, tem, verify
+from . import build, demo, density, explore, fi, fit, lca, net, nir, prove, report, run, sweep, tem, verify
 
-COMMANDS = (demo, verify, prove, build, run, lca, tem, report, fi, net, density, fit, explore, nir)
+COMMANDS = (demo, verify, prove, build, run, lca, tem, report, fi, net, density, fit, explore, nir, sweep)

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.table import Table
 
 from lapicque.jobs import lca as job
-from lapicque.spec import MAX_WEIGHT_EXPONENT
+from lapicque.spec import MAX_WEIGHT_EXPONENT, ROUNDING_MODES
 
 from .options import (
     EXIT_FAILED,
@@ -57,6 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-exponent", type=whole_in(0, MAX_WEIGHT_EXPONENT),
                    help="the input's shift in bits (default: chosen, the smallest whose predicted gap is a tenth "
                         "of --target-gap)")
+    p.add_argument("--rounding", choices=ROUNDING_MODES,
+                   help="the array's decay rounding (default toward_zero; the LCA's decays are exact, so it changes "
+                        "the RTL's logic, not the results)")
     add_rtl_run_options(p, "lca")
 
 

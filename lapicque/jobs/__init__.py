@@ -22,9 +22,10 @@ from .net import net
 from .nir import nir_export, nir_import
 from .prove import prove
 from .report import report
+from .sweep import sweep
 from .tem import tem
 from .verify import soak, verify
 
 __all__ = ["build", "demo", "density", "explore", "fi", "fit", "lca", "net", "nir_export", "nir_import",
-           "prove", "report", "run_on_board",
+           "prove", "report", "sweep", "run_on_board",
            "soak", "tem", "verify"]

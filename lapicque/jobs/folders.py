@@ -12,17 +12,19 @@ from lapicque.runfolder import RunFolder
 
 
 @contextmanager
-def owned(out: Path | str | None, command: str) -> Iterator[Path | None]:
-    """`out` owned by this run while it runs (lapicque.runfolder), or None (a job that writes nothing)."""
+def owned(out: Path | str | None, command: str, keep: tuple[str, ...] = ()) -> Iterator[Path | None]:
+    """`out` owned by this run while it runs (lapicque.runfolder), or None (a job that writes nothing); the
+    entries named in `keep` stay when the run is interrupted."""
     if out is None:
         yield None
         return
-    with RunFolder(out, command) as folder:
+    with RunFolder(out, command, keep) as folder:
         yield folder
 
 
 @contextmanager
-def output_folder(out: Path | str | None, command: str, report: bool = False) -> Iterator[Path]:
+def output_folder(out: Path | str | None, command: str, report: bool = False,
+                  keep: tuple[str, ...] = ()) -> Iterator[Path]:
     """As `owned`, but a simulator needs a folder even when the caller wants none: a temporary one then,
     removed on exit."""
     if out is None and report:
@@ -31,7 +33,7 @@ def output_folder(out: Path | str | None, command: str, report: bool = False) ->
         with tempfile.TemporaryDirectory(prefix="lapicque-") as tmp:
             yield Path(tmp)
         return
-    with owned(out, command) as folder:
+    with owned(out, command, keep) as folder:
         yield folder
 
 

@@ -14,7 +14,7 @@ from lapicque.commands.options import job_arguments
 
 # the least each command needs on its command line
 REQUIRED = {"net": ["cuba"], "report": ["runs/x"], "run": ["--board", "icebreaker", "--port", "x"],
-            "build": ["--board", "icebreaker"], "nir": ["import", "net.nir"]}
+            "build": ["--board", "icebreaker"], "nir": ["import", "net.nir"], "sweep": ["s.toml"]}
 CLI_ONLY = {"command", "handler", "list_boards", "action"}  # argparse's own, build's board list, nir's action
 
 

@@ -196,3 +196,57 @@ def test_a_soak_passes_only_with_no_mismatch_every_case_listed_and_the_time_up(t
     assert verdict(page) == passes
     if mismatches:
         assert "replay it" in page and "lapicque verify --spec x" in page
+
+
+@pytest.fixture(scope="module")
+def sweep_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sweep")
+    file = base / "s.toml"
+    file.write_text('[workload]\nkind = "lca"\natoms = 16\ndim = 8\nsparsity = 2\nsteps = 200\n'
+                    '[axes]\nweight_bits = [4, 6, 8]\n[objectives]\nrel_gap = "min"\nspikes = "min"\n')
+    jobs.sweep(file=file, workers=1, out=base / "out")
+    return base / "out"
+
+
+def test_a_sweep_shows_its_fronts_and_links_every_point_to_its_run(sweep_run):
+    import re
+
+    run = load_run(sweep_run)
+    assert run.kind == "sweep"
+    page = render([run])
+    assert verdict(page)
+    assert len(figures(page)) == 1  # one pair of objectives
+    links = re.findall(r"<a href='(cache/[^']+)'", page)
+    assert len(links) == 3 and all((sweep_run / link).is_file() for link in links)
+    front = json.loads((sweep_run / "pareto.json").read_text())["fronts"][0]["points"]
+    assert all(f"data-point='{i}'" in page for i in front)
+
+
+@pytest.mark.parametrize("tamper", ["pending", "count", "reason"])
+def test_a_sweep_fails_when_its_points_disagree_with_its_summary(sweep_run, tmp_path, tamper):
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(sweep_run, folder)
+    sweep_json = json.loads((folder / "sweep.json").read_text())
+    if tamper == "pending":
+        sweep_json["points"][0]["status"] = "pending"
+    elif tamper == "count":  # the summary claims a point sweep.json does not hold
+        summary = json.loads((folder / "summary.json").read_text())
+        (folder / "summary.json").write_text(json.dumps(summary | {"points": summary["points"] + 1}))
+    else:
+        sweep_json["points"][0].update(status="failed", reason=None)
+    (folder / "sweep.json").write_text(json.dumps(sweep_json))
+    assert not verdict(render([load_run(folder)]))
+
+
+def test_a_sweep_without_its_fronts_is_refused_in_one_line(sweep_run, tmp_path):
+    import shutil
+
+    from lapicque.errors import LapicqueError
+
+    folder = tmp_path / "copy"
+    shutil.copytree(sweep_run, folder)
+    (folder / "pareto.json").unlink()
+    with pytest.raises(LapicqueError, match="pareto.json is missing"):
+        section(load_run(folder))
