@@ -123,9 +123,9 @@ def _figures_of_board(kind: str, params: dict, seed: int, folder: Path, upstream
     finally:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "tools.log").write_text(log.getvalue())
-    resources = r["resources"]
-    figures = {"luts": resources.get("luts", resources.get("logic_cells")), "ebr": resources.get("bram", 0),
-               "spram": resources.get("spram", 0), "dsp": resources.get("dsp", 0), "fmax_mhz": r["fmax_mhz"],
+    used = {name: u["used"] for name, u in r["resources"].items()}
+    figures = {"luts": used.get("luts", used.get("logic_cells")), "ebr": used.get("bram", 0),
+               "spram": used.get("spram", 0), "dsp": used.get("dsp", 0), "fmax_mhz": r["fmax_mhz"],
                "clock_mhz": r["clock_mhz"], "timing_met": r["timing_met"]}
     reason = None if r["timing_met"] else f"timing not met: Fmax {r['fmax_mhz']} MHz < {r['clock_mhz']} MHz"
     return figures, reason

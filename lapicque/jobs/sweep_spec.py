@@ -237,7 +237,7 @@ def load_sweep(path: Path | str) -> SweepSpec:
     if not isinstance(workload, dict) or "kind" not in workload:
         raise LapicqueError(f"{path}: [workload] with kind = one of {', '.join(WORKLOADS)} is required")
     kind = workload["kind"]
-    if kind not in WORKLOADS:
+    if not isinstance(kind, str) or kind not in WORKLOADS:
         raise LapicqueError(f"{_where(path, 'workload.kind')} = {kind!r} is unknown; choose one of "
                             f"{', '.join(WORKLOADS)}")
     w = WORKLOADS[kind]
@@ -249,7 +249,7 @@ def load_sweep(path: Path | str) -> SweepSpec:
     if not isinstance(stages, list) or not stages:
         raise LapicqueError(f"{_where(path, 'stages')} must be a non-empty list of {', '.join(w.figures)}")
     for stage in stages:
-        if stage not in w.figures:
+        if not isinstance(stage, str) or stage not in w.figures:
             raise LapicqueError(f"{_where(path, 'stages')}: {stage!r} is not a stage of a {kind} sweep; choose from "
                                 f"{', '.join(w.figures)}")
     if len(set(stages)) != len(stages):

@@ -89,6 +89,40 @@ def the_spec_loader_accepts_or_refuses_in_one_line(tmp_path, spec):
     assert loaded.weights.shape == (loaded.neurons, loaded.neurons)
 
 
+SWEEP_PARAMS = ["atoms", "dim", "weight_bits", "rounding", "lanes", "board", "clock", "target_gap", "weight_exponent",
+                "steps", "spec", "neurons", "step_us", "encoders", "seeds", "seed", "x"]
+SWEEP_FIGURES = ["rel_gap", "luts", "snr_db", "passed", "time_to_1pct_gap_us", "cycles_per_step", "x"]
+sweeps = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": values,
+        "stages": st.one_of(st.lists(st.sampled_from(["model", "rtl", "board", "fpga"]), max_size=4), values),
+        "workload": st.one_of(st.fixed_dictionaries(
+            {"kind": st.one_of(st.sampled_from(["lca", "tem", "verify"]), values)},
+            optional={name: st.one_of(st.integers(-3, 70_000), values) for name in SWEEP_PARAMS}), values),
+        "axes": st.one_of(st.dictionaries(st.sampled_from(SWEEP_PARAMS), st.one_of(st.lists(scalars, max_size=4),
+                                                                                    values), max_size=3), values),
+        "objectives": st.one_of(st.dictionaries(st.sampled_from(SWEEP_FIGURES),
+                                                st.one_of(st.sampled_from(["min", "max"]), values), max_size=3),
+                                values),
+    })
+
+
+def the_sweep_loader_accepts_or_refuses_in_one_line(tmp_path, sweep):
+    from lapicque.jobs.sweep_spec import SweepSpec, load_sweep
+
+    path = tmp_path / "sweep.toml"
+    write_spec(path, sweep)
+    try:
+        loaded = load_sweep(path)
+    except LapicqueError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert isinstance(loaded, SweepSpec) and loaded.objectives and loaded.stages
+    assert 1 <= len(loaded.points()) <= 10_000
+    assert set(loaded.objectives) <= set(loaded.figures())
+
+
 def arbitrary_bytes_as_a_spec_file(tmp_path, data):
     from lapicque.spec import load_spec
 
@@ -252,6 +286,8 @@ def test_every_numeric_option_takes_hostile_values_in_one_line(command, tmp_path
 # each property twice: the default run's reproducible examples, and -m slow's 3000 new ones
 test_the_spec_loader_accepts_or_refuses_in_one_line, test_spec_loader_long = both_profiles(
     the_spec_loader_accepts_or_refuses_in_one_line, spec=specs)
+test_the_sweep_loader_accepts_or_refuses_in_one_line, test_sweep_loader_long = both_profiles(
+    the_sweep_loader_accepts_or_refuses_in_one_line, sweep=sweeps)
 test_arbitrary_bytes_as_a_spec_file, test_spec_bytes_long = both_profiles(
     arbitrary_bytes_as_a_spec_file, data=st.binary(max_size=300))
 test_arbitrary_bytes_as_numpy_and_wave_files, test_file_bytes_long = both_profiles(

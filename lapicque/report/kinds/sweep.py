@@ -121,7 +121,10 @@ def add_fronts(sec: Section, s: dict, points: list[dict], fronts: list[dict]) ->
             ax.set_xscale("log")
         ax.set_xlabel(f"{x} ({s['objectives'][x]})")
         ax.set_ylabel(f"{y} ({s['objectives'][y]})")
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+        else:
+            sec.notes.append(f"No point has both {x} and {y}: the figure of this pair is empty.")
         title = f"{y} against {x}" if x != y else f"{x}: the best points"
         sec.add_figure(title, fig)
 

@@ -161,6 +161,23 @@ def test_lca(tmp_path):
     assert comparable(job, tmp_path / "j") == cli
 
 
+def test_lca_rounding_changes_the_array_not_the_results(tmp_path):
+    floor = jobs.lca(atoms=16, dim=8, sparsity=2, steps=200, rounding="floor")
+    default = jobs.lca(atoms=16, dim=8, sparsity=2, steps=200)
+    assert (floor["rounding"], default["rounding"]) == ("floor", "toward_zero")
+    assert floor["rel_gap"] == default["rel_gap"] and floor["spikes"] == default["spikes"]
+    assert main(["lca", "--rounding", "nearest", "--out", str(tmp_path / "o")]) == 2
+
+
+def test_sweep(tmp_path):
+    file = tmp_path / "s.toml"
+    file.write_text('[workload]\nkind = "lca"\natoms = 16\ndim = 8\nsparsity = 2\nsteps = 100\n'
+                    '[axes]\nweight_bits = [6, 8]\n[objectives]\nrel_gap = "min"\n')
+    cli = command_summary(["sweep", str(file), "--workers", "1"], tmp_path / "c")
+    job = jobs.sweep(file=file, workers=1, out=tmp_path / "j")
+    assert comparable(job, tmp_path / "j") == cli and cli["done"] == 2
+
+
 def test_lca_takes_arrays(tmp_path):
     from lapicque.golden.lasso import random_problem
 

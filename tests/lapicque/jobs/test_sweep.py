@@ -194,3 +194,40 @@ def test_the_command_refuses_bad_input_in_one_line_before_any_task(tmp_path, cap
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], (args, err)
         assert not (out / "sweep.json").exists() and not (out / "cache").exists()
+
+
+def stage_sweep(tmp_path, stages, axes):
+    file = tmp_path / "stages.toml"
+    file.write_text(f'stages = {json.dumps(stages)}\n[workload]\nkind = "lca"\natoms = 8\ndim = 4\nsparsity = 1\n'
+                    'steps = 80\nnonnegative = true\nboard = "icebreaker"\nseeds = [0, 1]\n'
+                    f'[axes]\n{axes}\n[objectives]\nrel_gap = "min"\ncycles_per_step = "min"\n')
+    return file
+
+
+def test_the_rtl_stage_verifies_each_lane_count_once_and_counts_its_cycles(tmp_path):
+    s = sweep(file=stage_sweep(tmp_path, ["model", "rtl"], "lanes = [1, 2]"), workers=2, out=tmp_path / "out")
+    assert (s["done"], s["failed"]) == (2, 0)
+    assert s["tasks"]["total"] == 2 + 2  # two seeds of one model, one RTL run per lane count
+    points = json.loads((tmp_path / "out" / "sweep.json").read_text())["points"]
+    for p in points:
+        f = p["figures"]
+        assert f["verified"] is True and f["bit_exact_mismatches"] == 0
+        rtl = json.loads((Path(p["runs"]["rtl"][0]) / "summary.json").read_text())
+        assert rtl["backend"] == "rtl" and rtl["lanes"] == p["params"]["lanes"] and rtl["seed"] == 0
+        assert f["cycles_per_step"] == rtl["cycles_per_step"]
+        assert f["cycles_to_1pct_gap"] == rtl["steps_to_1pct_gap"] * rtl["cycles_per_step"]
+    one, two = (p["figures"]["cycles_per_step"] for p in points)
+    assert two < one  # two lanes share the array's work
+
+
+@pytest.mark.slow
+def test_the_board_stage_builds_each_array_once_and_gives_the_time_to_solution(tmp_path):
+    file = stage_sweep(tmp_path, ["model", "rtl", "board"], "weight_bits = [8]")
+    file.write_text(file.read_text() + 'time_to_1pct_gap_us = "min"\nluts = "min"\n')
+    s = sweep(file=file, workers=2, out=tmp_path / "out")
+    assert (s["done"], s["failed"]) == (1, 0)
+    p = json.loads((tmp_path / "out" / "sweep.json").read_text())["points"][0]
+    report = json.loads((Path(p["runs"]["board"][0]) / "report.json").read_text())
+    f = p["figures"]
+    assert f["luts"] == report["resources"]["logic_cells"]["used"] > 0 and f["timing_met"] is True
+    assert f["time_to_1pct_gap_us"] == pytest.approx(f["cycles_to_1pct_gap"] / report["clock_mhz"], rel=1e-12)

@@ -189,3 +189,10 @@ def test_pareto_against_a_sweep_line(values, first, second):
         elif b == best and front and front[-1][0] == (a, b):  # exact duplicates are both on the front
             front.append(((a, b), i))
     assert sorted(got) == sorted(i for _, i in front)
+
+
+def test_docs_name_every_parameter_stage_and_figure():
+    text = (EXAMPLES.parents[1] / "docs" / "sweep.md").read_text()
+    for kind, w in WORKLOADS.items():
+        for name in [*w.params, *(f for figures in w.figures.values() for f in figures), *w.derived]:
+            assert f"`{name}`" in text, (kind, name)
