@@ -37,6 +37,7 @@ COMPUTED_LOG = "computed.log"  # one line per task computed (not read from the c
 WRITE_EVERY_S = 2.0
 #: how long a client waits for a scheduler given by address or file
 CONNECT_TIMEOUT = "30s"
+SAY_EVERY_S = 0.5  # the progress line at most this often (each asks the scheduler what is running)
 
 
 # ---------------------------------------------------------------- the tasks (run on the workers)
@@ -343,7 +344,7 @@ def sweep(*, file: Path | str, scheduler: str | None = None, scheduler_file: Pat
         workers_seen = len(client.scheduler_info().get("workers", {}))
         say(f"{len(points)} points, {len(tasks)} tasks on {workers_seen} worker(s)"
             + (f"; dashboard {dashboard}" if dashboard else ""))
-        last_write = 0.0
+        last_write = last_said = 0.0
         for future in as_completed(futures):
             key = future.key
             if future.status == "finished":
@@ -352,7 +353,10 @@ def sweep(*, file: Path | str, scheduler: str | None = None, scheduler_file: Pat
                 results[key] = {"key": key, "stage": tasks[key]["stage"], "status": "failed", "figures": {},
                                 "from_cache": False, "reason": _crash_reason(future.exception())}
             future.release()
-            say(_progress(results, len(tasks), start))
+            if time.time() - last_said > SAY_EVERY_S or len(results) == len(tasks):
+                running = sum(len(keys) for keys in client.processing().values())  # one call to the scheduler
+                say(_progress(results, len(tasks), running, start))
+                last_said = time.time()
             if time.time() - last_write > WRITE_EVERY_S:
                 _write(folder, spec, points, results, cache_dir, start, dashboard, workers_seen, final=False)
                 last_write = time.time()
@@ -362,15 +366,15 @@ def sweep(*, file: Path | str, scheduler: str | None = None, scheduler_file: Pat
     return summary
 
 
-def _progress(results: dict, total: int, start: float) -> str:
-    """Tasks finished, from the cache, failed, left, and the time left at this invocation's pace."""
+def _progress(results: dict, total: int, running: int, start: float) -> str:
+    """Tasks finished, from the cache, failed, running, left, and the time left at this invocation's pace."""
     cached = sum(bool(r.get("from_cache")) for r in results.values())
     failed = sum(r["status"] != "done" for r in results.values())
     left = total - len(results)
     computed = len(results) - cached
     eta = f", about {math.ceil((time.time() - start) / computed * left / 60)} min left" if computed and left else ""
-    return (f"tasks: {len(results)}/{total} finished ({cached} from the cache, {failed} failed), {left} to go"
-            + eta)
+    return (f"tasks: {len(results)}/{total} finished ({cached} from the cache, {failed} failed), {running} running, "
+            f"{left} to go" + eta)
 
 
 def _crash_reason(exc: BaseException) -> str:

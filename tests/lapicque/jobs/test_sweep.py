@@ -50,8 +50,11 @@ def figures(out: Path) -> list:
 
 def test_a_local_sweep_gives_the_jobs_own_figures_and_resumes_from_its_cache(tmp_path):
     file = sweep_file(tmp_path)
-    first = sweep(file=file, workers=2, out=tmp_path / "out")
+    said = []
+    first = sweep(file=file, workers=2, out=tmp_path / "out", status=said.append)
     assert (first["done"], first["failed"], first["from_cache"], first["points"]) == (2, 0, 0, 2)
+    assert said[0] == "starting the Dask cluster" and "4 tasks on 2 worker(s)" in said[1]
+    assert said[-1].startswith("tasks: 4/4 finished (0 from the cache, 0 failed), 0 running, 0 to go")
     assert first["tasks"] == {"total": 4, "computed": 4, "from_cache": 0, "failed": 0}
     points = json.loads((tmp_path / "out" / "sweep.json").read_text())["points"]
     # the point's figure is the median over its seeds of what `lapicque lca` gives alone
