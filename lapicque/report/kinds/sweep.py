@@ -11,6 +11,7 @@ FILE = "summary.json"
 #: the points listed in the table (a sweep may have thousands): the fronts' and the failed ones come first
 SHOWN_POINTS = 300
 MARKERS = "osD^v<>ph*"
+ANNOTATED_POINTS = 60  # up to this many points, each marker carries its point's number
 
 
 def matches(data: dict) -> bool:
@@ -108,6 +109,11 @@ def add_fronts(sec: Section, s: dict, points: list[dict], fronts: list[dict]) ->
             if xy:
                 ax.scatter(*zip(*xy, strict=True), marker=MARKERS[k % len(MARKERS)], s=22, alpha=0.6,
                            label=board or "points")
+            if len(points) <= ANNOTATED_POINTS:  # the table's numbers beside the markers
+                for p in members:
+                    at = (_number(p["figures"].get(x)), _number(p["figures"].get(y)))
+                    if None not in at:
+                        ax.annotate(str(p["index"]), at, fontsize=6, xytext=(3, 3), textcoords="offset points")
         for f in fronts:
             if (f["x"], f["y"]) != (x, y):
                 continue
