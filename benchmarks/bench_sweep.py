@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import tomli_w
@@ -41,18 +42,11 @@ def without_boards(file: Path, folder: Path) -> Path:
     board_only = {k for k, p in WORKLOADS[spec.kind].params.items() if p.stages == ("board",)}
     data["axes"] = {k: v for k, v in data.get("axes", {}).items() if k not in board_only}
     data["workload"] = {k: v for k, v in data["workload"].items() if k not in board_only}
-    kept = figures_of(spec, data["stages"])
+    kept = set(replace(spec, stages=tuple(data["stages"])).figures())
     data["objectives"] = {k: v for k, v in data["objectives"].items() if k in kept}
     out = folder / file.name
     out.write_text(tomli_w.dumps(data))
     return out
-
-
-def figures_of(spec, stages) -> set[str]:
-    """The figures these stages of the sweep's workload give."""
-    w = spec.workload
-    derived = {f for f, needs in w.derived.items() if set(needs) <= set(stages)}
-    return {f for s in stages for f in w.figures[s]} | derived
 
 
 def main(argv=None) -> int:

@@ -234,23 +234,24 @@ def _combined(values: list):
 
 def assemble(spec: SweepSpec, point: dict, results: dict[str, dict], cache: Path) -> dict:
     """A point's record for sweep.json: its figures (medians over seeds), status, reason and runs."""
-    figures, reason, status = {}, None, "done"
+    figures, reason, pending = {}, None, False
     for stage, keys in point["tasks"].items():
         got = [results.get(k) for k in keys]
         if any(r is None for r in got):
-            status = "pending"
+            pending = True
             continue
         bad = [r for r in got if r["status"] != "done"]
-        if bad and status != "failed":
-            status, reason = "failed", f"{stage}: {bad[0]['reason']}"
+        if bad and reason is None:
+            reason = f"{stage}: {bad[0]['reason']}"
         for name in spec.workload.figures[stage]:
             values = [r["figures"].get(name) for r in got]
             figures[name] = _combined(values) if all(r["figures"] for r in got) else None
     if {"cycles_to_1pct_gap", "clock_mhz"} <= set(figures) and "time_to_1pct_gap_us" in spec.figures():
         cycles, clock = figures["cycles_to_1pct_gap"], figures["clock_mhz"]
         figures["time_to_1pct_gap_us"] = None if cycles is None or not clock else cycles / clock
+    status = "failed" if reason else "pending" if pending else "done"  # a failed stage fails the point at once
     runs = {stage: [str(cache / k / "run") for k in keys] for stage, keys in point["tasks"].items()}
-    from_cache = status != "pending" and all(results[k].get("from_cache") for keys in point["tasks"].values()
+    from_cache = not pending and all(results[k].get("from_cache") for keys in point["tasks"].values()
                                              for k in keys)
     return {**point, "figures": figures, "status": status, "reason": reason, "from_cache": from_cache, "runs": runs}
 
@@ -317,6 +318,8 @@ def sweep(*, file: Path | str, scheduler: str | None = None, scheduler_file: Pat
 
     from distributed import as_completed
 
+    from lapicque.provenance import provenance
+
     say = quiet(status)
     spec = load_sweep(file)
     if workers is not None and (scheduler or scheduler_file):
@@ -327,13 +330,16 @@ def sweep(*, file: Path | str, scheduler: str | None = None, scheduler_file: Pat
         raise LapicqueError(f"--retries = {retries} must be 0 or more")
     points, tasks = plan(spec)
     with ExitStack() as stack:
-        say("starting the Dask cluster" if not (scheduler or scheduler_file) else "connecting to the Dask scheduler")
-        client = _client(scheduler, scheduler_file, workers, stack)  # an unreachable scheduler: before any file
-        dashboard = client.dashboard_link if (scheduler or scheduler_file or _has_dashboard()) else None
+        # the folder first (a folder in use is refused before a cluster starts); an unreachable scheduler then
+        # leaves it as it was, like any bad input (RunFolder)
         folder = Path(stack.enter_context(output_folder(out, "sweep", report, keep=(CACHE,))))
+        say("starting the Dask cluster" if not (scheduler or scheduler_file) else "connecting to the Dask scheduler")
+        client = _client(scheduler, scheduler_file, workers, stack)
+        dashboard = client.dashboard_link if (scheduler or scheduler_file or _has_dashboard()) else None
         cache_dir = Path(cache).resolve() if cache is not None else folder / CACHE
         cache_dir.mkdir(parents=True, exist_ok=True)
         start = time.time()
+        prov = provenance()
         results: dict[str, dict] = {}
         futures, by_key = [], {}
         for key, task in tasks.items():  # in plan order: a stage's upstream tasks come before it
@@ -358,9 +364,9 @@ def sweep(*, file: Path | str, scheduler: str | None = None, scheduler_file: Pat
                 say(_progress(results, len(tasks), running, start))
                 last_said = time.time()
             if time.time() - last_write > WRITE_EVERY_S:
-                _write(folder, spec, points, results, cache_dir, start, dashboard, workers_seen, final=False)
+                _write(folder, spec, points, results, cache_dir, start, dashboard, workers_seen, prov, final=False)
                 last_write = time.time()
-        summary = _write(folder, spec, points, results, cache_dir, start, dashboard, workers_seen, final=True)
+        summary = _write(folder, spec, points, results, cache_dir, start, dashboard, workers_seen, prov, final=True)
     if report:
         write_run_report(folder)
     return summary
@@ -386,9 +392,7 @@ def _crash_reason(exc: BaseException) -> str:
 
 
 def _write(folder: Path, spec: SweepSpec, points: list[dict], results: dict, cache: Path, start: float,
-           dashboard: str | None, workers: int, final: bool) -> dict:
-    from lapicque.provenance import provenance
-
+           dashboard: str | None, workers: int, prov: dict, final: bool) -> dict:
     records = [assemble(spec, p, results, cache) for p in points]
     counts = {state: sum(r["status"] == state for r in records) for state in ("done", "failed", "pending")}
     task_results = list(results.values())
@@ -417,7 +421,7 @@ def _write(folder: Path, spec: SweepSpec, points: list[dict], results: dict, cac
         "workers": workers,
         "dashboard": dashboard,
         "wall_s": round(time.time() - start, 3),
-        "provenance": provenance(),
+        "provenance": prov,
     }
     write_json(folder / "sweep.json", sweep_json)
     if final:

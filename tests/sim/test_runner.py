@@ -54,13 +54,19 @@ def expected_payload(count: int) -> int:
     return ((count & 0x1FFF) << 32) | ((~count & 0xFFFF) << 16) | count
 
 
-def test_recorded_transfers_are_every_taken_beat_in_order(tmp_path: Path, monkeypatch):
+def recording_design(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """The recording design built in a cache of its own, its testbench importable, and an empty run folder."""
     monkeypatch.setenv("LAPICQUE_CACHE", str(tmp_path / "cache"))
     build_dir, _ = runner.build_verilog(DESIGN, "verilator", log_file=tmp_path / "build.log", record=("out",))
     (tmp_path / "tb_record.py").write_text(TESTBENCH)
     monkeypatch.syspath_prepend(str(tmp_path))
     test_dir = tmp_path / "run"
     test_dir.mkdir()
+    return build_dir, test_dir
+
+
+def test_recorded_transfers_are_every_taken_beat_in_order(tmp_path: Path, monkeypatch):
+    build_dir, test_dir = recording_design(tmp_path, monkeypatch)
     runner.run_test(build_dir, test_dir, "verilator", test_module="tb_record", log_file=tmp_path / "sim.log")
     data = (test_dir / runner.record_file("out")).read_bytes()
     assert len(data) == 9 * runner.record_size(BITS) == 9 * 8
@@ -71,12 +77,7 @@ def test_recorded_transfers_are_every_taken_beat_in_order(tmp_path: Path, monkey
 
 
 def test_a_failed_check_is_raised_once_the_simulator_has_ended(tmp_path: Path, monkeypatch):
-    monkeypatch.setenv("LAPICQUE_CACHE", str(tmp_path / "cache"))
-    build_dir, _ = runner.build_verilog(DESIGN, "verilator", log_file=tmp_path / "build.log", record=("out",))
-    (tmp_path / "tb_record.py").write_text(TESTBENCH)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    test_dir = tmp_path / "run"
-    test_dir.mkdir()
+    build_dir, test_dir = recording_design(tmp_path, monkeypatch)
     calls = []
 
     def check():

@@ -196,3 +196,16 @@ def test_docs_name_every_parameter_stage_and_figure():
     for kind, w in WORKLOADS.items():
         for name in [*w.params, *(f for figures in w.figures.values() for f in figures), *w.derived]:
             assert f"`{name}`" in text, (kind, name)
+
+
+def test_a_point_with_a_failed_stage_is_failed_even_while_another_is_pending(tmp_path):
+    from lapicque.jobs.sweep import assemble, plan
+
+    spec = load_sweep(write(tmp_path, GOOD))
+    points, tasks = plan(spec)
+    point = points[0]
+    failed = {"status": "failed", "reason": "no", "figures": {}, "from_cache": False}
+    results = {point["tasks"]["model"][0]: failed}  # the other seed's model, the RTL and the board still running
+    record = assemble(spec, point, results, tmp_path)
+    assert (record["status"], record["reason"], record["from_cache"]) == ("failed", "model: no", False)
+    assert assemble(spec, point, {}, tmp_path)["status"] == "pending"
