@@ -237,12 +237,12 @@ def assemble(spec: SweepSpec, point: dict, results: dict[str, dict], cache: Path
     figures, reason, pending = {}, None, False
     for stage, keys in point["tasks"].items():
         got = [results.get(k) for k in keys]
+        bad = [r for r in got if r is not None and r["status"] != "done"]
+        if bad and reason is None:  # one failed seed fails the point, whatever its other seeds still do
+            reason = f"{stage}: {bad[0]['reason']}"
         if any(r is None for r in got):
             pending = True
             continue
-        bad = [r for r in got if r["status"] != "done"]
-        if bad and reason is None:
-            reason = f"{stage}: {bad[0]['reason']}"
         for name in spec.workload.figures[stage]:
             values = [r["figures"].get(name) for r in got]
             figures[name] = _combined(values) if all(r["figures"] for r in got) else None
