@@ -2,7 +2,8 @@
 
 Two caches keep unchanged designs from being redone: the Verilog is cached on what generates it
 (the array's shape, the hdl sources, the Amaranth version), and each simulator build is cached on
-the Verilog text itself, so an unchanged design is never rebuilt.
+the Verilog text itself, so an unchanged design is never rebuilt. A third keeps Verilator's runtime,
+the same for every design, from being compiled again by each new one (`verilator_runtime`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -214,10 +216,11 @@ class RecordFile:
 
 
 def _get_runner(sim: str):
-    """cocotb's runner, with Verilator's --public-flat-rw dropped.
+    """cocotb's runner, with Verilator's --public-flat-rw dropped and its runtime shared between builds.
 
     That flag makes every signal of the design public, which stops Verilator optimising and made
     each simulated cycle several times slower; the testbench top marks its own signals public.
+    The runtime objects are the same for every design: `verilator_runtime` compiles them once.
     """
     from cocotb_tools.runner import get_runner
 
@@ -226,8 +229,13 @@ def _get_runner(sim: str):
         original = runner._build_command
 
         def build_command():
-            return [[arg for arg in cmd if arg != "--public-flat-rw"] if "--vpi" in cmd else cmd
-                    for cmd in original()]
+            generate, *rest = original()
+            generate = [arg for arg in generate if arg != "--public-flat-rw"]
+            make_variables = [arg for arg in rest[-1] if re.fullmatch(r"[A-Z_]+=\S*", arg)]
+            # between Verilator and make: the runtime objects every build shares (`verilator_runtime`)
+            share = [sys.executable, "-m", "lapicque.sim.verilator_runtime", "--cache", str(cache_root()),
+                     "--verilator", generate[0], str(runner.build_dir), *make_variables]
+            return [generate, share, *rest]
 
         runner._build_command = build_command
     return runner
