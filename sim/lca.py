@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from lapicque.errors import LapicqueError
-from lapicque.files import read_array, write_json, write_npy, write_npz
+from lapicque.files import read_array, write_atomic, write_json, write_npy, write_npz
 from lapicque.golden import lasso
 from lapicque.golden.lca import (
     DEFAULT_RATE,
@@ -40,7 +40,9 @@ from lapicque.golden.lca import (
 )
 from lapicque.golden.neuron import zero_state
 from lapicque.provenance import provenance
-from lapicque.spec import ROUNDING_MODES
+from lapicque.spec import ROUNDING_MODES, spec_toml
+
+ARRAY_FILE = "array.toml"
 
 BACKENDS = ("float", "fixed", "rtl")
 ANALOG_DT = 0.1
@@ -191,6 +193,9 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
         "reference_wall_s": reference.wall_s,
         "reference_duality_gap": reference.duality_gap,
         "rate_warning": check_rates(compiled, spikes),
+        # the array this problem compiled to, as a spec file: `lapicque build --spec OUT/array.toml` puts it on
+        # a board, `lapicque verify --spec` checks it (a sweep's board stage builds it)
+        "array": ARRAY_FILE,
         "quantisation": compiled.quantisation,
         "runs": runs,
         **extra,
@@ -202,5 +207,6 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
     write_npy(out / "coefficients.npy", final_code)
     write_npy(out / "optimum.npy", reference.code)
     write_npz(out / "curves.npz", **curves, signal=problem.signal, dictionary=problem.dictionary)
+    write_atomic(out / ARRAY_FILE, spec_toml(compiled.spec))
     write_json(out / "summary.json", summary)
     return summary

@@ -104,7 +104,14 @@ def _figures_of_verify(stage: str, params: dict, seed: int, folder: Path, upstre
     return figures, reason
 
 
-def _figures_of_board(kind: str, params: dict, seed: int, folder: Path, upstream: list[dict]
+def compiled_array(cache: Path, model: dict) -> Path:
+    """The array spec the model stage's LCA compiled (`lca`'s OUT/array.toml), in its task's cache folder."""
+    from lapicque.sim.lca import ARRAY_FILE
+
+    return cache / model["key"] / "run" / ARRAY_FILE
+
+
+def _figures_of_board(kind: str, params: dict, seed: int, folder: Path, upstream: list[dict], cache: Path
                       ) -> tuple[dict, str | None]:
     from rich.console import Console
 
@@ -117,10 +124,9 @@ def _figures_of_board(kind: str, params: dict, seed: int, folder: Path, upstream
         if kind == "verify":
             r = build(board=params["board"], spec=_verify_array(params, 0, params["sweep_folder"]), clock=clock,
                       out=folder, report=True, console=console)
-        else:  # the array the model compiled: its neuron count, at this point's widths and lanes
-            r = build(board=params["board"], neurons=upstream[0]["figures"]["neurons"], lanes=params["lanes"],
-                      weight_bits=params["weight_bits"], rounding=params["rounding"], clock=clock, out=folder,
-                      report=True, console=console)
+        else:  # the array the model compiled (its widths, rounding and weight exponent) in this point's lanes
+            r = build(board=params["board"], spec=compiled_array(cache, upstream[0]), lanes=params["lanes"],
+                      clock=clock, out=folder, report=True, console=console)
     finally:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "tools.log").write_text(log.getvalue())
@@ -149,7 +155,8 @@ def run_task(task: dict, cache: str, *upstream: dict) -> dict:
     params = task["params"] | {"sweep_folder": task["sweep_folder"]}
     try:
         if task["stage"] == "board":
-            figures, reason = _figures_of_board(task["kind"], params, task["seed"], scratch / "run", list(upstream))
+            figures, reason = _figures_of_board(task["kind"], params, task["seed"], scratch / "run", list(upstream),
+                                               cache_dir)
         else:
             runner = {"lca": _figures_of_lca, "tem": _figures_of_tem, "verify": _figures_of_verify}[task["kind"]]
             figures, reason = runner(task["stage"], params, task["seed"], scratch / "run", list(upstream))
@@ -210,9 +217,12 @@ def plan(spec: SweepSpec) -> tuple[list[dict], dict[str, dict]]:
             seeds = spec.seeds if stage in w.seeded else (None,) if stage == "board" else spec.seeds[:1]
             keys[stage] = []
             for seed in seeds:
-                # the stage's own parameters determine what it reads upstream (the board build reads the
-                # neuron count of the model, fixed by the problem's size), so they are its key
+                # what a stage reads upstream is the first seed's run of a stage whose every parameter that
+                # changes the result read (the board build: the array the model compiled) is also this
+                # stage's: those and that seed are its key
                 upstream = [keys[needed][0] for needed in w.reads.get(stage, ())]
+                if upstream:
+                    keyed["reads_seed"] = spec.seeds[0]
                 key = task_key(spec.kind, stage, keyed, seed, stage_versions[stage])
                 tasks.setdefault(key, {"key": key, "kind": spec.kind, "stage": stage, "params": own, "seed": seed,
                                        "upstream": upstream, "sweep_folder": str(spec.path.parent.resolve())})

@@ -100,7 +100,7 @@ class Param:
 @dataclass(frozen=True)
 class Workload:
     """What a workload runs: its parameters, its stages and the figures each stage gives, the stages a stage
-    reads (the board build reads the model's neuron count), and the figures made from several stages."""
+    reads (the board build reads the array the model compiled), and the figures made from several stages."""
 
     params: dict[str, Param]
     figures: dict[str, tuple[str, ...]]
@@ -128,14 +128,14 @@ WORKLOADS: dict[str, Workload] = {
                              "random", ("model", "rtl", "board")),
             "atoms": Param(_integer(1, 4096), 64, ("model", "rtl", "board")),
             "dim": Param(_integer(1, 4096), 32, ("model", "rtl", "board")),
-            "sparsity": Param(_integer(1, 4096), 4, ("model", "rtl")),
-            "lam": Param(_real(0.0, 1e6, open_low=True), 0.1, ("model", "rtl")),
+            "sparsity": Param(_integer(1, 4096), 4, ("model", "rtl", "board")),
+            "lam": Param(_real(0.0, 1e6, open_low=True), 0.1, ("model", "rtl", "board")),
             "nonnegative": Param(_boolean, False, ("model", "rtl", "board")),
             "steps": Param(_integer(1, 65535), 1000, ("model", "rtl")),
-            "rate": Param(_real(0.0, 1.0, open_low=True), 0.25, ("model", "rtl")),
+            "rate": Param(_real(0.0, 1.0, open_low=True), 0.25, ("model", "rtl", "board")),
             "target_gap": Param(_or_default(_real(0.0, 1.0, open_low=True), "none"), "none", ("model", "rtl")),
             "weight_bits": Param(_integer(2, 16), 8, ("model", "rtl", "board")),
-            "weight_exponent": Param(_or_default(_integer(0, 16), "auto"), "auto", ("model", "rtl")),
+            "weight_exponent": Param(_or_default(_integer(0, 16), "auto"), "auto", ("model", "rtl", "board")),
             "rounding": Param(_rounding, "toward_zero", ("model", "rtl", "board")),
             "lanes": _LANES, "sim": _SIMULATOR, "board": _BOARD, "clock": _CLOCK,
         },

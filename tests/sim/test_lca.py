@@ -40,6 +40,20 @@ def test_fixed_backend_is_the_fixed_model(out):
     assert s["steps_to_1pct_gap"] is not None and s["rel_gap"] < 0.01
 
 
+def test_the_compiled_array_is_written_as_a_spec_file_that_reads_back_to_its_codes(out):
+    from lapicque.spec import load_spec
+
+    problem = make_problem("random", atoms=24, dim=12, sparsity=2, lam=0.1, seed=2)
+    s = solve(problem, "fixed", 50, out, weight_bits=6, rounding="floor")
+    c = compile_problem(problem, weight_bits=6).spec
+    written = load_spec(out / s["array"])
+    # the LCA's own widths (not an array's defaults), its weight exponent and the rounding asked for
+    assert written.widths == c.widths and written.widths.w == 6
+    assert (written.weight_exponent, written.rounding) == (c.weight_exponent, "floor")
+    assert np.array_equal(written.weights, c.weights)
+    assert all(np.array_equal(written.params[k], v) for k, v in c.params.items())
+
+
 def test_float_backend_runs_analog_and_spiking(out):
     problem = make_problem("bars", lam=0.1, seed=1)
     s = solve(problem, "float", 400, out)

@@ -158,6 +158,28 @@ def test_points_share_the_tasks_whose_inputs_they_share(tmp_path):
             assert tasks[task["upstream"][0]]["params"]["weight_bits"] == task["params"]["weight_bits"]
 
 
+@pytest.mark.parametrize(("axis", "shared"), [("rate = [0.2, 0.3]", False), ("lam = [0.1, 0.2]", False),
+                                             ("weight_exponent = [1, 2]", False), ("steps = [100, 200]", True),
+                                             ("target_gap = [0.01, 0.02]", True)])
+def test_a_board_build_is_shared_only_by_points_whose_compiled_array_is_the_same(tmp_path, axis, shared):
+    """The board builds the array the model compiled: everything that changes it (rate, lam, the exponent)
+    separates the builds, what only changes the run (steps, the target gap) does not."""
+    from lapicque.jobs.sweep import plan
+
+    text = ('stages = ["model", "board"]\n[workload]\nkind = "lca"\natoms = 8\ndim = 4\nseeds = [3, 4]\n'
+            f'[axes]\n{axis}\n[objectives]\nrel_gap = "min"\nluts = "min"\n')
+    points, tasks = plan(load_sweep(write(tmp_path, text)))
+    boards = [p["tasks"]["board"][0] for p in points]
+    assert (boards[0] == boards[1]) is shared
+    # and it reads the first seed's model of its own point
+    for p in points:
+        upstream = tasks[tasks[p["tasks"]["board"][0]]["upstream"][0]]
+        assert upstream["seed"] == 3 and upstream["key"] in (points[0]["tasks"]["model"][0],
+                                                             points[1]["tasks"]["model"][0])
+    other_seeds = plan(load_sweep(write(tmp_path, text.replace("seeds = [3, 4]", "seeds = [5, 4]"))))[0]
+    assert other_seeds[0]["tasks"]["board"][0] != boards[0]  # another first seed is another problem
+
+
 def point(values, status="done"):
     return {"figures": dict(zip("ab", values, strict=True)), "status": status}
 
