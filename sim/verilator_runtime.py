@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -58,9 +59,11 @@ def _version(command: list[str]) -> str:
 
 def runtime_key(commands: str, verilator: str) -> str:
     """A hash of everything the objects depend on: the commands (flags, defines, the runtime's path), the
-    compiler they call and Verilator's version (its runtime sources change with it)."""
+    compiler they call, Verilator's version (its runtime sources change with it) and the machine's
+    architecture (a cache shared between machines)."""
     compilers = sorted({line.split()[0] for line in commands.splitlines() if line.strip()})
     h = hashlib.sha256(commands.encode())
+    h.update(platform.machine().encode())
     for compiler in compilers:
         h.update(_version([compiler]).encode())
     h.update(_version([verilator]).encode())
