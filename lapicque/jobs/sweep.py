@@ -301,8 +301,33 @@ def _client(scheduler: str | None, scheduler_file: Path | str | None, workers: i
                                 "(dask scheduler) or drop --scheduler for a local cluster") from None
     cluster = stack.enter_context(LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                                processes=True, silence_logs=logging.ERROR,
-                                               dashboard_address=":0" if _has_dashboard() else None))
+                                               # a free port: the scheduler's HTTP server (the dashboard when
+                                               # bokeh is there) runs either way, and 8787 may be taken
+                                               dashboard_address=":0"))
     return stack.enter_context(Client(cluster))
+
+
+def cache_writable(cache: str) -> str | None:
+    """None when this process (the client, or a worker through `client.run`) can create the task cache and
+    write a file in it, else why not."""
+    try:
+        folder = Path(cache)
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe.{uuid.uuid4().hex[:8]}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def check_workers(client, cache_dir: Path) -> None:
+    """Every worker can write the task cache (on a cluster each sees its own file system), or one line."""
+    problems = {worker: reason for worker, reason in client.run(cache_writable, str(cache_dir)).items() if reason}
+    if problems:
+        worker, reason = sorted(problems.items())[0]
+        raise LapicqueError(f"{len(problems)} worker(s) cannot write the task cache {cache_dir} (worker {worker}: "
+                            f"{reason}); give --cache a folder every worker can write (a shared file system)")
 
 
 def _has_dashboard() -> bool:
@@ -347,7 +372,11 @@ def sweep(*, file: Path | str, scheduler: str | None = None, scheduler_file: Pat
         client = _client(scheduler, scheduler_file, workers, stack)
         dashboard = client.dashboard_link if (scheduler or scheduler_file or _has_dashboard()) else None
         cache_dir = Path(cache).resolve() if cache is not None else folder / CACHE
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        problem = cache_writable(str(cache_dir))
+        if problem:
+            raise LapicqueError(f"cannot write the task cache {cache_dir}: {problem}; give --cache a folder you can "
+                                "write")
+        check_workers(client, cache_dir)  # before any task: a worker that cannot write would fail every task
         start = time.time()
         prov = provenance()
         results: dict[str, dict] = {}

@@ -190,13 +190,41 @@ def test_the_command_refuses_bad_input_in_one_line_before_any_task(tmp_path, cap
              ([str(sweep_file(tmp_path)), "--scheduler", "tcp://127.0.0.1:1", "--scheduler-file", "x.json"],
               "not both"),
              ([str(sweep_file(tmp_path)), "--retries", "-1"], "--retries"),
-             ([str(sweep_file(tmp_path)), "--scheduler", "tcp://127.0.0.1:1"], "cannot reach the Dask scheduler")]
+             ([str(sweep_file(tmp_path)), "--scheduler", "tcp://127.0.0.1:1"], "cannot reach the Dask scheduler"),
+             ([str(sweep_file(tmp_path)), "--cache", str(bad / "cache")], "is a file, not a folder")]
     for args, message in cases:
         out = tmp_path / "o"
         assert main(["sweep", *args, "--out", str(out)]) == 2, args
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], (args, err)
         assert not (out / "sweep.json").exists() and not (out / "cache").exists()
+
+
+class WorkersOf:
+    """A client whose workers answer `run` as given (each worker of a real cluster sees its own files)."""
+
+    def __init__(self, answers):
+        self.answers = answers
+
+    def run(self, function, *args):
+        return {worker: answer if answer is not None else function(*args) for worker, answer in self.answers.items()}
+
+
+def test_a_worker_that_cannot_write_the_cache_stops_the_sweep_in_one_line(tmp_path):
+    from lapicque.errors import LapicqueError
+    from lapicque.jobs.sweep import cache_writable, check_workers
+
+    check_workers(WorkersOf({"tcp://a:1": None, "tcp://b:1": None}), tmp_path / "cache")  # both write it
+    assert (tmp_path / "cache").is_dir() and not list((tmp_path / "cache").iterdir())  # the probes are gone
+    with pytest.raises(LapicqueError, match=r"^1 worker\(s\) cannot write the task cache .*worker tcp://b:1: "
+                                            r"Read-only file system\); give --cache a folder every worker can write"):
+        check_workers(WorkersOf({"tcp://a:1": None, "tcp://b:1": "Read-only file system"}), tmp_path / "cache")
+    (tmp_path / "file").write_text("")
+    assert cache_writable(str(tmp_path / "file" / "cache")) == "Not a directory"
+    # the job itself (the command checks --cache as it parses it) refuses before any task, its folder untouched
+    with pytest.raises(LapicqueError, match="^cannot write the task cache .*: Not a directory; give --cache"):
+        sweep(file=sweep_file(tmp_path), workers=1, cache=tmp_path / "file" / "cache", out=tmp_path / "out")
+    assert not (tmp_path / "out" / "sweep.json").exists() and not (tmp_path / "out" / "cache").exists()
 
 
 def stage_sweep(tmp_path, stages, axes):
