@@ -36,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--neurons", type=whole_in(1, 8192),
                    help="neurons of the random array (default 64); allowed 1 to 8192")
     p.add_argument("--lanes", type=positive, help="parallel lanes (default 2, or the spec's)")
-    p.add_argument("--steps", type=positive, default=500, help="timesteps to simulate (default 500)")
+    p.add_argument("--steps", type=positive, help="timesteps to simulate (default 500)")
     p.add_argument("--seed", type=seed, default=0, help="seed of the random array and stimulus (default 0)")
     p.add_argument("--sim", default="verilator", help="simulator: verilator (default) or icarus")
     p.add_argument("--waves", action="store_true", help="write a waveform file next to the summary")

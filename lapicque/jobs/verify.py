@@ -34,12 +34,15 @@ def checked_bug(inject_bug: str | None) -> str | None:
     return inject_bug
 
 
+DEFAULT_STEPS = 500
+
+
 def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = None, lanes: int | None = None,
-           steps: int = 500, seed: int = 0, sim: str = "verilator", waves: bool = False,
+           steps: int | None = None, seed: int = 0, sim: str = "verilator", waves: bool = False,
            backpressure: float | None = None, out: Path | str | None = None, report: bool = False,
            inject_bug: str | None = None, require_coverage: bool = False, soak: float | None = None,
            status=None) -> dict:
-    """Build the RTL of an array, simulate it for `steps` timesteps and check every state update.
+    """Build the RTL of an array, simulate it for `steps` timesteps (default 500) and check every state update.
 
     spec: a TOML file or an ArraySpec (default: a random array of `neurons`, 64, that exercises every rule);
     lanes: parallel lanes (default 2, or the spec's); seed: the random array's and the stimulus's seed;
@@ -56,13 +59,14 @@ def verify(*, spec: Path | str | ArraySpec | None = None, neurons: int | None = 
     from lapicque.sim.verify import verify as verify_rtl
 
     if soak is not None:
-        given = {"spec": spec, "neurons": neurons, "lanes": lanes, "waves": waves, "backpressure": backpressure,
-                 "require_coverage": require_coverage, "report": report}
+        given = {"spec": spec, "neurons": neurons, "lanes": lanes, "steps": steps, "waves": waves,
+                 "backpressure": backpressure, "require_coverage": require_coverage, "report": report}
         named = [name for name, value in given.items() if value is not None and value is not False]
         if named:
             raise LapicqueError(f"--{named[0].replace('_', '-')} describes one run; a soak draws its own arrays and "
                                 "networks: leave it out with --soak")
         return _soak_job(soak=soak, seed=seed, sim=sim, out=out, inject_bug=inject_bug, status=status)
+    steps = DEFAULT_STEPS if steps is None else steps
     checked_bug(inject_bug)
     array = array_spec(spec, neurons, lanes, seed)
     backpressure = DEFAULT_BACKPRESSURE if backpressure is None else backpressure

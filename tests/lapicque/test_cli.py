@@ -32,6 +32,7 @@ def run_cli(*args, cwd=None):
     (["verify", "--soak", "nan"], "argument --soak: nan must be a duration above 0"),
     (["verify", "--soak", "10m", "--neurons", "8"], "--neurons describes one run; a soak draws its own arrays"),
     (["verify", "--soak", "10m", "--backpressure", "0"], "--backpressure describes one run"),
+    (["verify", "--soak", "10m", "--steps", "100"], "--steps describes one run"),
     (["verify", "--soak", "1h", "--inject-bug", "nonsense"], "--inject-bug must be one of refractory_off_by_one"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     (["run", "--board", "icebreaker", "--port", "/dev/lapicque-none"], "cannot open /dev/lapicque-none"),
