@@ -10,6 +10,7 @@ from lapicque.spec import ArraySpec
 from .folders import owned, write_run_report
 
 DEFAULT_WEIGHT_BITS = 8
+DEFAULT_BAUD = 115200
 
 
 def board_spec(board, neurons: int | None, lanes: int | None, weight_bits: int | None, no_watch: bool,
@@ -46,7 +47,7 @@ def board_spec(board, neurons: int | None, lanes: int | None, weight_bits: int |
 def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: int | None = None,
           lanes: int | None = None, weight_bits: int | None = None, rounding: str | None = None,
           no_watch: bool = False, network: str | None = None, scale: float | None = None,
-          clock: float | None = None, baud: int = 115200, seed: int | None = None, out: Path | str | None = None,
+          clock: float | None = None, baud: int | None = None, seed: int | None = None, out: Path | str | None = None,
           report: bool = False, console=None) -> dict:
     """Build the array for `board` (see lapicque.boards.board.all_boards) with the YoWASP tools.
 
@@ -54,7 +55,8 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
     neurons, lanes: default the board's (or the spec's lanes); weight_bits: weight width (default 8, or the
     spec's); rounding: the decays' rounding (default toward_zero, or the spec's); no_watch: leave out the
     state monitor;
-    clock: MHz (default the board's); baud: the UART's; seed: nextpnr's placement seed; out: the build
+    clock: MHz (default the board's); baud: the host bridge's UART (default 115200; arrays only); seed:
+    nextpnr's placement seed; out: the build
     folder (default build/BOARD: report.json, the bitstream, work/; report.html with report=True);
     console: a rich Console for the tools' progress.
     network: instead of an array, the network core running `cuba` (procedural rows regenerated on the chip;
@@ -78,9 +80,13 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
                  if value is not None]
         if given:
             raise LapicqueError(f"{given[0]} is for arrays; a --network build takes its widths from the network")
+        if baud is not None:
+            raise LapicqueError("--baud is for an array's host bridge; a --network build has no UART (the network is "
+                                "in the bitstream, its spikes toggle LED 1): leave --baud out")
         return build_network(target, network, scale, lanes, clock, seed, out, report, console)
     if scale is not None:
         raise LapicqueError("--scale is for --network cuba")
+    baud = DEFAULT_BAUD if baud is None else baud
     array = board_spec(target, neurons, lanes, weight_bits, no_watch, spec, rounding)
     folder = Path(out) if out is not None else Path("build") / target.name
     check_request(target, array, clock, baud)  # before the folder is touched

@@ -32,6 +32,7 @@ def test_the_build_job_refuses_in_one_line_before_any_tool(tmp_path):
         ({"board": "icebreaker", "network": "cuba"}, "the network does not fit icebreaker: it needs"),
         ({"board": "ulx3s-85f", "network": "brunel"}, "unknown network 'brunel'; give cuba or a network file"),
         ({"board": "ulx3s-85f", "network": "cuba", "neurons": 100}, "--neurons is for arrays"),
+        ({"board": "ulx3s-85f", "network": "cuba", "baud": 9600}, "--baud is for an array's host bridge; a --network"),
         ({"board": "ulx3s-85f", "network": "cuba", "scale": 9.0}, "--scale 9.0 is out of range"),
         ({"board": "ulx3s-85f", "network": "cuba", "lanes": 6, "scale": 0.3},
          "lanes = 6: the core regenerates Bernoulli rows with lanes a power of two"),
