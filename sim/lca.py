@@ -92,8 +92,11 @@ def _run_model(compiled: CompiledLCA, steps: int, fixed: bool, say) -> tuple[np.
 def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight_bits: int = 8,
           rate: float = DEFAULT_RATE, lanes: int = 1, sim: str = "verilator", seed: int = 0,
           target_gap: float | None = DEFAULT_TARGET_GAP, weight_exponent: int | None = None,
-          rounding: str | None = None, status=None) -> dict:
+          rounding: str | None = None, backpressure: float | None = None, status=None) -> dict:
     """Solve `problem` on `backend` for `steps` timesteps; writes OUT and returns the summary.
+
+    `backpressure` (rtl): the testbench's back-pressure on the array's output streams (default verify's 0.02,
+    which exercises the stalls); 0 measures the array's own cycles, as a board that keeps up would run it.
 
     The compilation predicts the gap its rounding costs before anything runs (`target_gap`, the
     weight exponent: `lapicque.golden.lca.compile_problem`); the summary shows it beside the measured one."""
@@ -103,6 +106,11 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
         raise LapicqueError(f"--steps = {steps} is out of range; allowed 1..65535")
     if rounding is not None and rounding not in ROUNDING_MODES:
         raise LapicqueError(f"unknown rounding {rounding!r}; choose one of {', '.join(ROUNDING_MODES)}")
+    if backpressure is not None:
+        if backend != "rtl":
+            raise LapicqueError("--backpressure is for --backend rtl (the testbench's back-pressure)")
+        if not 0.0 <= backpressure < 1.0:
+            raise LapicqueError(f"--backpressure = {backpressure} is out of range; allowed 0 <= p < 1")
 
     def say(text):
         if status is not None:
@@ -147,10 +155,11 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
         record("fixed", fixed_codes, fixed_spikes)["predicted_gap"] = predicted
         spikes, main = fixed_spikes, "fixed"
         if backend == "rtl":
-            from .verify import verify
+            from .verify import DEFAULT_BACKPRESSURE, verify
 
             say(f"RTL spiking LCA on {compiled.neurons} neurons x {lanes} lane(s)")
             checked = verify(compiled.spec, steps, out / "rtl", seed=seed, sim=sim, status=say,
+                             backpressure=DEFAULT_BACKPRESSURE if backpressure is None else backpressure,
                              state=zero_state(compiled.neurons),
                              ext=np.zeros((steps, compiled.neurons), dtype=np.int64))
             rtl_spikes = np.load(out / "rtl" / "sim" / "traces.npz")["spike"].astype(bool)
@@ -165,6 +174,7 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
                 "cycles": int(checked["stats"]["busy_cycles"]),
                 "cycles_per_step": checked["cycles_per_step"],
                 "cycles_per_step_bound": checked["cycles_per_step_bound"],
+                "backpressure": checked["backpressure"],
                 "simulator": sim,
                 "verification": str(out / "rtl" / "summary.json"),
             }

@@ -60,6 +60,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rounding", choices=ROUNDING_MODES,
                    help="the array's decay rounding (default toward_zero; the LCA's decays are exact, so it changes "
                         "the RTL's logic, not the results)")
+    p.add_argument("--backpressure", type=float,
+                   help="--backend rtl: probability per cycle that a back-pressure burst starts on each output stream "
+                        "(default 0.02, which exercises the stalls; 0 counts the array's own cycles per step)")
     add_rtl_run_options(p, "lca")
 
 

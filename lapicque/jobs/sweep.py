@@ -51,8 +51,8 @@ def _figures_of_lca(stage: str, params: dict, seed: int, folder: Path, upstream:
             weight_bits=params["weight_bits"], rate=params["rate"],
             target_gap=None if params["target_gap"] == "none" else params["target_gap"],
             weight_exponent=None if params["weight_exponent"] == "auto" else params["weight_exponent"],
-            lanes=params.get("lanes", 1), sim=params.get("sim", "verilator"), rounding=params["rounding"], out=folder,
-            report=True)
+            lanes=params.get("lanes", 1), sim=params.get("sim", "verilator"), rounding=params["rounding"],
+            backpressure=params["backpressure"] if stage == "rtl" else None, out=folder, report=True)
     if stage == "model":
         return {k: s[k] for k in ("rel_gap", "steps_to_1pct_gap", "predicted_gap", "weight_exponent", "neurons",
                                   "spikes")}, None
