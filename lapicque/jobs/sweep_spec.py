@@ -133,7 +133,8 @@ WORKLOADS: dict[str, Workload] = {
             "nonnegative": Param(_boolean, False, ("model", "rtl", "board")),
             "steps": Param(_integer(1, 65535), 1000, ("model", "rtl")),
             "rate": Param(_real(0.0, 1.0, open_low=True), 0.25, ("model", "rtl", "board")),
-            "target_gap": Param(_or_default(_real(0.0, 1.0, open_low=True), "none"), "none", ("model", "rtl")),
+            "target_gap": Param(_or_default(_real(0.0, 1.0, open_low=True), "none"), "none",
+                                ("model", "rtl", "board")),  # it chooses the weight exponent when that is "auto"
             "weight_bits": Param(_integer(2, 16), 8, ("model", "rtl", "board")),
             "weight_exponent": Param(_or_default(_integer(0, 16), "auto"), "auto", ("model", "rtl", "board")),
             "rounding": Param(_rounding, "toward_zero", ("model", "rtl", "board")),

@@ -158,12 +158,13 @@ def test_points_share_the_tasks_whose_inputs_they_share(tmp_path):
             assert tasks[task["upstream"][0]]["params"]["weight_bits"] == task["params"]["weight_bits"]
 
 
-@pytest.mark.parametrize(("axis", "shared"), [("rate = [0.2, 0.3]", False), ("lam = [0.1, 0.2]", False),
-                                             ("weight_exponent = [1, 2]", False), ("steps = [100, 200]", True),
-                                             ("target_gap = [0.01, 0.02]", True)])
+@pytest.mark.parametrize(("axis", "shared"), [
+    ("rate = [0.2, 0.3]", False), ("lam = [0.1, 0.2]", False), ("weight_exponent = [1, 2]", False),
+    ("target_gap = [0.01, 0.02]", False), ("steps = [100, 200]", True), ("sim = ['verilator', 'icarus']", True)])
 def test_a_board_build_is_shared_only_by_points_whose_compiled_array_is_the_same(tmp_path, axis, shared):
-    """The board builds the array the model compiled: everything that changes it (rate, lam, the exponent)
-    separates the builds, what only changes the run (steps, the target gap) does not."""
+    """The board builds the array the model compiled: everything that changes it (rate, lam, the exponent, the
+    target gap that chooses the exponent) separates the builds, what only changes a run (steps, the simulator) does
+    not."""
     from lapicque.jobs.sweep import plan
 
     text = ('stages = ["model", "board"]\n[workload]\nkind = "lca"\natoms = 8\ndim = 4\nseeds = [3, 4]\n'
