@@ -107,10 +107,11 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
     if rounding is not None and rounding not in ROUNDING_MODES:
         raise LapicqueError(f"unknown rounding {rounding!r}; choose one of {', '.join(ROUNDING_MODES)}")
     if backpressure is not None:
+        from .verify import check_backpressure
+
         if backend != "rtl":
             raise LapicqueError("--backpressure is for --backend rtl (the testbench's back-pressure)")
-        if not 0.0 <= backpressure < 1.0:
-            raise LapicqueError(f"--backpressure = {backpressure} is out of range; allowed 0 <= p < 1")
+        check_backpressure(backpressure)
 
     def say(text):
         if status is not None:

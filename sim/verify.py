@@ -71,6 +71,12 @@ def _run_checking(build_dir, test_dir, sim, waves, log_file, checker, say) -> tu
     return checked_at, exited
 
 
+def check_backpressure(backpressure: float) -> None:
+    """The testbench's back-pressure probability is in [0, 1) (NaN is not), or one line."""
+    if not 0.0 <= backpressure < 1.0:
+        raise LapicqueError(f"--backpressure = {backpressure} is out of range; allowed 0 <= p < 1")
+
+
 def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = "verilator",
            waves: bool = False, backpressure: float = DEFAULT_BACKPRESSURE, inject_bug: str | None = None,
            status=None, state: State | None = None, ext: np.ndarray | None = None,
@@ -85,8 +91,7 @@ def verify(spec: ArraySpec, steps: int, out: Path, *, seed: int = 0, sim: str = 
     """
     if not 1 <= steps <= 65535:
         raise LapicqueError(f"--steps = {steps} is out of range; allowed 1..65535")
-    if not 0.0 <= backpressure < 1.0:
-        raise LapicqueError(f"--backpressure = {backpressure} is out of range; allowed 0 <= p < 1")
+    check_backpressure(backpressure)
     if not spec.monitor:
         raise LapicqueError("verification needs the state monitor; set monitor = true in the spec")
     reason = runner.simulator_missing(sim)
