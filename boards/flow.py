@@ -34,7 +34,7 @@ from lapicque.spec import ArraySpec
 
 from .board import Board, pll_for
 from .estimate import check_fits
-from .top import BoardTop, memory_options, uart_divisor
+from .top import DEFAULT_BAUD, BoardTop, memory_options, uart_divisor
 
 NAME = "lapicque"
 TOOLS = {
@@ -210,7 +210,7 @@ def run_tools(board: Board, top, out: Path, seed: int | None, console, extra_ove
     return parse_results(work, board), yosys_version, work
 
 
-def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None = None, baud: int = 115200,
+def build(board: Board, spec: ArraySpec, out: Path, *, clock_mhz: float | None = None, baud: int = DEFAULT_BAUD,
           seed: int | None = None, console=None) -> BuildResult:
     """Synthesise, place and route the board top; `seed` is nextpnr's placement seed (None: its own)."""
     console = console or _console()

@@ -15,6 +15,8 @@ from .board import Board, pll_for
 
 #: largest baud-rate error the UART tolerates (both ends sample mid-bit; 10 bits per frame)
 MAX_BAUD_ERROR = 0.02
+#: the host bridge's UART unless a build or run asks for another
+DEFAULT_BAUD = 115200
 STANDARD_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000, 2000000, 3000000)
 
 
@@ -55,7 +57,7 @@ def memory_options(board: Board, neurons: int, lanes: int) -> dict:
 
 
 class BoardTop(Elaboratable):
-    def __init__(self, board: Board, spec: ArraySpec, clock_mhz: float, baud: int = 115200):
+    def __init__(self, board: Board, spec: ArraySpec, clock_mhz: float, baud: int = DEFAULT_BAUD):
         self.board = board
         self.spec = spec
         self.pll = pll_for(board, clock_mhz)

@@ -10,7 +10,6 @@ from lapicque.spec import ArraySpec
 from .folders import owned, write_run_report
 
 DEFAULT_WEIGHT_BITS = 8
-DEFAULT_BAUD = 115200
 
 
 def board_spec(board, neurons: int | None, lanes: int | None, weight_bits: int | None, no_watch: bool,
@@ -86,6 +85,8 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
         return build_network(target, network, scale, lanes, clock, seed, out, report, console)
     if scale is not None:
         raise LapicqueError("--scale is for --network cuba")
+    from lapicque.boards.top import DEFAULT_BAUD
+
     baud = DEFAULT_BAUD if baud is None else baud
     array = board_spec(target, neurons, lanes, weight_bits, no_watch, spec, rounding)
     folder = Path(out) if out is not None else Path("build") / target.name
