@@ -2,10 +2,11 @@
 
 Every Verilator build compiles the same runtime (verilated.cpp, its VPI, DPI, timing and thread support) with
 the same command before it compiles the design: 10.5 s of the 13 s of CPU that one array's build took. This
-step runs between Verilator and make (`runner._get_runner` inserts it into cocotb's build commands): it asks make for the runtime's
-compile commands (`make -n`), and keys the objects on those commands and the compiler's and Verilator's
-versions. The first build with a key compiles them and stores them in the cache; every later one copies them
-into its build folder, newer than their sources, so make leaves them alone and compiles only the design.
+step runs between Verilator and make (`runner._get_runner` inserts it into cocotb's build commands): it asks
+make for the runtime's compile commands (`make -n`), and keys the objects on those commands and the compiler's
+and Verilator's versions. The first build with a key compiles them and stores them in the cache; every later
+one copies them into its build folder, newer than their sources, so make leaves them alone and compiles only
+the design.
 
     python -m lapicque.sim.verilator_runtime --cache DIR --verilator EXE BUILD_DIR [MAKE_VARIABLE=VALUE ...]
 """
