@@ -28,7 +28,8 @@ from .board import Board, pll_for
 from .estimate import ECP5_BRAM, ICE40_BRAM, LOGIC_MARGIN, bram_blocks
 from .top import clocking
 
-#: DSP blocks a row generator's hash takes (boards/network.py's estimate; measured on the builds)
+#: DSP blocks a row generator's hash takes per number it draws in a cycle (it draws one per lane; measured on the
+#: builds)
 GENERATOR_DSP = {"ice40": 6, "ecp5": 6}
 #: the datapath's pipeline stages on a board: every stage cut, what 90 MHz on an ECP5 needs
 BOARD_LATENCY = 7
@@ -108,7 +109,7 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
     multipliers = lanes * (channels + (2 if net.widths.v > MULTIPLIER_BITS else 1))
     if board.family == "ice40":  # a 16 x 16 DSP per multiply up to 16 bits, more for wider ones
         multipliers *= ceil(max(net.widths.v, net.widths.i) / 16)
-    multipliers += len(tables) * GENERATOR_DSP[board.family]
+    multipliers += len(tables) * GENERATOR_DSP[board.family] * lanes  # a generator hashes `lanes` numbers a cycle
     if has_external(net):  # every lane's Poisson input hashes too (the same partial products), and scales its count
         multipliers += lanes * (GENERATOR_DSP[board.family] + 1)
     needs = {"bram": sum(memories.values()), "dsp": multipliers}

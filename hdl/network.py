@@ -45,8 +45,8 @@ from .datapath import NeuronDatapath
 from .external import LATENCY as EXTERNAL_LATENCY
 from .external import PoissonInput, has_external
 from .layouts import TIMESTEP_BITS, bits_for, channel_field, lane_update_layout, pack, param_layout, state_layout
-from .procedural import LATENCY as GENERATOR_LATENCY
 from .procedural import RowGenerator
+from .procedural import latency as generator_latency
 from .ram import RegisteredRAM
 
 #: deliberately wrong cores, for the verification's own tests: a read-modify-write that misses the previous
@@ -58,6 +58,8 @@ BUGS = ("accumulate_without_forwarding", "window_one_step_late", "external_count
 ROW_QUEUE = 4
 #: spikes the front end queues: enough to cover the history's two-cycle read
 SPIKE_QUEUE = 4
+#: drawn beats a lane queues: enough for the lanes' share of a beat to even out over a few beats
+DRAWN_QUEUE = 4
 
 
 
@@ -106,6 +108,8 @@ def sweep_lead(net) -> int:
 #: cycles from an entry's issue to its sum written back (its tiled ROM's three, e2-e4, the write at e5):
 #: the lane's pipeline is empty from the eighth cycle after its last issue
 WRITE_BACK = 8
+#: the same for a drawn target, registered straight into e1
+DRAWN_WRITE_BACK = 6
 
 
 def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: int,
@@ -136,12 +140,28 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     drained_from = 0  # the first cycle by which every connection issued so far is written back
     propagating, state, cycle = bool(classes), "CLASS", 1
     cls = member = spike = 0
-    busy_until = 0  # a regenerated row: the cycle the front end moves on
+    # a regenerated row: the cycle its request may be made (its key read), the generator free from, the row's
+    # beats (each lane's share of each), the next beat and the cycle it is offered from; the lanes' drawn beats
+    request_at = generator_free = beat = beat_at = 0
+    beats: list[list[int]] = []
+    gen_latency = generator_latency(lanes)
+    drawn = [deque() for _ in range(lanes)]  # each lane's queued drawn beats (their targets in the lane)
+    current = [0] * lanes  # targets left of the beat a lane takes from
     windows, taken, live, members, visits = [], [], False, [], []
     spike_queue, reading = deque(), [None, None]  # the reader's queue; its history reads one and two cycles on
 
     def walks_idle() -> bool:
         return not reads and not any(queued) and not any(left)
+
+    def drawn_idle() -> bool:
+        return not any(drawn) and not any(current)
+
+    def row_beats(part, row: int) -> list[list[int]]:
+        """Each beat's targets per lane: beat b holds draws b P .. b P + P - 1 of the row's n targets and its
+        end (draw n)."""
+        targets = part.rows.indices[part.rows.indptr[row]:part.rows.indptr[row + 1]]
+        return [np.bincount(targets[b:b + lanes] % lanes, minlength=lanes).tolist()
+                for b in range(0, len(targets) + 1, lanes)]
 
     def visits_of(n: int) -> list[int]:  # the projections of this delay that start at the spike's population
         return [k for k in members if 0 <= n - rows[k].source_offset < rows[k].source_size]
@@ -162,11 +182,12 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     def quiet_until() -> int:
         """The first cycle from this one in which anything can change (this one if something does): a replay of
         cycles in which every engine waits would only count them."""
-        if reading != [None, None] or spike_queue or not walks_idle() or state == "PROJECTION":
+        if (reading != [None, None] or spike_queue or not walks_idle() or not drawn_idle()
+                or state in ("PROJECTION", "REQUEST", "DRAW")):
             return cycle
         if state == "CLASS":
             return cycle if propagating else max(cycle, sweep_over, drained_from)
-        events = [busy_until] if state == "BUSY" else []
+        events = []
         all_taken = True
         for lane in range(lanes):  # the reader's next spike, visible from
             if taken[lane] < len(windows[lane]):
@@ -182,9 +203,10 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
 
     while True:
         cycle = quiet_until()
-        if not propagating and cycle >= sweep_over and walks_idle() and cycle >= drained_from:
+        if not propagating and cycle >= sweep_over and walks_idle() and drawn_idle() and cycle >= drained_from:
             return cycle + 1  # seen done in this cycle, registered: the step ends in the next
         reader_on = state != "CLASS"
+        taking_beat = None  # a drawn beat the lanes' queues take in this cycle
         spikes_queued = len(spike_queue)  # the count the reader's room sees, whatever the front end takes
         # the front end's state in this cycle decides its next
         if state == "CLASS":
@@ -204,23 +226,23 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
                 else:
                     cls += 1
                 state = "CLASS"
-        elif state == "BUSY":
-            if cycle == busy_until:
-                state = after_visit()
-                continue  # decided at this cycle, as the RTL's DRAW decides in its last
+        elif state == "REQUEST":  # KEY, KEY2, then REQUEST until the generator takes the row
+            if cycle >= request_at and cycle >= generator_free:
+                beat, beat_at, state = 0, cycle + gen_latency + 2, "DRAW"
+        elif state == "DRAW":  # a beat is taken when it is out and every lane's queue has room (levels registered)
+            if cycle >= beat_at and all(len(drawn[k]) < DRAWN_QUEUE for k in range(lanes)):
+                taking_beat = beats[beat]
+                if beat == len(beats) - 1:  # the row's end: the generator flushes, free from the next cycle
+                    generator_free, state = cycle + 1, after_visit()
+                else:
+                    beat, beat_at = beat + 1, cycle + 1
         else:  # PROJECTION
             part = rows[visits[member]]
             row = spike - part.source_offset
             if getattr(part, "procedural", None) is not None:
-                if walks_idle():
-                    # key and its two registers, the request, then every target and the end through the
-                    # generator's pipeline; the last target is written back 4 cycles after the front end moves on
-                    targets = int(part.rows.indptr[row + 1] - part.rows.indptr[row])
-                    busy_until = cycle + 6 + targets + GENERATOR_LATENCY
-                    if targets:
-                        drained_from = max(drained_from, busy_until + 4)
-                    state = "BUSY"
-            elif all(len(queued[k]) + len(reads) < ROW_QUEUE for k in range(lanes)):
+                if walks_idle():  # the row's key and weight through their ROMs (KEY, KEY2), then the request
+                    beats, request_at, state = row_beats(part, row), cycle + 3, "REQUEST"
+            elif (all(len(queued[k]) + len(reads) < ROW_QUEUE for k in range(lanes)) and drawn_idle()):
                 reads.append((cycle, lengths[visits[member]][row]))
                 state = after_visit()
                 if state == "PICK" and spike_queue:  # straight to the next spike
@@ -239,9 +261,19 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
         if reading[1] is not None and visits_of(reading[1]):
             spike_queue.append(reading[1])
         reading = [taking, reading[0]]
-        # the lanes in this cycle: walk, take the next queued part, queue an arriving one
+        # the lanes in this cycle: walk, take the next queued part, queue an arriving one; take a drawn target,
+        # the next drawn beat, queue a taken beat's share
         arriving = reads.popleft()[1] if reads and reads[0][0] == cycle - TiledROM.LATENCY else None
         for lane in range(lanes):
+            taking_drawn = current[lane] > 0
+            if drawn[lane] and current[lane] <= 1:
+                current[lane] = drawn[lane].popleft()
+            elif taking_drawn:
+                current[lane] -= 1
+            if taking_drawn:
+                drained_from = max(drained_from, cycle + DRAWN_WRITE_BACK)
+            if taking_beat is not None and taking_beat[lane]:
+                drawn[lane].append(taking_beat[lane])
             issuing = left[lane] > 0
             if queued[lane] and left[lane] <= 1:
                 left[lane] = queued[lane].popleft()
@@ -583,7 +615,8 @@ class NetworkCore(wiring.Component):
         generators = []
         for g, table in enumerate(self.tables):
             longest_row = max(gen.target_size for gen in generated if gen is not None and tuple(gen.table) == table)
-            generators.append(RowGenerator(list(table), target_bits=max(1, (longest_row - 1).bit_length())))
+            generators.append(RowGenerator(list(table), target_bits=max(1, (longest_row - 1).bit_length()),
+                                           width=lanes))
             m.submodules[f"rows{g}"] = generators[-1]
         key_data, weight_data = [], []
         for k, gen in enumerate(generated):
@@ -614,18 +647,25 @@ class NetworkCore(wiring.Component):
                             for gen in generated)[proj]
         row_weight = Signal(signed(net.widths.w))
         generator_now = Signal(range(max(1, len(self.tables))))
-        requesting, drawing = Signal(), Signal()  # offering a row to the generator; taking its targets
-        drawn_valid, drawn_end, drawn_index = Signal(), Signal(), Signal(target_bits + 1)
+        requesting, drawing = Signal(), Signal()  # offering a row to the generator; taking its beats
+        # a beat of the generator's: up to `lanes` targets, each to its own lane's queue of drawn beats; a beat is
+        # taken when every lane's queue has room for it (`drawn_room`, from the queues' registered levels)
+        drawn_valid, drawn_end, drawn_room = Signal(), Signal(), Signal()
+        drawn_hit = Signal(lanes)
+        drawn_index = [Signal(target_bits + 1, name=f"drawn_index{i}") for i in range(lanes)]
         for g, gen in enumerate(generators):
             mine = generator_now == g
             m.d.comb += [gen.row.valid.eq(requesting & mine), gen.row.payload.key.eq(Array(key_data)[proj]),
-                         gen.row.payload.length.eq(target_size), gen.target.ready.eq(drawing & mine)]
+                         gen.row.payload.length.eq(target_size), gen.target.ready.eq(drawing & mine & drawn_room)]
             with m.If(mine):
                 m.d.comb += [drawn_valid.eq(gen.target.valid), drawn_end.eq(gen.target.payload.end),
-                             drawn_index.eq(gen.target.payload.index)]
+                             drawn_hit.eq(gen.target.payload.hit),
+                             *(drawn_index[i].eq(gen.target.payload.index[i]) for i in range(lanes))]
         row_ready = Array(gen.row.ready for gen in generators or [Const(0)])[generator_now] if generators else Const(0)
-        drawn_global = Signal(target_bits + 1)
-        m.d.comb += drawn_global.eq(target_offset + drawn_index)
+        drawn_taken = Signal()  # a beat goes to the lanes' queues in this cycle
+        m.d.comb += drawn_taken.eq(drawing & drawn_valid & drawn_room)
+        drawn_global = [Signal(target_bits + 1, name=f"drawn_global{i}") for i in range(lanes)]
+        m.d.comb += [drawn_global[i].eq(target_offset + drawn_index[i]) for i in range(lanes)]
         lane_bits = (lanes - 1).bit_length()
         # the spike reader: while the front end is not loading a window, it takes one spike a cycle from the first
         # lane whose window has one (its history read at the lane's pointer, registered beside the RAM, two cycles
@@ -690,6 +730,16 @@ class NetworkCore(wiring.Component):
                            for lane in range(lanes))).all() & (on_way == 0)
         issue = [Signal(name=f"issue{lane}") for lane in range(lanes)]
         accumulating = [*launched]
+        # drawn beats: per lane a queue of (its slots of the beat, their local targets, channel, weight); the lane
+        # takes one target a cycle from its current beat, lowest slot first, and the next beat from its queue as
+        # the current one's last target goes, so that a lane walks its drawn targets back to back
+        drawn_entry = data.StructLayout({"hit": unsigned(lanes), "local": data.ArrayLayout(unsigned(idx_bits), lanes),
+                                         "channel": unsigned(max(1, (channels - 1).bit_length())),
+                                         "weight": signed(net.widths.w)})
+        drawn_queued = [Signal(range(DRAWN_QUEUE + 1), name=f"drawn_queued{lane}") for lane in range(lanes)]
+        drawn_current = [Signal(drawn_entry, name=f"drawn_current{lane}") for lane in range(lanes)]
+        m.d.comb += drawn_room.eq(Cat(*(drawn_queued[lane] < DRAWN_QUEUE for lane in range(lanes))).all())
+        drawn_idle = Cat(*((drawn_queued[lane] == 0) & (drawn_current[lane].hit == 0) for lane in range(lanes))).all()
         row_channel = Signal(range(channels))  # a regenerated row's
         infos = [data.View(info_layout, info_r[lane].data) for lane in range(lanes)]  # three cycles after the address
         for lane in range(lanes):
@@ -721,16 +771,43 @@ class NetworkCore(wiring.Component):
                          *(channels_on_way[k + 1].eq(channels_on_way[k]) for k in range(TiledROM.LATENCY - 2))]
             e1_read = reads[-1]
             e1_channel = channels_on_way[-1]
-            m.d.sync += e1_channel.eq(Mux(drawing, row_channel, channels_on_way[-2]))
             stored = data.View(entry_layout, entry_r[lane].data)
-            # a regenerated target of this lane, registered: it stands where a stored entry's read data would
+            # this lane's queue of drawn beats
+            mine = Cat(*(drawn_hit[i] & (drawn_global[i][:lane_bits] == lane if lane_bits else 1)
+                         for i in range(lanes)))
+            fresh = Signal(drawn_entry, name=f"drawn_fresh{lane}")
+            m.d.comb += [fresh.hit.eq(mine), fresh.channel.eq(row_channel), fresh.weight.eq(row_weight),
+                         *(fresh.local[i].eq(drawn_global[i] >> lane_bits) for i in range(lanes))]
+            drawn_queue = Array(Signal(drawn_entry, name=f"drawn{lane}_{k}") for k in range(DRAWN_QUEUE))
+            drawn_head = Signal(range(DRAWN_QUEUE), name=f"drawn_head{lane}")
+            drawn_tail = Signal(range(DRAWN_QUEUE), name=f"drawn_tail{lane}")
+            current = drawn_current[lane]
+            lowest = Signal(lanes, name=f"drawn_lowest{lane}")  # the current beat's lowest slot left, one-hot
+            m.d.comb += lowest.eq(current.hit & -current.hit)
+            taking = Signal(name=f"drawn_take{lane}")
+            drawn_push, drawn_pop = Signal(name=f"drawn_push{lane}"), Signal(name=f"drawn_pop{lane}")
+            m.d.comb += [taking.eq(current.hit != 0), drawn_push.eq(drawn_taken & (mine != 0)),
+                         drawn_pop.eq((drawn_queued[lane] != 0) & ((current.hit & ~lowest) == 0))]
+            with m.If(drawn_push):
+                m.d.sync += [drawn_queue[drawn_tail].eq(fresh),
+                             drawn_tail.eq(Mux(drawn_tail == DRAWN_QUEUE - 1, 0, drawn_tail + 1))]
+            with m.If(drawn_pop):
+                m.d.sync += [current.eq(drawn_queue[drawn_head]),
+                             drawn_head.eq(Mux(drawn_head == DRAWN_QUEUE - 1, 0, drawn_head + 1))]
+            with m.Elif(taking):
+                m.d.sync += current.hit.eq(current.hit & ~lowest)
+            m.d.sync += drawn_queued[lane].eq(drawn_queued[lane] + drawn_push - drawn_pop)
+            # a drawn target of this lane, registered: it stands where a stored entry's read data would
             e1_drawn, e1_drawn_local = Signal(name=f"e1_drawn{lane}"), Signal(idx_bits, name=f"e1_drawn_local{lane}")
-            m.d.sync += [e1_drawn.eq(drawing & drawn_valid & ~drawn_end & (drawn_global[:lane_bits] == lane
-                                                                              if lane_bits else 1)),
-                         e1_drawn_local.eq(drawn_global >> lane_bits)]
+            e1_drawn_weight = Signal(signed(net.widths.w), name=f"e1_drawn_weight{lane}")
+            local_now = current.local[0]
+            for i in reversed(range(lanes)):
+                local_now = Mux(lowest[i], current.local[i], local_now)
+            m.d.sync += [e1_drawn.eq(taking), e1_drawn_local.eq(local_now), e1_drawn_weight.eq(current.weight),
+                         e1_channel.eq(Mux(taking, current.channel, channels_on_way[-2]))]
             e1_valid = e1_read | e1_drawn
             e1_local = Mux(e1_drawn, e1_drawn_local, stored.target)
-            e1_weight = Mux(e1_drawn, row_weight, stored.weight)
+            e1_weight = Mux(e1_drawn, e1_drawn_weight, stored.weight)
             # the accumulator's read is issued at e1, its data arrives two cycles later (e3) and is registered
             # after the bank and channel choice (e4), where the sum is made and registered; it is written back
             # from that register (e5: the route from the adder to a far block RAM gets a cycle of its own). The
@@ -772,7 +849,8 @@ class NetworkCore(wiring.Component):
                          written[0]["channel"].eq(e4["channel"]), written[0]["sum"].eq(total),
                          *(written[k + 1][name].eq(written[k][name]) for k in (0, 1, 2) for name in written[k])]
             e5 = written[0]  # the sum being written back
-            accumulating += [issue[lane], *reads, e1_drawn, *(stage["valid"] for stage in staged), e5["valid"]]
+            accumulating += [issue[lane], *reads, e1_drawn, drawn_queued[lane] != 0, taking,
+                             *(stage["valid"] for stage in staged), e5["valid"]]
             for c in range(channels):
                 for b in range(2):
                     rp, wp = acc_r[lane][c][b], acc_w[lane][c][b]
@@ -853,7 +931,7 @@ class NetworkCore(wiring.Component):
                     with m.If(walks_idle):
                         m.d.sync += [row_channel.eq(channel_of), generator_now.eq(generator_of)]
                         m.next = "KEY"
-                with m.Elif(room):  # read its row parts; after the spike's last, straight to the next spike
+                with m.Elif(room & drawn_idle):  # read its row parts; after the spike's last, straight to the next
                     m.d.comb += launch.eq(1)
                     m.d.sync += member.eq(next_after)
                     with m.If(~more):
@@ -873,9 +951,9 @@ class NetworkCore(wiring.Component):
                 m.d.sync += row_weight.eq(Array(weight_data)[proj])
                 with m.If(row_ready):
                     m.next = "DRAW"
-            with m.State("DRAW"):  # the generator's targets, one per cycle, to their lanes, until the row's end
+            with m.State("DRAW"):  # the generator's beats, one per cycle, to the lanes' queues, until the row's end
                 m.d.comb += [drawing.eq(1), reader_on.eq(1)]
-                with m.If(drawn_valid & drawn_end):
+                with m.If(drawn_taken & drawn_end):
                     m.d.sync += member.eq(next_after)
                     m.next = "PICK"
                     with m.If(more):

@@ -1,28 +1,41 @@
-"""Procedural connectivity in hardware: a source's Bernoulli row regenerated one target per cycle.
+"""Procedural connectivity in hardware: a source's Bernoulli row regenerated `width` targets per cycle.
 
 The contract is `lapicque.golden.connectivity`: the row's k-th number is lowbias32(key + k), and each
 number moves the row's position by 1 + G[number >> (32 - bits)], G the skip table of the projection's p;
-the positions below the row's length are its targets. `RowGenerator` computes exactly that, in a
-pipeline that takes one number per cycle: the hash in seven stages (each 32-bit multiply by a constant in
-two: the 16 x 16 partial products, then their sum), the table read in one and its output registered in
-another (a block RAM's output is slow: on the ECP5 it alone takes half of a 90 MHz cycle), the position in
-the last. The whole pipeline holds while its output
-waits (valid until ready), and a row's end flushes the numbers drawn past it.
+the positions below the row's length are its targets. `RowGenerator` computes exactly that, `width`
+numbers per cycle (k = width b .. width b + width - 1 in beat b), in a pipeline: the hash in seven stages
+(each 32-bit multiply by a constant in two: the 16 x 16 partial products, then their sum), the table read
+in one and its output registered in another (a block RAM's output is slow: on the ECP5 it alone takes half
+of a 90 MHz cycle), the beat's prefix sum of the moves in log2(width) more (a stage per doubling of the
+distance), the positions in the last (the beat's last position carried to the next beat: one add in the
+loop, whatever the width). The whole pipeline holds while its output waits (valid until ready), and a row's
+end flushes the numbers drawn past it.
 
-Streams: `row` takes a row (its key and its length); `target` gives the row's targets in increasing
-order, then one beat with `end` set (its `index` is not a target).
+Streams: `row` takes a row (its key and its length); `target` gives the row's targets in beats of `width`
+slots in increasing order (`index[i]` is a target when `hit[i]` is set); the beat with `end` set is the row's
+last (its hits are its last targets, none if the row ends at the beat's first number).
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Signal
+from amaranth.hdl import Const, Module, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 HASH_MULTIPLIERS = (0x7FEB352D, 0x846CA68B)
-#: cycles from a number's draw to its position update: seven hash stages, the table read, its register
-LATENCY = 9
+#: cycles from a number's draw to its position, at width 1: seven hash stages, the table read, its register
+HASH_AND_TABLE = 9
+
+
+def latency(width: int = 1) -> int:
+    """Cycles from a beat's draw to its positions: the hash and table, and a stage per doubling of the prefix
+    sum's distance (log2 of the width)."""
+    return HASH_AND_TABLE + (width - 1).bit_length()
+
+
+#: the width-1 generator's
+LATENCY = latency(1)
 
 
 class _PartialProducts:
@@ -46,44 +59,50 @@ def row_layout(target_bits: int) -> data.StructLayout:
     return data.StructLayout({"key": 32, "length": target_bits + 1})
 
 
-def target_layout(target_bits: int) -> data.StructLayout:
-    return data.StructLayout({"index": target_bits, "end": 1})
+def target_layout(target_bits: int, width: int = 1) -> data.StructLayout:
+    return data.StructLayout({"index": data.ArrayLayout(target_bits, width), "hit": width, "end": 1})
 
 
 class RowGenerator(wiring.Component):
-    """One Bernoulli row at a time: `table` is the projection's skip table (2**bits entries), rows of up
-    to 2**target_bits targets."""
+    """One Bernoulli row at a time, `width` numbers per cycle (a power of two): `table` is the projection's
+    skip table (2**bits entries), rows of up to 2**target_bits targets."""
 
-    def __init__(self, table: list[int], target_bits: int):
+    def __init__(self, table: list[int], target_bits: int, width: int = 1):
         bits = (len(table) - 1).bit_length()
         if len(table) != 1 << bits or len(table) < 2:
             raise ValueError(f"the skip table has {len(table)} entries; it needs a power of two, at least 2")
         if min(table) < 0:
             raise ValueError("skips are not negative")
+        if width < 1 or width & (width - 1):
+            raise ValueError(f"width = {width}: a power of two, at least 1")
         self.table = list(table)
         self.bits = bits
         self.target_bits = target_bits
+        self.width = width
         self.skip_bits = max(1, max(self.table).bit_length())
+        self.latency = latency(width)
         super().__init__({
             "row": In(stream.Signature(row_layout(target_bits))),
-            "target": Out(stream.Signature(target_layout(target_bits))),
+            "target": Out(stream.Signature(target_layout(target_bits, width))),
         })
 
     def elaborate(self, platform):
         m = Module()
+        width, levels = self.width, (self.width - 1).bit_length()
         m.submodules.skips = skips = Memory(shape=self.skip_bits, depth=len(self.table), init=self.table)
-        read = skips.read_port()
+        reads = [skips.read_port() for _ in range(width)]
 
         busy = Signal()  # a row is being drawn
         key = Signal(32)
         length = Signal(self.target_bits + 1)
-        k = Signal(32)  # the next number's index
-        # position < 2**target_bits and skip + 1 <= 2**skip_bits: their sum fits one bit above the wider
-        wide = max(self.target_bits, self.skip_bits) + 1
-        position = Signal(wide)  # the last target
-        first = Signal()  # no target yet: the first number's skip is the first target
+        k = Signal(32)  # the beat's first number's index
+        # a beat's moves sum to at most width (2**skip_bits); the last position (< 2**target_bits, or -1) plus
+        # that fits two bits above the wider of the two
+        moved_bits = self.skip_bits + levels + 1
+        wide = max(self.target_bits, moved_bits) + 2
+        last = Signal(signed(wide))  # the row's last position so far (-1 before its first number)
         out_valid = Signal()
-        out = Signal(target_layout(self.target_bits))
+        out = Signal(target_layout(self.target_bits, width))
         advance = ~out_valid | self.target.ready  # the whole pipeline moves unless its output waits
 
         flush = Signal()  # the numbers drawn past a row's end are being dropped
@@ -92,46 +111,58 @@ class RowGenerator(wiring.Component):
         with m.If(self.target.valid & self.target.ready):
             m.d.sync += out_valid.eq(0)
 
-        # the hash, one stage per step of lowbias32
         issue = busy & ~flush
-        valid = [Signal(name=f"valid{s}") for s in range(LATENCY)]
-        s0, s1, s2, s3, s4 = (Signal(32, name=f"hash{s}") for s in range(5))
-        times_a = _PartialProducts(s0, HASH_MULTIPLIERS[0], "times_a")
-        times_b = _PartialProducts(s2, HASH_MULTIPLIERS[1], "times_b")
-        number = Signal(32)  # the row's k-th draw, before the hash (mod 2**32)
-        m.d.comb += number.eq(key + k)
+        stages = self.latency
+        valid = [Signal(name=f"valid{s}") for s in range(stages)]
         with m.If(advance):
-            m.d.sync += [
-                s0.eq(number ^ (number >> 16)),
-                *times_a.registers(),
-                s1.eq(times_a.product()),
-                s2.eq(s1 ^ (s1 >> 15)),
-                *times_b.registers(),
-                s3.eq(times_b.product()),
-                s4.eq(s3 ^ (s3 >> 16)),
-                valid[0].eq(issue),
-                *[valid[s + 1].eq(valid[s] & ~flush) for s in range(LATENCY - 1)],
-            ]
+            m.d.sync += [valid[0].eq(issue), *[valid[s + 1].eq(valid[s] & ~flush) for s in range(stages - 1)]]
             with m.If(issue):
-                m.d.sync += k.eq(k + 1)
-        # the table read: its address is the number's top bits, its data arrives with the last valid
-        m.d.comb += [read.addr.eq(s4[32 - self.bits:]), read.en.eq(advance)]
-
-        skip, skip_plus_one = Signal(self.skip_bits), Signal(self.skip_bits + 1)
-        with m.If(advance):
-            m.d.sync += [skip.eq(read.data), skip_plus_one.eq(read.data + 1)]
-        step = Signal(wide)
-        m.d.comb += step.eq(Mux(first, skip, position + skip_plus_one))
-        with m.If(advance & valid[LATENCY - 1] & ~flush):
-            m.d.sync += out_valid.eq(1)
-            with m.If(step < length):
-                m.d.sync += [position.eq(step), first.eq(0), out.index.eq(step), out.end.eq(0)]
-            with m.Else():
-                m.d.sync += [out.end.eq(1), out.index.eq(0), busy.eq(0), flush.eq(1)]
+                m.d.sync += k.eq(k + width)
+        # per slot: the hash, one stage per step of lowbias32, then the table read and its register
+        moves = []
+        for i in range(width):
+            s0, s1, s2, s3, s4 = (Signal(32, name=f"hash{i}_{s}") for s in range(5))
+            times_a = _PartialProducts(s0, HASH_MULTIPLIERS[0], f"times_a{i}")
+            times_b = _PartialProducts(s2, HASH_MULTIPLIERS[1], f"times_b{i}")
+            number = Signal(32, name=f"number{i}")  # the row's (k + i)-th draw, before the hash (mod 2**32)
+            m.d.comb += number.eq(key + k + i)
+            move = Signal(moved_bits, name=f"move{i}_0")  # 1 + the skip
+            with m.If(advance):
+                m.d.sync += [
+                    s0.eq(number ^ (number >> 16)),
+                    *times_a.registers(),
+                    s1.eq(times_a.product()),
+                    s2.eq(s1 ^ (s1 >> 15)),
+                    *times_b.registers(),
+                    s3.eq(times_b.product()),
+                    s4.eq(s3 ^ (s3 >> 16)),
+                    move.eq(reads[i].data + 1),
+                ]
+            # the table read: its address is the number's top bits, its data arrives a stage later
+            m.d.comb += [reads[i].addr.eq(s4[32 - self.bits:]), reads[i].en.eq(advance)]
+            moves.append(move)
+        # the prefix sum: after level l, slot i holds the moves of slots i - 2**(l+1) + 1 .. i
+        for level in range(levels):
+            distance = 1 << level
+            summed = [Signal(moved_bits, name=f"move{i}_{level + 1}") for i in range(width)]
+            with m.If(advance):
+                m.d.sync += [summed[i].eq(moves[i] + moves[i - distance] if i >= distance else moves[i])
+                             for i in range(width)]
+            moves = summed
+        positions = [Signal(signed(wide), name=f"position{i}") for i in range(width)]
+        m.d.comb += [positions[i].eq(last + moves[i]) for i in range(width)]
+        with m.If(advance & valid[stages - 1] & ~flush):
+            m.d.sync += [out_valid.eq(1), last.eq(positions[-1]),
+                         *(out.index[i].eq(positions[i]) for i in range(width)),
+                         *(out.hit[i].eq(positions[i] < length) for i in range(width)),
+                         out.end.eq(positions[-1] >= length)]
+            with m.If(positions[-1] >= length):
+                m.d.sync += [busy.eq(0), flush.eq(1)]
 
         with m.If(self.row.valid & self.row.ready):
             m.d.sync += [key.eq(self.row.payload.key), length.eq(self.row.payload.length), k.eq(0),
-                         position.eq(0), first.eq(1), busy.eq(1), flush.eq(0)]
+                         last.eq(-1), busy.eq(1), flush.eq(0)]
         with m.Elif(flush & advance):
             m.d.sync += flush.eq(0)  # the stages were cleared on the way
         return m
+

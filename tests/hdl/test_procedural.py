@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The procedural row generator (hdl/procedural.py) against the contract's rows (golden/connectivity.py),
 cycle by cycle with random back-pressure."""
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from lapicque.golden import connectivity as cn
-from lapicque.hdl.procedural import LATENCY, RowGenerator
+from lapicque.hdl.procedural import LATENCY, RowGenerator, latency
 from tests.hdl import run_clocked
 
 #: keys whose draws carry across bit 16 and bit 32 (key + k wraps), and with the top bit set
@@ -35,48 +36,50 @@ def rows_through(dut, rows, seed, hold=0.4):
         while len(got) < len(rows):
             ready = rng.random() >= hold
             ctx.set(dut.target.ready, ready)
-            _, _, valid, index, end = await ctx.tick().sample(dut.target.valid, dut.target.payload.index,
-                                                              dut.target.payload.end)
+            _, _, valid, index, hit, end = await ctx.tick().sample(
+                dut.target.valid, dut.target.payload.index, dut.target.payload.hit, dut.target.payload.end)
             if valid and ready:
+                current.extend(index[i] for i in range(dut.width) if hit >> i & 1)
                 if end:
                     got.append(current)
                     current = []
-                else:
-                    current.append(index)
 
     run_clocked(dut, producer, consumer, until=0.05)
     return got
 
 
+@pytest.mark.parametrize("width", [1, 2, 8])
 @pytest.mark.parametrize(("p", "length"), [(0.02, 1000), (0.3, 200), (1.0, 37), (0.001, 5000)])
-def test_the_generator_emits_the_contract_rows(p, length):
+def test_the_generator_emits_the_contract_rows(p, length, width):
     table = cn.skip_table(p)
-    dut = RowGenerator(table.tolist(), target_bits=13)
+    dut = RowGenerator(table.tolist(), target_bits=13, width=width)
     keys = [int(k) for k in cn.row_key(9, 3, np.arange(6))] + EDGE_KEYS
     rows = [(key, length) for key in keys] + [(keys[0], 0), (keys[1], 1)]
-    got = rows_through(dut, rows, seed=int(p * 1000) + length)
+    got = rows_through(dut, rows, seed=int(p * 1000) + length + width)
     want = [cn.row_targets(key, n, table) for key, n in rows]
     assert got == want
     assert sum(len(r) for r in want) > 0
 
 
-def test_the_widest_rows_and_skips_do_not_wrap():
+@pytest.mark.parametrize("width", [1, 4])
+def test_the_widest_rows_and_skips_do_not_wrap(width):
     """A row as long as the target field allows (2**13) and skips of the largest value the table's width
-    holds: the position plus a skip needs two bits beyond the widest of the two."""
+    holds: the position plus a beat's moves needs two bits beyond the widest of the two."""
     table = [0] * 512 + [2**13 - 1] * 512
-    dut = RowGenerator(table, target_bits=13)
+    dut = RowGenerator(table, target_bits=13, width=width)
     rows = [(int(k), 2**13) for k in cn.row_key(1, 1, np.arange(8))] + [(key, 2**13) for key in EDGE_KEYS]
     want = [cn.row_targets(key, n, np.array(table)) for key, n in rows]
     assert max(t for row in want for t in row) > 2**13 - 200  # targets near the row's end were reached
     assert rows_through(dut, rows, seed=3, hold=0.2) == want
 
 
-def test_one_number_per_cycle_and_a_fixed_cost_per_row():
+@pytest.mark.parametrize("width", [1, 4])
+def test_a_beat_per_cycle_and_a_fixed_cost_per_row(width):
     """Output always ready, rows offered back to back: a row of d draws (its targets and the end) takes
-    d + LATENCY + 1 cycles from its acceptance to its end beat, and the next row is taken one cycle later
-    (the flush): one target per cycle, LATENCY + 2 cycles per row."""
-    dut = RowGenerator(cn.skip_table(1.0).tolist(), target_bits=8)  # p = 1: a row of n has n + 1 draws
-    lengths = [3, 0, 10, 1]
+    ceil(d / width) beats, and ceil(d / width) + latency + 1 cycles from its acceptance to its end beat; the
+    next row is taken one cycle later (the flush): width targets per cycle, latency + 2 cycles per row."""
+    dut = RowGenerator(cn.skip_table(1.0).tolist(), target_bits=8, width=width)  # p = 1: n + 1 draws
+    lengths = [3, 0, 10, 1, 7, 8]
     accepted, ended = [], []
 
     async def producer(ctx):
@@ -100,7 +103,8 @@ def test_one_number_per_cycle_and_a_fixed_cost_per_row():
             cycle += 1
 
     run_clocked(dut, producer, watcher, until=1e-3)
-    assert [e - a for a, e in zip(accepted, ended, strict=True)] == [n + 1 + LATENCY + 1 for n in lengths]
+    beats = [-(-(n + 1) // width) for n in lengths]
+    assert [e - a for a, e in zip(accepted, ended, strict=True)] == [b + latency(width) + 1 for b in beats]
     assert [a - e for e, a in zip(ended, accepted[1:], strict=False)] == [1] * (len(lengths) - 1)
 
 
@@ -115,3 +119,9 @@ def test_rows_by_definition_are_the_vectorised_rows():
 def test_a_table_that_is_not_a_power_of_two_is_refused():
     with pytest.raises(ValueError, match="power of two"):
         RowGenerator([1, 2, 3], target_bits=8)
+    with pytest.raises(ValueError, match="power of two"):
+        RowGenerator([1, 2, 3, 4], target_bits=8, width=3)
+
+
+def test_the_latency_grows_a_stage_per_doubling_of_the_width():
+    assert [latency(w) for w in (1, 2, 4, 8, 16)] == [LATENCY, LATENCY + 1, LATENCY + 2, LATENCY + 3, LATENCY + 4]
