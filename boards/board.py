@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 from lapicque.errors import LapicqueError
 
+#: the host bridge's UART unless a build or run asks for another
+DEFAULT_BAUD = 115200
+
 
 @dataclass(frozen=True)
 class Board:

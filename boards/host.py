@@ -42,6 +42,8 @@ from lapicque.hdl.bridge import (
 from lapicque.hdl.layouts import cfg_word, neuron_writes, state_layout, unpack
 from lapicque.spec import ArraySpec
 
+from .board import DEFAULT_BAUD
+
 MAX_STEPS_PER_COMMAND = (1 << 16) - 1
 
 
@@ -198,7 +200,7 @@ class ArrayLink:
         self.pending: list[Record] = []
 
     @classmethod
-    def open(cls, port: str, spec: ArraySpec, baud: int = 115200, timeout: float = 2.0) -> ArrayLink:
+    def open(cls, port: str, spec: ArraySpec, baud: int = DEFAULT_BAUD, timeout: float = 2.0) -> ArrayLink:
         import serial  # pyserial
 
         try:

@@ -11,12 +11,10 @@ from lapicque.errors import LapicqueError
 from lapicque.hdl.bridge import BridgedArray
 from lapicque.spec import ArraySpec
 
-from .board import Board, pll_for
+from .board import DEFAULT_BAUD, Board, pll_for
 
 #: largest baud-rate error the UART tolerates (both ends sample mid-bit; 10 bits per frame)
 MAX_BAUD_ERROR = 0.02
-#: the host bridge's UART unless a build or run asks for another
-DEFAULT_BAUD = 115200
 STANDARD_BAUDS = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000, 2000000, 3000000)
 
 

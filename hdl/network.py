@@ -15,7 +15,9 @@ neuron n lives in lane n % P at local index n // P, as in the array. In a timest
                  in one cycle into the lane's queue of row parts; every lane walks its queued parts back to back
                  (local target and weight in its `entries`), one connection per cycle, into its accumulators
                  (read-modify-write, the previous cycles' writes forwarded), however long the other lanes' parts
-                 are. A regenerated row (Bernoulli) waits for the walks to end and goes through its generator
+                 are. A regenerated row (Bernoulli) waits for the stored walks to end and goes through its
+                 generator, which draws P numbers a cycle (a beat); each lane queues its share of each beat and
+                 takes one of its targets a cycle, so a row costs the lanes its fan-out / P, as a stored one does
 
 A step ends a cycle after both are done. Its cycles are max(sweep, propagation) and a few (`step_cycles` replays the
 engines cycle by cycle); the bound the benchmarks quote is max(D, the step's fan-out / P) + latency. Delays cost
@@ -123,10 +125,13 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     lane with one) while its queue will have room, and queues it two cycles later if a projection of the delay
     starts at its population; the front end takes a queued spike (1 cycle, or none after a stored row's last
     visit) and visits its projections of the delay: a stored row's row info is read in every lane at once in 1
-    cycle (when every lane's queue will have room for it) and each lane's part is queued three cycles later; a
-    regenerated row waits for the stored walks to end, then costs its key (3), its request and its draws (every
-    target, the end and the generator's pipeline, `procedural.LATENCY`). Each lane walks its queued parts back
-    to back, one entry per cycle; an entry is written back `WRITE_BACK` cycles after its issue. The step's last
+    cycle (when every lane's queue will have room for it and no lane has drawn targets left) and each lane's
+    part is queued three cycles later; a regenerated row waits for the stored walks to end, then costs its key
+    (3 cycles), its request (when the generator is free: the cycle after the previous row's end beat) and its
+    beats (P draws each, the first `procedural.latency(P)` + 2 cycles after the request, then one a cycle, each
+    taken when every lane's queue of drawn beats has room). Each lane walks its queued parts back to back, one
+    entry per cycle, and takes its drawn targets one a cycle (the next beat as the current one's last goes); an
+    entry is written back `WRITE_BACK` cycles after its issue, a drawn target `DRAWN_WRITE_BACK`. The step's last
     cycle is the one after the first in which the sweep, the front end and every lane are
     done. `lengths`: `lane_lengths(rows, lanes)`, computed once for many steps."""
     lanes, depth = net.lanes, net.depth

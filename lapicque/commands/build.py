@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.table import Table
 
 from lapicque.jobs import build as job
+from lapicque.jobs.board_run import DEFAULT_BAUD
 
 from .options import (
     EXIT_FAILED,
@@ -36,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                      "regenerated on the chip) or a network file (.toml, docs/networks.md)")
     p.add_argument("--scale", type=positive_real, help="--network cuba: 4000 x SCALE neurons, the full in-degree")
     p.add_argument("--clock", type=positive_real, help="clock in MHz (default: the board's)")
-    p.add_argument("--baud", type=positive, help="UART baud rate of an array's host bridge (default 115200)")
+    p.add_argument("--baud", type=positive, help=f"UART baud rate of an array's host bridge (default {DEFAULT_BAUD})")
     p.add_argument("--seed", type=positive, help="nextpnr's placement seed (default: nextpnr's own); Fmax "
                                                  "moves a few per cent with it")
     p.add_argument("--out", type=output_folder, help="output folder (default build/BOARD)")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from lapicque.jobs import run_on_board as job
+from lapicque.jobs.board_run import DEFAULT_BAUD
 
 from .options import EXIT_FAILED, EXIT_OK, add_shape_options, job_arguments, output_folder, positive, seed
 
@@ -24,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=seed, default=0, help="seed of the random array and initial state (default 0)")
     p.add_argument("--steps", type=positive, default=100, help="timesteps to run (default 100)")
     p.add_argument("--watch", default="", help="neurons whose states stream back, e.g. 0,5,9")
-    p.add_argument("--baud", type=positive, default=115200, help="UART baud rate (default 115200)")
+    p.add_argument("--baud", type=positive, default=DEFAULT_BAUD, help=f"UART baud rate (default {DEFAULT_BAUD})")
     p.add_argument("--out", type=output_folder, default=Path("runs/board"), help="results folder (default runs/board)")
 
 

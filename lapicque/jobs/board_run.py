@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from lapicque.boards.board import DEFAULT_BAUD
 from lapicque.errors import LapicqueError
 from lapicque.spec import ArraySpec
 
@@ -28,7 +29,7 @@ def watch_list(watch: str | Sequence[int], neurons: int) -> list[int]:
 def run_on_board(*, board: str, port: str, spec: Path | str | ArraySpec | None = None, neurons: int | None = None,
                  lanes: int | None = None, weight_bits: int | None = None, rounding: str | None = None,
                  no_watch: bool = False, seed: int = 0,
-                 steps: int = 100, watch: str | Sequence[int] = "", baud: int = 115200,
+                 steps: int = 100, watch: str | Sequence[int] = "", baud: int = DEFAULT_BAUD,
                  out: Path | str | None = None, status=None) -> dict:
     """Load an array onto a board programmed by `lapicque build` (docs/protocol.md), run `steps` timesteps and
     compare the spikes and watched states with the bit-exact model.

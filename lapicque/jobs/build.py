@@ -54,7 +54,7 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
     neurons, lanes: default the board's (or the spec's lanes); weight_bits: weight width (default 8, or the
     spec's); rounding: the decays' rounding (default toward_zero, or the spec's); no_watch: leave out the
     state monitor;
-    clock: MHz (default the board's); baud: the host bridge's UART (default 115200; arrays only); seed:
+    clock: MHz (default the board's); baud: the host bridge's UART (default `DEFAULT_BAUD`; arrays only); seed:
     nextpnr's placement seed; out: the build
     folder (default build/BOARD: report.json, the bitstream, work/; report.html with report=True);
     console: a rich Console for the tools' progress.
@@ -85,7 +85,7 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
         return build_network(target, network, scale, lanes, clock, seed, out, report, console)
     if scale is not None:
         raise LapicqueError("--scale is for --network cuba")
-    from lapicque.boards.top import DEFAULT_BAUD
+    from lapicque.boards.board import DEFAULT_BAUD
 
     baud = DEFAULT_BAUD if baud is None else baud
     array = board_spec(target, neurons, lanes, weight_bits, no_watch, spec, rounding)
