@@ -72,7 +72,9 @@ def estimate_shape(board: Board, neurons: int, lanes: int, widths: Widths) -> Es
     per_lane_bram = (bram_blocks(depth, state_layout(shape_only).size, configs)
                      + bram_blocks(depth, param_layout(shape_only).size, configs))
     if "acc_ram_style" not in options:
-        per_lane_bram += 2 * bram_blocks(depth, acc_bits, configs)
+        # two banks, each read by the sweep and by propagation at once (the next step's sweep runs beside the
+        # last spike's propagation): a block RAM has one read port to spare, so each bank is two copies
+        per_lane_bram += 2 * 2 * bram_blocks(depth, acc_bits, configs)
     needs = {}
     weight_depth = neurons * depth
     if board.has_spram:

@@ -10,8 +10,10 @@ spikes). Asserted, at every cycle of a bounded run (BMC to `ARRAY_DEPTH`):
 - updates are written back in order, local index by local index and timestep by timestep, and the
   inputs each lane's datapath computed the update from are the shadow's: the neuron's state,
   parameters and accumulated input, and the stimulus the array took for it. So the state and
-  parameter memories, the accumulator double buffer, the propagation engine, the stimulus path and
-  the pipeline's stalls are checked by what they must deliver;
+  parameter memories, the accumulator double buffer (a step's first spike writing over its bank's old
+  contents, a bank no spike wrote reading as 0, the next step's sweep starting beside the last spike's
+  propagation), the propagation engine, the stimulus path and the pipeline's stalls are checked by what they
+  must deliver;
 - the monitor carries every update written back, in order, unchanged;
 - every spike event names a neuron whose update spiked in that timestep, once (none invented or
   duplicated), and once the array is idle with its spike stream ready, every spike has been
@@ -304,6 +306,7 @@ class ArrayProperties(wiring.Component):
             *Cover(spike_taken & (step >= 1)),  # a spike propagated and emitted
             *Cover(array.spikes.valid & ~array.spikes.ready),  # back-pressure on the spike stream
             *Cover(step == 3),  # three whole timesteps checked
+            *Cover(array.overlap),  # a sweep started beside the propagation of the step before's last spike
         ]
         return m
 

@@ -10,14 +10,22 @@ Structure (P = lanes, D = neurons / P; neuron n lives in lane n % P at local ind
                                                                     ▼ weight per lane per cycle
                                                   next step's accumulators (double-buffered)
 
-Timestep t: the update pipeline reads and clears accumulator bank t % 2 while the propagation
-engine adds the weights of step t's spikes into bank (t + 1) % 2, overlapping the update. The step
-ends when both are done; the next starts the cycle after.
+Timestep t: the update pipeline reads accumulator bank t % 2 while the propagation engine adds the
+weights of step t's spikes into bank (t + 1) % 2, overlapping the update. Nothing clears a bank: every
+spike writes every address of its bank, so a step's first spike writes its weights over the old
+contents, and a bank that no spike of its step wrote reads as 0 (`filled`). Step t + 1's sweep starts
+once step t's updates are written back and its spikes all taken from the queues, while the last of
+them may still be propagating: the sweep reads bank (t + 1) % 2 behind that spike's writes (both move
+an address a cycle), so the spike's D cycles and the next sweep's first ones overlap. Spikes in the
+queues carry their step's parity, for the bank they fill and the timestep of their AER event. The run's
+last step ends when everything is quiet.
 
 Latency and throughput: an update leaves the datapath 1 + `DATAPATH_LATENCY` cycles after its read
 is issued and enters the monitor FIFO; a spike reaches the propagation engine 1-2 cycles after its
-update. The lower bound the benchmark quotes for a step is max(D, spikes * D) + `PIPELINE_LATENCY`, less
-`SPIKE_PATH_LATENCY` for a step without spikes (nothing to propagate).
+update. The bound issue 20 quotes for a step is max(D, spikes * D) + `PIPELINE_LATENCY`, less
+`SPIKE_PATH_LATENCY` for a step without spikes (nothing to propagate); since steps overlap, a run
+pays the latency less than once a step and can take fewer cycles (`sim.verify.cycles_floor` is what
+none beats).
 
 After reset the array clears its accumulators, one address per cycle (D cycles); `cfg` and `run`
 are not ready until then. Memories are otherwise loaded through `cfg` (state, parameters and every
@@ -60,7 +68,7 @@ from .ram import RegisteredRAM
 #: datapath's bugs (`datapath.BUGS`) are passed on to every lane's datapath
 BUGS = (
     "read_during_config_write",  # an update may read its memories in the cycle a configuration write lands
-    "accumulator_not_cleared",  # the update side reads an accumulator without clearing it for the next step
+    "accumulator_not_cleared",  # a step's first spike adds to its bank's old sums instead of writing over them
     "accumulator_bank_swapped",  # the update side reads the bank propagation is filling
     "spike_event_lost",  # neuron 0's spikes are propagated but never put on the AER stream
 )
@@ -76,6 +84,12 @@ SPIKE_PATH_LATENCY = 4
 #: cycles a step needs beyond max(D, spikes * D): the spike path, step turnaround (2: the registered quiet
 #: test), and the datapath's stages
 PIPELINE_LATENCY = SPIKE_PATH_LATENCY + 2 + DATAPATH_LATENCY
+#: addresses a propagating spike must be ahead of the next step's sweep, beyond its weight stage, before that
+#: sweep may start reading the bank the spike fills. None: address j's sum is written weight_stage + 2 cycles after
+#: the spike's walk issues j, and the sweep issues its first address two cycles after the registered start
+#: condition saw the walk at weight_stage or beyond, so each write lands at least a cycle before the sweep reads its
+#: address (the whole-array proof checks it, its two-address lanes overlapping steps)
+SWEEP_MARGIN = 0
 
 
 def pipeline_latency(weight_tile_depth: int | None = None, neurons: int = 0, lanes: int = 1) -> int:
@@ -149,6 +163,8 @@ class NeuronArray(wiring.Component):
         self._datapaths = None
         self.write_back = Signal()
         self.write_back_index = Signal(bits_for(spec.depth))
+        # and whether a step's sweep starts while a spike of the step before still fills the bank it reads
+        self.overlap = Signal()
 
     @property
     def datapaths(self) -> list:
@@ -205,7 +221,7 @@ class NeuronArray(wiring.Component):
         # -- spike queues, monitor and AER FIFOs -------------------------------------------------
         queues = []
         for lane in range(lanes):
-            q = SyncFIFOBuffered(width=index_bits, depth=SPIKE_QUEUE_DEPTH)
+            q = SyncFIFOBuffered(width=index_bits + 1, depth=SPIKE_QUEUE_DEPTH)  # local index, step's parity
             m.submodules[f"spike_queue{lane}"] = q
             queues.append(q)
         queue_full = Signal()
@@ -281,26 +297,46 @@ class NeuronArray(wiring.Component):
         m.d.comb += can_pop.eq((~prop_busy | (j == depth - 1)) & (aer_fifo.level < AER_FIFO_DEPTH - 1))
         pop_any = Signal()
         pop_neuron = Signal.like(src)
+        pop_parity = Signal()  # the parity of the step whose update made the spike
+        # `filled[b]`: bank b holds the sums of its step's spikes so far. The first spike a step propagates writes
+        # its weights over the bank's old contents (every spike writes every address), so nothing clears a bank;
+        # a bank no spike wrote reads as 0. A sweep's start empties the bank the previous sweep read.
+        filled = Signal(2)
+        pop_first = Signal()
         with m.If(can_pop):
             # the lowest-numbered lane with a queued spike goes first; order does not change the sums
             for lane in reversed(range(lanes)):
                 with m.If(queues[lane].r_rdy):
-                    m.d.comb += [pop_any.eq(1), pop_neuron.eq(queues[lane].r_data * lanes + lane)]
+                    m.d.comb += [pop_any.eq(1), pop_neuron.eq(queues[lane].r_data[:index_bits] * lanes + lane),
+                                 pop_parity.eq(queues[lane].r_data[index_bits])]
             for lane in range(lanes):
                 earlier = Cat(*[queues[x].r_rdy for x in range(lane)]).any() if lane else Const(0)
                 m.d.comb += queues[lane].r_en.eq(queues[lane].r_rdy & ~earlier)
-        m.d.sync += [prop_valids[0].eq(prop_busy), prop_js[0].eq(j)]
+        # the bank the spike fills (its step's parity flipped) and whether it is that bank's first, along the stages
+        prop_bank, prop_first = Signal(), Signal()
+        prop_banks = [Signal(name=f"prop_bank{s}") for s in range(1, weight_stage + 2)]
+        prop_firsts = [Signal(name=f"prop_first{s}") for s in range(1, weight_stage + 2)]
+        m.d.sync += [prop_valids[0].eq(prop_busy), prop_js[0].eq(j), prop_banks[0].eq(prop_bank),
+                     prop_firsts[0].eq(prop_first)]
         for stage in range(1, len(prop_valids)):
-            m.d.sync += [prop_valids[stage].eq(prop_valids[stage - 1]), prop_js[stage].eq(prop_js[stage - 1])]
+            m.d.sync += [prop_valids[stage].eq(prop_valids[stage - 1]), prop_js[stage].eq(prop_js[stage - 1]),
+                         prop_banks[stage].eq(prop_banks[stage - 1]), prop_firsts[stage].eq(prop_firsts[stage - 1])]
+        acc_write_bank = prop_banks[weight_stage]
+        acc_write_first = prop_firsts[weight_stage]
         with m.If(prop_busy):
             m.d.sync += j.eq(j + 1)
+        m.d.comb += pop_first.eq(~filled.bit_select(~pop_parity, 1) & (self.inject_bug != "accumulator_not_cleared"))
         with m.If(pop_any):
-            m.d.sync += [prop_busy.eq(1), src.eq(pop_neuron), j.eq(0)]
+            m.d.sync += [prop_busy.eq(1), src.eq(pop_neuron), j.eq(0), prop_bank.eq(~pop_parity),
+                         prop_first.eq(pop_first), filled.bit_select(~pop_parity, 1).eq(1)]
         with m.Elif(prop_busy & (j == depth - 1)):
             m.d.sync += [prop_busy.eq(0), j.eq(0)]
         m.d.comb += [
             aer_fifo.w_en.eq(pop_any & ~((self.inject_bug == "spike_event_lost") & (pop_neuron == 0))),
-            aer_fifo.w_data.eq(Cat(self.timestep, pop_neuron)),
+            # a queued spike is of the step being swept or of the one before (whose last spike may still be
+            # propagating while the next step's sweep runs)
+            aer_fifo.w_data.eq(Cat(Mux(pop_parity == parity, self.timestep, (self.timestep - 1)[:TIMESTEP_BITS]),
+                                    pop_neuron)),
         ]
         # one address for the weight memories' read and write ports: writes (cfg, idle) and reads
         # (propagation, running) never coincide, and a single-port memory maps to SPRAM on the UP5K
@@ -379,11 +415,11 @@ class NeuronArray(wiring.Component):
             weight = Signal(signed(spec.widths.w), name=f"weight{lane}")  # registered
             m.d.sync += weight.eq(Cat(*weight_read))
 
-            # double-buffered accumulators: bank `parity` is read and cleared by the update side,
-            # the other receives this step's spikes (read-modify-write, transparent read)
-            # With LUT RAM (asynchronous reads, cheap to copy) each bank has a read port per side at
-            # a fixed address, so no address multiplexer stands between a register and the RAM.
-            separate_reads = self.acc_ram_style == "distributed"
+            # double-buffered accumulators: bank `parity` is read by the update side, the other receives this
+            # step's spikes (read-modify-write; a step's first spike writes its weights over the old contents).
+            # The last spike of a step may still be filling the bank the next step's sweep reads: the sweep starts
+            # behind it (`sweep_may_start`) and each bank has a read port per side (block RAMs are duplicated for
+            # it), at a fixed address, so no address multiplexer stands between a register and the RAM.
             acc_r_update, acc_r_prop = [], []
             acc_for_update = Signal(signed(spec.acc_bits), name=f"acc_in{lane}")
             acc_for_prop = Signal(signed(spec.acc_bits), name=f"acc_old{lane}")
@@ -398,34 +434,23 @@ class NeuronArray(wiring.Component):
                 rp = mem.read_port()
                 forward = Signal(name=f"acc_fwd{lane}_{bank}")
                 forward_data = Signal(signed(spec.acc_bits), name=f"acc_fwd_data{lane}_{bank}")
-                with m.If(rp.en):  # held with the read data when the read is not enabled
-                    m.d.sync += [forward.eq(wp.en & (wp.addr == rp.addr)), forward_data.eq(wp.data)]
-                rp_update = mem.read_port() if separate_reads else rp
-                if separate_reads:
-                    m.d.comb += [rp_update.addr.eq(k), rp_update.en.eq(~stall), rp.addr.eq(acc_read_j)]
-                updating = parity == bank
+                m.d.sync += [forward.eq(wp.en & (wp.addr == rp.addr)), forward_data.eq(wp.data)]
+                rp_update = mem.read_port()
+                m.d.comb += [rp_update.addr.eq(k), rp_update.en.eq(~stall), rp.addr.eq(acc_read_j)]
                 with m.If(clearing):
                     m.d.comb += [wp.addr.eq(clear_index), wp.data.eq(0), wp.en.eq(1)]
-                with m.Elif(updating):
-                    # valid_wb, not write_back: clearing a stalled write-back's entry again is harmless,
-                    # and keeps the stall off the LUT RAM's write enable (as for the state RAM)
-                    m.d.comb += [wp.addr.eq(index_wb), wp.data.eq(0),
-                                 wp.en.eq(valid_wb & (self.inject_bug != "accumulator_not_cleared"))]
-                    if not separate_reads:
-                        m.d.comb += [rp.addr.eq(k), rp.en.eq(~stall)]
                 with m.Else():
-                    m.d.comb += [wp.addr.eq(acc_write_j), wp.data.eq(acc_for_prop + weight),
-                                 wp.en.eq(acc_write_valid)]
-                    if not separate_reads:
-                        m.d.comb += [rp.addr.eq(acc_read_j), rp.en.eq(1)]
+                    m.d.comb += [wp.addr.eq(acc_write_j),
+                                 wp.data.eq(Mux(acc_write_first, 0, acc_for_prop) + weight),
+                                 wp.en.eq(acc_write_valid & (acc_write_bank == bank))]
                 read = Signal(signed(spec.acc_bits), name=f"acc_read{lane}_{bank}")
                 m.d.comb += read.eq(Mux(forward, forward_data, rp.data))
-                acc_r_update.append(read if rp_update is rp else rp_update.data)
+                acc_r_update.append(Mux(filled[bank], rp_update.data, 0))
                 acc_r_prop.append(read)
             m.d.comb += [
                 acc_for_update.eq(Mux(parity ^ (self.inject_bug == "accumulator_bank_swapped"),
                                       acc_r_update[1], acc_r_update[0])),
-                acc_for_prop.eq(Mux(parity, acc_r_prop[0], acc_r_prop[1])),
+                acc_for_prop.eq(Mux(acc_write_bank, acc_r_prop[1], acc_r_prop[0])),
             ]
 
             dp = self.datapaths[lane]
@@ -449,7 +474,7 @@ class NeuronArray(wiring.Component):
                 m.d.comb += [state_mem.w_addr.eq(index_wb), state_mem.w_data.eq(dp.update.state),
                              state_mem.w_en.eq(valid_wb)]
             queue = queues[lane]
-            m.d.comb += [queue.w_en.eq(write_back & dp.update.spike), queue.w_data.eq(index_wb)]
+            m.d.comb += [queue.w_en.eq(write_back & dp.update.spike), queue.w_data.eq(Cat(index_wb, parity))]
             mon_lanes.append(dp.update)
 
         cycle = Signal(32)
@@ -461,26 +486,39 @@ class NeuronArray(wiring.Component):
             ]
 
         # -- step sequencing -----------------------------------------------------------------------
-        # "everything is quiet" is registered (it gathers the FIFO levels and every stage's valid,
-        # too slow to feed the step counters directly); a step or a run that starts in a cycle
-        # makes the next cycle's registered value stale, so `fresh` masks it
+        # A step's sweep may start once the previous one's updates are all written back and its spikes all
+        # taken from the queues (none of a step is left to take when the next one's come), and the spike being
+        # propagated, if any, is `SWEEP_MARGIN` addresses ahead: each of its writes then lands before the sweep
+        # reads the address (both move one address a cycle, and the sweep never faster). The run's last step ends
+        # when everything is quiet. Both conditions are registered (they gather the FIFO levels and every stage's
+        # valid, too slow to feed the step counters directly); a step or a run that starts in a cycle makes the
+        # next cycle's registered values stale, so `fresh` masks them.
         quiet = Signal()
+        may_advance = Signal()
         fresh = Signal()
-        m.d.sync += quiet.eq(~issuing & ~in_flight & ~prop_busy & ~Cat(*prop_valids).any()
-                             & Cat(*[q.level == 0 for q in queues]).all())
-        step_done = Signal()
-        m.d.comb += step_done.eq(running & quiet & ~fresh)
+        queues_empty = Cat(*[q.level == 0 for q in queues]).all()
+        sweep_over = ~issuing & ~in_flight
+        m.d.sync += [
+            quiet.eq(sweep_over & ~prop_busy & ~Cat(*prop_valids).any() & queues_empty),
+            may_advance.eq(sweep_over & queues_empty
+                           & Mux(prop_busy, j >= min(SWEEP_MARGIN + weight_stage, depth),
+                                 ~Cat(*prop_valids).any())),
+        ]
+        step_done = Signal()  # a step ends: the next one's sweep starts, or the run ends
+        m.d.comb += [step_done.eq(running & ~fresh & Mux(last_step, quiet, may_advance)),
+                     self.overlap.eq(step_done & ~last_step & (prop_busy | Cat(*prop_valids).any()))]
         m.d.sync += fresh.eq(step_done | (self.run.valid & self.run.ready))
         with m.If(self.run.valid & self.run.ready & (self.run.payload != 0)):
             m.d.sync += [remaining.eq(self.run.payload), issuing.eq(1), k.eq(0), running.eq(1),
-                         last_step.eq(self.run.payload == 1)]
+                         last_step.eq(self.run.payload == 1), filled.bit_select(~parity, 1).eq(0)]
         with m.If(step_done):
             m.d.sync += [self.timestep.eq(self.timestep + 1), parity.eq(~parity), remaining.eq(remaining - 1),
                          last_step.eq(remaining == 2)]
             with m.If(last_step):
                 m.d.sync += running.eq(0)
             with m.Else():
-                m.d.sync += [issuing.eq(1), k.eq(0)]
+                # the sweep of the bank `parity` read is over: it is empty until the next step's first spike
+                m.d.sync += [issuing.eq(1), k.eq(0), filled.bit_select(parity, 1).eq(0)]
 
         # -- performance counters ----------------------------------------------------------------
         events = {

@@ -175,6 +175,7 @@ def solve(problem: lasso.Problem, backend: str, steps: int, out: Path, *, weight
                 "cycles": int(checked["stats"]["busy_cycles"]),
                 "cycles_per_step": checked["cycles_per_step"],
                 "cycles_per_step_bound": checked["cycles_per_step_bound"],
+                "cycles_per_step_floor": checked["cycles_per_step_floor"],
                 "backpressure": checked["backpressure"],
                 "simulator": sim,
                 "verification": str(out / "rtl" / "summary.json"),

@@ -101,14 +101,15 @@ def test_rtl_solves_32x64_bit_exact_to_the_fixed_model(out):
 
 def test_back_pressure_changes_the_cycles_not_the_answer(tmp_path):
     """`backpressure`: the testbench's stalls cost the array cycles, never a spike; without them the array runs at
-    its own speed, which the bound still holds (measured, not assumed)."""
+    its own speed: within 5 % of issue 20's bound, and not below the floor (measured, not assumed)."""
     problem = make_problem("random", atoms=16, dim=8, sparsity=2, lam=0.1, seed=3)
     free = solve(problem, "rtl", 150, tmp_path / "free", backpressure=0.0)
     held = solve(problem, "rtl", 150, tmp_path / "held", backpressure=0.3)
     assert free["verified"] and held["verified"] and (free["backpressure"], held["backpressure"]) == (0.0, 0.3)
     assert free["runs"]["rtl"] == held["runs"]["rtl"]  # the same spikes, the same answer
     assert free["cycles_per_step_bound"] == held["cycles_per_step_bound"]
-    assert free["cycles_per_step_bound"] <= free["cycles_per_step"] < held["cycles_per_step"]
+    assert free["cycles_per_step_floor"] <= free["cycles_per_step"] <= 1.05 * free["cycles_per_step_bound"]
+    assert free["cycles_per_step"] < held["cycles_per_step"]
     verification = json.loads((tmp_path / "free" / "rtl" / "summary.json").read_text())
     assert verification["backpressure"] == 0.0 and verification["stats"]["spike_backpressure"] == 0
 

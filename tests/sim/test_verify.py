@@ -52,12 +52,12 @@ def test_four_lanes_linear_leak(out):
 
 def test_issue_configuration_passes_with_coverage_and_cycle_bound(out):
     """64 neurons, 2 lanes, 500 steps: exact, within the float bound, every bin hit (the run fails on a
-    missed one), and mean cycles per step within 10 % of the lower bound."""
+    missed one), and mean cycles per step within 5 % of issue 20's bound (the testbench's back-pressure included), never
+    below the floor."""
     s = verify(random_spec(64, 2, seed=7), 500, out, seed=7, require_coverage=True)
     assert_passed(s)
     assert s["coverage_hit_fraction"] == 1.0 and s["coverage_missed"] == [] == s["coverage_unreachable"]
-    assert s["cycles_per_step"] <= 1.10 * s["cycles_per_step_bound"]
-    assert s["cycles_per_step"] >= s["cycles_per_step_bound"] - 1e-9  # a lower bound is never beaten
+    assert s["cycles_per_step_floor"] <= s["cycles_per_step"] <= 1.05 * s["cycles_per_step_bound"]
     summary = json.loads((out / "summary.json").read_text())
     for key in ("passed", "simulator", "neurons", "lanes", "steps", "updates_checked", "bit_exact_mismatches",
                 "float_bound_violations", "max_float_error_lsb", "float_bound_lsb", "coverage", "cycles_per_step",
@@ -159,17 +159,17 @@ def test_icarus_agrees(out):
 
 
 @pytest.mark.parametrize(("neurons", "lanes"), [(8, 2), (8, 1), pytest.param(16, 4, marks=pytest.mark.slow)])
-def test_the_cycle_bound_is_never_beaten(out, neurons, lanes):
+def test_the_floor_is_never_beaten_and_the_bound_is_met_within_5_percent(out, neurons, lanes):
     """Small arrays spend many steps without a spike, and a step without one has no spike path to wait
-    for: the bound once charged it anyway and claimed 18.0 cycles per step against a measured 16.9."""
+    for: the bound once charged it anyway and claimed 18.0 cycles per step against a measured 16.9. Without
+    back-pressure the array is within 5 % of issue 20's bound and never below the floor."""
     # a seed whose run has steps with spikes and steps without (the model says which)
     seed = next(seed for seed in range(50) if both_kinds_of_step(random_spec(neurons, lanes, seed=seed), seed))
     s = verify(random_spec(neurons, lanes, seed=seed), 200, out, seed=seed, backpressure=0.0)
     assert_passed(s)
     spikes = np.load(out / "sim" / "traces.npz")["spike"].sum(axis=1)
     assert (spikes == 0).any() and (spikes > 0).any()  # both kinds of step were measured
-    assert s["cycles_per_step"] >= s["cycles_per_step_bound"] - 1e-9
-    assert s["cycles_per_step"] <= 1.25 * s["cycles_per_step_bound"]  # and it is not a loose one
+    assert s["cycles_per_step_floor"] <= s["cycles_per_step"] <= 1.05 * s["cycles_per_step_bound"]
 
 
 def test_toward_zero_rounding_is_bit_exact_on_the_rtl_within_its_bound(out):
@@ -217,8 +217,11 @@ def test_a_missed_coverage_bin_fails_only_when_coverage_is_required(out):
 @pytest.mark.parametrize(("neurons", "lanes"), [(16, 2), (12, 3)])
 def test_spikes_propagate_back_to_back(out, neurons, lanes):
     """Every neuron fires whenever it can (a threshold below rest, no refractory period): propagation is
-    most of each step, and runs spike after spike without an idle cycle between them, so the mean step
-    is within 3 cycles of the lower bound (a cycle lost per spike would cost about one per spike a step)."""
+    most of each step, and runs spike after spike without an idle cycle between them, the next step's sweep
+    beside the last spike's propagation. The mean step lies between the spikes' own work, spikes x N / lanes (which
+    no run beats: one spike propagates at a time), and issue 20's bound, the work + the pipeline's latency: the
+    next step's first spike comes a pipeline after its sweep starts, which a row of 4 or 8 cycles hides only in
+    part (7.4 and 11.2 cycles a step are left), and a cycle lost per spike would cost about 10 more a step."""
     base = random_spec(neurons, lanes, seed=0)
     params = dict(base.params, theta_hi=np.full(neurons, -100), theta_lo=np.full(neurons, -200),
                   refractory=np.zeros(neurons, dtype=np.int64), hysteresis=np.zeros(neurons, dtype=np.int64))
@@ -226,4 +229,5 @@ def test_spikes_propagate_back_to_back(out, neurons, lanes):
     s = verify(spec, 25, out, seed=0, backpressure=0.0)
     assert_passed(s)
     assert s["spikes"] >= 25 * neurons // 2  # most neurons fire in most steps
-    assert s["cycles_per_step_bound"] <= s["cycles_per_step"] <= s["cycles_per_step_bound"] + 3
+    work = s["spikes"] * spec.depth / 25
+    assert work <= s["cycles_per_step"] <= s["cycles_per_step_bound"]
