@@ -33,6 +33,10 @@ from .top import clocking
 GENERATOR_DSP = {"ice40": 6, "ecp5": 6}
 #: the datapath's pipeline stages on a board: every stage cut, what 90 MHz on an ECP5 needs
 BOARD_LATENCY = 7
+#: numbers a row generator draws a cycle on a board (the simulated core draws one per lane): CUBA's 8-wide
+#: generator (48 more MULT18X18D and every lane's queue of 8-slot beats) did not route on the ECP5-85F (nextpnr's
+#: router still had 40,000 of 78,000 arcs to route after an hour), see BENCHMARKS.md
+BOARD_GENERATOR_WIDTH = 2
 #: logic per network core: fixed part (control, propagation, generators) + per lane (datapath with two
 #: channels, accumulation pipeline), LUT4s or logic cells; from the builds of BENCHMARKS.md (CUBA, 4000 x 8
 #: lanes on the ECP5-85F: 10,433 LUTs), with room
@@ -40,12 +44,13 @@ NETWORK_LOGIC = {"ice40": (2500, 1800), "ecp5": (2000, 900)}
 
 
 class NetworkBoardTop(Elaboratable):
-    def __init__(self, board: Board, net, rows, clock_mhz: float, latency: int = BOARD_LATENCY):
+    def __init__(self, board: Board, net, rows, clock_mhz: float, latency: int = BOARD_LATENCY,
+                 generator_width: int = BOARD_GENERATOR_WIDTH):
         from lapicque.hdl.network import NetworkCore
 
         self.board = board
         self.pll = pll_for(board, clock_mhz)
-        self.core = NetworkCore(net, rows, latency=latency)
+        self.core = NetworkCore(net, rows, latency=latency, generator_width=min(generator_width, net.lanes))
 
     def elaborate(self, platform):
         m = Module()
@@ -109,7 +114,8 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
     multipliers = lanes * (channels + (2 if net.widths.v > MULTIPLIER_BITS else 1))
     if board.family == "ice40":  # a 16 x 16 DSP per multiply up to 16 bits, more for wider ones
         multipliers *= ceil(max(net.widths.v, net.widths.i) / 16)
-    multipliers += len(tables) * GENERATOR_DSP[board.family] * lanes  # a generator hashes `lanes` numbers a cycle
+    # a generator hashes BOARD_GENERATOR_WIDTH numbers a cycle (at most one per lane)
+    multipliers += len(tables) * GENERATOR_DSP[board.family] * min(BOARD_GENERATOR_WIDTH, lanes)
     if has_external(net):  # every lane's Poisson input hashes too (the same partial products), and scales its count
         multipliers += lanes * (GENERATOR_DSP[board.family] + 1)
     needs = {"bram": sum(memories.values()), "dsp": multipliers}
@@ -131,7 +137,8 @@ def check_network_fits(board: Board, net, rows) -> NetworkEstimate:
     return est
 
 
-def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int = 2000) -> dict:
+def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int = 2000,
+             generator_width: int | None = None) -> dict:
     """The core's cycles per step over `steps` of the fixed model's own activity (the cycle replay), and what
     they make at `clock_mhz`: timesteps per second and the factor against biological time (dt_ms per step)."""
     from lapicque.golden.network_model import NetworkModel
@@ -143,7 +150,7 @@ def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int
     for t in range(steps):
         result = model.step()
         spikes_by_step.append([int(n) for n in result.spike.nonzero()[0]])
-        cycles += step_cycles(net, rows, spikes_by_step, t, latency, lengths)
+        cycles += step_cycles(net, rows, spikes_by_step, t, latency, lengths, generator_width)
     per_step = cycles / steps
     steps_per_s = clock_mhz * 1e6 / per_step
     return {"cycles_per_step": round(per_step, 2), "steps_simulated": steps,
@@ -152,14 +159,15 @@ def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int
 
 
 def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: float | None = None,
-                  seed: int | None = None, dt_ms: float = 0.1, console=None) -> dict:
+                  seed: int | None = None, dt_ms: float = 0.1, console=None,
+                  generator_width: int = BOARD_GENERATOR_WIDTH) -> dict:
     """Synthesise, place and route the network's board top; writes OUT/report.json and the bitstream."""
     from .flow import BITSTREAM_SUFFIX, NAME, _console, run_tools, tool_versions
 
     console = console or _console()
     clock_mhz = clock_mhz or board.default_clock_mhz
     est = check_network_fits(board, net, rows)
-    top = NetworkBoardTop(board, net, rows, clock_mhz)
+    top = NetworkBoardTop(board, net, rows, clock_mhz, generator_width=generator_width)
     # the network is the memories' initial contents: they stay (no SPRAM on an iCE40, which takes none)
     results, yosys_version, work = run_tools(board, top, out, seed, console,
                                              {"synth_opts": "-dsp"} if board.family == "ice40" else None)
@@ -167,7 +175,8 @@ def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: f
     timing_met = results["fmax_mhz"] >= clock
     achieved = clock if timing_met else results["fmax_mhz"]
     with console.status("replaying the core's cycles over the fixed model's activity"):
-        speed = realtime(net, rows, BOARD_LATENCY, achieved, dt_ms)
+        speed = realtime(net, rows, BOARD_LATENCY, achieved, dt_ms,
+                         generator_width=top.core.generator_width)
     suffix = BITSTREAM_SUFFIX[board.family]
     bitstream = out / f"{NAME}{suffix}"
     write_atomic(bitstream, (work / f"{NAME}{suffix}").read_bytes())
@@ -181,6 +190,7 @@ def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: f
         "regenerated_projections": [pr for pr, part in zip(net.projections, rows, strict=True)
                                     if getattr(part, "procedural", None) is not None],
         "lanes": net.lanes,
+        "generator_width": top.core.generator_width,
         "widths": {k: getattr(net.widths, k) for k in ("v", "i", "w", "bias", "ext", "refractory")},
         "resources": results["resources"],
         "estimate": est.needs,

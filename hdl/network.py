@@ -115,7 +115,7 @@ DRAWN_WRITE_BACK = 6
 
 
 def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: int,
-                lengths: list[np.ndarray] | None = None) -> int:
+                lengths: list[np.ndarray] | None = None, generator_width: int | None = None) -> int:
     """The cycles `NetworkCore` takes for timestep `step`, given the spikes (global indices) of every step so far:
     its engines replayed cycle by cycle, register by register. Cycle 1 is the step's first: the sweep issues local
     index j in cycle j + 1, its spike is in the history from cycle j + SWEEP_LATENCY + 1 + latency, the sweep is
@@ -133,7 +133,8 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     entry per cycle, and takes its drawn targets one a cycle (the next beat as the current one's last goes); an
     entry is written back `WRITE_BACK` cycles after its issue, a drawn target `DRAWN_WRITE_BACK`. The step's last
     cycle is the one after the first in which the sweep, the front end and every lane are
-    done. `lengths`: `lane_lengths(rows, lanes)`, computed once for many steps."""
+    done. `lengths`: `lane_lengths(rows, lanes)`, computed once for many steps; `generator_width`: the numbers a
+    generator draws a cycle (`NetworkCore`'s, default the lanes)."""
     lanes, depth = net.lanes, net.depth
     latency += sweep_lead(net)  # the sweep starts later by as much: every sweep cycle below moves with it
     sweep_over = depth + SWEEP_LATENCY + latency
@@ -149,7 +150,8 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     # beats (each lane's share of each), the next beat and the cycle it is offered from; the lanes' drawn beats
     request_at = generator_free = beat = beat_at = 0
     beats: list[list[int]] = []
-    gen_latency = generator_latency(lanes)
+    width = generator_width or lanes
+    gen_latency = generator_latency(width)
     drawn = [deque() for _ in range(lanes)]  # each lane's queued drawn beats (their targets in the lane)
     current = [0] * lanes  # targets left of the beat a lane takes from
     windows, taken, live, members, visits = [], [], False, [], []
@@ -162,11 +164,11 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
         return not any(drawn) and not any(current)
 
     def row_beats(part, row: int) -> list[list[int]]:
-        """Each beat's targets per lane: beat b holds draws b P .. b P + P - 1 of the row's n targets and its
-        end (draw n)."""
+        """Each beat's targets per lane: beat b holds draws b W .. b W + W - 1 of the row's n targets and its
+        end (draw n), W the generator's width."""
         targets = part.rows.indices[part.rows.indptr[row]:part.rows.indptr[row + 1]]
-        return [np.bincount(targets[b:b + lanes] % lanes, minlength=lanes).tolist()
-                for b in range(0, len(targets) + 1, lanes)]
+        return [np.bincount(targets[b:b + width] % lanes, minlength=lanes).tolist()
+                for b in range(0, len(targets) + 1, width)]
 
     def visits_of(n: int) -> list[int]:  # the projections of this delay that start at the spike's population
         return [k for k in members if 0 <= n - rows[k].source_offset < rows[k].source_size]
@@ -387,7 +389,8 @@ class NetworkCore(wiring.Component):
     then wrong and a testbench must fail it).
     """
 
-    def __init__(self, net, rows, *, latency: int = 1, history: int | None = None, inject_bug: str | None = None):
+    def __init__(self, net, rows, *, latency: int = 1, history: int | None = None, inject_bug: str | None = None,
+                 generator_width: int | None = None):
         if inject_bug is not None and inject_bug not in BUGS + DATAPATH_BUGS:
             raise ValueError(f"unknown bug {inject_bug!r}; one of {', '.join(BUGS + DATAPATH_BUGS)}")
         self.inject_bug = inject_bug
@@ -396,6 +399,10 @@ class NetworkCore(wiring.Component):
         self.net = net
         self.rows = list(rows)
         self.latency = latency
+        # numbers a row generator draws a cycle: one per lane keeps every lane busy; fewer cost fewer DSPs and wires
+        self.generator_width = generator_width or net.lanes
+        if self.generator_width & (self.generator_width - 1):
+            raise ValueError(f"generator width {self.generator_width}: a power of two")
         procedural = [part for part in self.rows if getattr(part, "procedural", None) is not None]
         if procedural and net.lanes & (net.lanes - 1):
             raise ValueError(f"lanes = {net.lanes}: regenerated rows need a power of two (a target's lane is its low "
@@ -621,7 +628,7 @@ class NetworkCore(wiring.Component):
         for g, table in enumerate(self.tables):
             longest_row = max(gen.target_size for gen in generated if gen is not None and tuple(gen.table) == table)
             generators.append(RowGenerator(list(table), target_bits=max(1, (longest_row - 1).bit_length()),
-                                           width=lanes))
+                                           width=self.generator_width))
             m.submodules[f"rows{g}"] = generators[-1]
         key_data, weight_data = [], []
         for k, gen in enumerate(generated):
@@ -653,11 +660,12 @@ class NetworkCore(wiring.Component):
         row_weight = Signal(signed(net.widths.w))
         generator_now = Signal(range(max(1, len(self.tables))))
         requesting, drawing = Signal(), Signal()  # offering a row to the generator; taking its beats
-        # a beat of the generator's: up to `lanes` targets, each to its own lane's queue of drawn beats; a beat is
+        width = self.generator_width
+        # a beat of the generator's: up to `width` targets, each to its own lane's queue of drawn beats; a beat is
         # taken when every lane's queue has room for it (`drawn_room`, from the queues' registered levels)
         drawn_valid, drawn_end, drawn_room = Signal(), Signal(), Signal()
-        drawn_hit = Signal(lanes)
-        drawn_index = [Signal(target_bits + 1, name=f"drawn_index{i}") for i in range(lanes)]
+        drawn_hit = Signal(width)
+        drawn_index = [Signal(target_bits + 1, name=f"drawn_index{i}") for i in range(width)]
         for g, gen in enumerate(generators):
             mine = generator_now == g
             m.d.comb += [gen.row.valid.eq(requesting & mine), gen.row.payload.key.eq(Array(key_data)[proj]),
@@ -665,12 +673,12 @@ class NetworkCore(wiring.Component):
             with m.If(mine):
                 m.d.comb += [drawn_valid.eq(gen.target.valid), drawn_end.eq(gen.target.payload.end),
                              drawn_hit.eq(gen.target.payload.hit),
-                             *(drawn_index[i].eq(gen.target.payload.index[i]) for i in range(lanes))]
+                             *(drawn_index[i].eq(gen.target.payload.index[i]) for i in range(width))]
         row_ready = Array(gen.row.ready for gen in generators or [Const(0)])[generator_now] if generators else Const(0)
         drawn_taken = Signal()  # a beat goes to the lanes' queues in this cycle
         m.d.comb += drawn_taken.eq(drawing & drawn_valid & drawn_room)
-        drawn_global = [Signal(target_bits + 1, name=f"drawn_global{i}") for i in range(lanes)]
-        m.d.comb += [drawn_global[i].eq(target_offset + drawn_index[i]) for i in range(lanes)]
+        drawn_global = [Signal(target_bits + 1, name=f"drawn_global{i}") for i in range(width)]
+        m.d.comb += [drawn_global[i].eq(target_offset + drawn_index[i]) for i in range(width)]
         lane_bits = (lanes - 1).bit_length()
         # the spike reader: while the front end is not loading a window, it takes one spike a cycle from the first
         # lane whose window has one (its history read at the lane's pointer, registered beside the RAM, two cycles
@@ -738,7 +746,7 @@ class NetworkCore(wiring.Component):
         # drawn beats: per lane a queue of (its slots of the beat, their local targets, channel, weight); the lane
         # takes one target a cycle from its current beat, lowest slot first, and the next beat from its queue as
         # the current one's last target goes, so that a lane walks its drawn targets back to back
-        drawn_entry = data.StructLayout({"hit": unsigned(lanes), "local": data.ArrayLayout(unsigned(idx_bits), lanes),
+        drawn_entry = data.StructLayout({"hit": unsigned(width), "local": data.ArrayLayout(unsigned(idx_bits), width),
                                          "channel": unsigned(max(1, (channels - 1).bit_length())),
                                          "weight": signed(net.widths.w)})
         drawn_queued = [Signal(range(DRAWN_QUEUE + 1), name=f"drawn_queued{lane}") for lane in range(lanes)]
@@ -779,15 +787,15 @@ class NetworkCore(wiring.Component):
             stored = data.View(entry_layout, entry_r[lane].data)
             # this lane's queue of drawn beats
             mine = Cat(*(drawn_hit[i] & (drawn_global[i][:lane_bits] == lane if lane_bits else 1)
-                         for i in range(lanes)))
+                         for i in range(width)))
             fresh = Signal(drawn_entry, name=f"drawn_fresh{lane}")
             m.d.comb += [fresh.hit.eq(mine), fresh.channel.eq(row_channel), fresh.weight.eq(row_weight),
-                         *(fresh.local[i].eq(drawn_global[i] >> lane_bits) for i in range(lanes))]
+                         *(fresh.local[i].eq(drawn_global[i] >> lane_bits) for i in range(width))]
             drawn_queue = Array(Signal(drawn_entry, name=f"drawn{lane}_{k}") for k in range(DRAWN_QUEUE))
             drawn_head = Signal(range(DRAWN_QUEUE), name=f"drawn_head{lane}")
             drawn_tail = Signal(range(DRAWN_QUEUE), name=f"drawn_tail{lane}")
             current = drawn_current[lane]
-            lowest = Signal(lanes, name=f"drawn_lowest{lane}")  # the current beat's lowest slot left, one-hot
+            lowest = Signal(width, name=f"drawn_lowest{lane}")  # the current beat's lowest slot left, one-hot
             m.d.comb += lowest.eq(current.hit & -current.hit)
             taking = Signal(name=f"drawn_take{lane}")
             drawn_push, drawn_pop = Signal(name=f"drawn_push{lane}"), Signal(name=f"drawn_pop{lane}")
@@ -806,7 +814,7 @@ class NetworkCore(wiring.Component):
             e1_drawn, e1_drawn_local = Signal(name=f"e1_drawn{lane}"), Signal(idx_bits, name=f"e1_drawn_local{lane}")
             e1_drawn_weight = Signal(signed(net.widths.w), name=f"e1_drawn_weight{lane}")
             local_now = current.local[0]
-            for i in reversed(range(lanes)):
+            for i in reversed(range(width)):
                 local_now = Mux(lowest[i], current.local[i], local_now)
             m.d.sync += [e1_drawn.eq(taking), e1_drawn_local.eq(local_now), e1_drawn_weight.eq(current.weight),
                          e1_channel.eq(Mux(taking, current.channel, channels_on_way[-2]))]

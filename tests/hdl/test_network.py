@@ -13,11 +13,12 @@ from lapicque.network_spec import NetworkSpec, load_network
 from tests.hdl import run_clocked
 
 
-def run_core(net, steps, latency=1, history=None, generate=False, inject_bug=None):
+def run_core(net, steps, latency=1, history=None, generate=False, inject_bug=None, generator_width=None):
     """Run `steps` steps; returns {(timestep, neuron): fields}, each step's cycles, and the overflow flag. With
     `generate` the core regenerates the Bernoulli projections' rows instead of storing them."""
     compiled = hardware_rows(net) if generate else compile_network(net)
-    core = NetworkCore(net, compiled, latency=latency, history=history, inject_bug=inject_bug)
+    core = NetworkCore(net, compiled, latency=latency, history=history, inject_bug=inject_bug,
+                       generator_width=generator_width)
     lanes, channels = net.lanes, len(net.channels)
     updates, cycles, flags = {}, [], {}
 
@@ -167,3 +168,21 @@ def test_a_scaled_cuba_runs_bit_exact_with_both_channels_and_procedural_rows():
     assert not overflow and got == want
     assert sum(map(len, spikes)) > 20 and any(v[1][1] < 0 for v in want.values())  # inhibition arrived
     assert cycles == [step_cycles(net, compiled, spikes, t, 2) for t in range(steps)]
+
+
+@pytest.mark.parametrize("width", [1, 2])
+def test_a_narrower_generator_draws_the_same_rows_in_the_replays_cycles(width):
+    """A board's core draws fewer numbers a cycle than it has lanes (`generator_width`): the same updates, the
+    cycles the replay gives for that width, and more of them than one number per lane takes."""
+    from lapicque.golden.network_codes import cuba_spec
+
+    net, _ = cuba_spec(160, p=0.5, seed=2, lanes=4)
+    rng = np.random.default_rng(2)
+    for pop in net.populations.values():
+        pop.v0 = pop.params["theta_hi"] - rng.integers(1, 1000, pop.size)
+    steps = 12
+    got, cycles, overflow, compiled = run_core(net, steps, latency=2, generate=True, generator_width=width)
+    want, spikes = model_updates(net, steps)
+    assert not overflow and got == want and sum(map(len, spikes)) > 10
+    assert cycles == [step_cycles(net, compiled, spikes, t, 2, generator_width=width) for t in range(steps)]
+    assert sum(cycles) > sum(step_cycles(net, compiled, spikes, t, 2) for t in range(steps))
