@@ -35,8 +35,9 @@ GENERATOR_DSP = {"ice40": 6, "ecp5": 6}
 BOARD_LATENCY = 7
 #: numbers a row generator draws a cycle on a board (the simulated core draws one per lane): CUBA's 8-wide
 #: generator (48 more MULT18X18D and every lane's queue of 8-slot beats) did not route on the ECP5-85F (nextpnr's
-#: router still had 40,000 of 78,000 arcs to route after an hour), see BENCHMARKS.md
-BOARD_GENERATOR_WIDTH = 2
+#: router still had 40,000 of 78,000 arcs to route after an hour), nor width 2 in 20 minutes; width 1 met 90 MHz
+#: (BENCHMARKS.md)
+BOARD_GENERATOR_WIDTH = 1
 #: logic per network core: fixed part (control, propagation, generators) + per lane (datapath with two
 #: channels, accumulation pipeline), LUT4s or logic cells; from the builds of BENCHMARKS.md (CUBA, 4000 x 8
 #: lanes on the ECP5-85F: 10,433 LUTs), with room
