@@ -382,11 +382,22 @@ class NeuronArray(wiring.Component):
                 for tile in range(tiles):
                     name = (f"weight_mem{lane}" + ("" if bit is None else f"_bit{bit}")
                             + (f"_t{tile}" if tiles > 1 else ""))
-                    mem = Memory(shape=shape, depth=min(tile_depth, weight_depth - tile * tile_depth), init=[],
-                                 attrs=weight_attrs)
+                    words = min(tile_depth, weight_depth - tile * tile_depth)
+                    here = (address >> tile_bits) == tile if tiles > 1 else Const(1)
+                    if tiles > 1:
+                        # the read registered in the RAM itself (on an ECP5 the EBR's own output register):
+                        # a register of the fabric meant to sit beside it was once placed 87 columns away
+                        ram = RegisteredRAM(shape, words)
+                        m.submodules[name] = ram
+                        m.d.comb += [
+                            ram.r_addr.eq(address), ram.w_addr.eq(address), ram.r_en.eq(1), ram.o_en.eq(1),
+                            ram.w_data.eq(write_data if bit is None else write_data[bit]), ram.w_en.eq(write & here),
+                        ]
+                        tile_data.append(ram.r_data)
+                        continue
+                    mem = Memory(shape=shape, depth=words, init=[], attrs=weight_attrs)
                     m.submodules[name] = mem
                     wp, rp = mem.write_port(), mem.read_port()
-                    here = (address >> tile_bits) == tile if tiles > 1 else Const(1)
                     m.d.comb += [
                         rp.addr.eq(address), wp.addr.eq(address),
                         wp.data.eq(write_data if bit is None else write_data[bit]),
@@ -395,12 +406,7 @@ class NeuronArray(wiring.Component):
                     if self.weight_ram_style == "huge":
                         # no read while writing: the read data holds, as a single-port SPRAM's does
                         m.d.comb += rp.en.eq(~cfg_write)
-                    if tiles > 1:
-                        held = Signal(shape, name=f"{name}_q")  # next to its RAM
-                        m.d.sync += held.eq(rp.data)
-                        tile_data.append(held)
-                    else:
-                        tile_data.append(rp.data)
+                    tile_data.append(rp.data)
                 if tiles > 1:
                     tile_held = Signal.like(tile_of_read, name=f"{name}_sel")
                     m.d.sync += tile_held.eq(tile_of_read)

@@ -160,6 +160,21 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
     def walks_idle() -> bool:
         return not reads and not any(queued) and not any(left)
 
+    def walk(queue: list[deque], left: list[int], lane: int, arriving: int, write_back: int) -> None:
+        """A lane's walk in this cycle, of its stored parts or of its drawn beats: it issues one item of the one it
+        walks (`left` of it), takes the next queued one as the last goes (no bubble between them), and queues an
+        arriving one (`arriving` items, none if 0); an item is written back `write_back` cycles after its issue."""
+        nonlocal drained_from
+        issuing = left[lane] > 0
+        if queue[lane] and left[lane] <= 1:
+            left[lane] = queue[lane].popleft()
+        elif issuing:
+            left[lane] -= 1
+        if issuing:
+            drained_from = max(drained_from, cycle + write_back)
+        if arriving:
+            queue[lane].append(int(arriving))
+
     def drawn_idle() -> bool:
         return not any(drawn) and not any(current)
 
@@ -272,24 +287,8 @@ def step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: 
         # the next drawn beat, queue a taken beat's share
         arriving = reads.popleft()[1] if reads and reads[0][0] == cycle - TiledROM.LATENCY else None
         for lane in range(lanes):
-            taking_drawn = current[lane] > 0
-            if drawn[lane] and current[lane] <= 1:
-                current[lane] = drawn[lane].popleft()
-            elif taking_drawn:
-                current[lane] -= 1
-            if taking_drawn:
-                drained_from = max(drained_from, cycle + DRAWN_WRITE_BACK)
-            if taking_beat is not None and taking_beat[lane]:
-                drawn[lane].append(taking_beat[lane])
-            issuing = left[lane] > 0
-            if queued[lane] and left[lane] <= 1:
-                left[lane] = queued[lane].popleft()
-            elif issuing:
-                left[lane] -= 1
-            if issuing:
-                drained_from = max(drained_from, cycle + WRITE_BACK)
-            if arriving is not None and arriving[lane]:
-                queued[lane].append(int(arriving[lane]))
+            walk(drawn, current, lane, taking_beat[lane] if taking_beat is not None else 0, DRAWN_WRITE_BACK)
+            walk(queued, left, lane, arriving[lane] if arriving is not None else 0, WRITE_BACK)
         cycle += 1
 
 
