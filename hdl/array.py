@@ -424,7 +424,7 @@ class NeuronArray(wiring.Component):
             # double-buffered accumulators: bank `parity` is read by the update side, the other receives this
             # step's spikes (read-modify-write; a step's first spike writes its weights over the old contents).
             # The last spike of a step may still be filling the bank the next step's sweep reads: the sweep starts
-            # behind it (`sweep_may_start`) and each bank has a read port per side (block RAMs are duplicated for
+            # behind it (`may_advance`) and each bank has a read port per side (block RAMs are duplicated for
             # it), at a fixed address, so no address multiplexer stands between a register and the RAM.
             acc_r_update, acc_r_prop = [], []
             acc_for_update = Signal(signed(spec.acc_bits), name=f"acc_in{lane}")
@@ -504,15 +504,15 @@ class NeuronArray(wiring.Component):
         fresh = Signal()
         queues_empty = Cat(*[q.level == 0 for q in queues]).all()
         sweep_over = ~issuing & ~in_flight
+        prop_writing = Cat(*prop_valids).any()  # a propagated spike's last sums are on their way to the RAM
         m.d.sync += [
-            quiet.eq(sweep_over & ~prop_busy & ~Cat(*prop_valids).any() & queues_empty),
+            quiet.eq(sweep_over & ~prop_busy & ~prop_writing & queues_empty),
             may_advance.eq(sweep_over & queues_empty
-                           & Mux(prop_busy, j >= min(SWEEP_MARGIN + weight_stage, depth),
-                                 ~Cat(*prop_valids).any())),
+                           & Mux(prop_busy, j >= min(SWEEP_MARGIN + weight_stage, depth), ~prop_writing)),
         ]
         step_done = Signal()  # a step ends: the next one's sweep starts, or the run ends
         m.d.comb += [step_done.eq(running & ~fresh & Mux(last_step, quiet, may_advance)),
-                     self.overlap.eq(step_done & ~last_step & (prop_busy | Cat(*prop_valids).any()))]
+                     self.overlap.eq(step_done & ~last_step & (prop_busy | prop_writing))]
         m.d.sync += fresh.eq(step_done | (self.run.valid & self.run.ready))
         with m.If(self.run.valid & self.run.ready & (self.run.payload != 0)):
             m.d.sync += [remaining.eq(self.run.payload), issuing.eq(1), k.eq(0), running.eq(1),
