@@ -80,7 +80,7 @@ class NetworkEstimate:
         return [name for name, need in self.needs.items() if need > self.capacity.get(name, 0)]
 
 
-def estimate_network(board: Board, net, rows) -> NetworkEstimate:
+def estimate_network(board: Board, net, rows, generator_width: int = BOARD_GENERATOR_WIDTH) -> NetworkEstimate:
     """Block RAMs per memory kind (per lane: state, parameters, history, both accumulator banks per channel,
     row info and entries; per regenerated projection: row keys and per-source weights), multipliers (per lane
     one per channel and the leak) and logic."""
@@ -115,8 +115,8 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
     multipliers = lanes * (channels + (2 if net.widths.v > MULTIPLIER_BITS else 1))
     if board.family == "ice40":  # a 16 x 16 DSP per multiply up to 16 bits, more for wider ones
         multipliers *= ceil(max(net.widths.v, net.widths.i) / 16)
-    # a generator hashes BOARD_GENERATOR_WIDTH numbers a cycle (at most one per lane)
-    multipliers += len(tables) * GENERATOR_DSP[board.family] * min(BOARD_GENERATOR_WIDTH, lanes)
+    # a generator hashes `generator_width` numbers a cycle (at most one per lane, as `NetworkBoardTop` makes it)
+    multipliers += len(tables) * GENERATOR_DSP[board.family] * min(generator_width, lanes)
     if has_external(net):  # every lane's Poisson input hashes too (the same partial products), and scales its count
         multipliers += lanes * (GENERATOR_DSP[board.family] + 1)
     needs = {"bram": sum(memories.values()), "dsp": multipliers}
@@ -126,8 +126,8 @@ def estimate_network(board: Board, net, rows) -> NetworkEstimate:
     return NetworkEstimate(needs, capacity, memories)
 
 
-def check_network_fits(board: Board, net, rows) -> NetworkEstimate:
-    est = estimate_network(board, net, rows)
+def check_network_fits(board: Board, net, rows, generator_width: int = BOARD_GENERATOR_WIDTH) -> NetworkEstimate:
+    est = estimate_network(board, net, rows, generator_width)
     short = est.shortfalls()
     if short:
         name = short[0]
@@ -167,7 +167,7 @@ def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: f
 
     console = console or _console()
     clock_mhz = clock_mhz or board.default_clock_mhz
-    est = check_network_fits(board, net, rows)
+    est = check_network_fits(board, net, rows, generator_width)
     top = NetworkBoardTop(board, net, rows, clock_mhz, generator_width=generator_width)
     # the network is the memories' initial contents: they stay (no SPRAM on an iCE40, which takes none)
     results, yosys_version, work = run_tools(board, top, out, seed, console,

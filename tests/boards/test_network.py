@@ -24,6 +24,8 @@ def test_full_cuba_fits_the_ulx3s_85f_and_not_the_icebreaker():
     # of the numbers it draws a cycle on a board (BOARD_GENERATOR_WIDTH)
     assert est.memories["acc"] == 32 and est.memories["tables"] == 1
     assert est.needs["dsp"] == 8 * 4 + BOARD_GENERATOR_WIDTH * 6
+    # a build asking for a generator as wide as the lanes is estimated with its 8 hashes
+    assert estimate_network(get_board("ulx3s-85f"), net, rows, generator_width=8).needs["dsp"] == 8 * 4 + 8 * 6
     small = estimate_network(get_board("icebreaker"), cuba_spec(4000, lanes=1)[0], hardware_rows(cuba_spec(4000)[0]))
     assert "bram" in small.shortfalls()
 
