@@ -1,7 +1,12 @@
 """A network core on a board (issue 20): the top, the fit estimate and the build, beside the array's.
 
+Which core: a board with SPRAM (the iCE40 UP5K of the iCEBreaker, 120 kbit of block RAM) gets the serial core
+(`hdl.serial_network`: state, accumulators and history in the SPRAMs, one update or connection at a time, row
+keys hashed on the fly, no DSP block); every other board the parallel one (`hdl.network`, lanes side by side).
+
 The network is in the bitstream: parameters, initial state, stored rows and row keys are the memories' initial
-contents, so the board needs no loading. After reset the core runs without pause (65535 steps at a time); LED 0
+contents (the serial core copies its initial membranes from a ROM into the SPRAM after reset), so the board needs
+no loading. After reset the core runs without pause (65535 steps at a time); LED 0
 shows it busy and LED 1 toggles on every spike, so that every update reaches a pin and synthesis keeps it all.
 Speed against biological time comes from the core's cycle replay (`hdl.network.step_cycles`) over the fixed
 model's own spikes at the network's rates, at the clock the build met.
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
 
+import numpy as np
 from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.lib import io
 
@@ -44,14 +50,40 @@ BOARD_GENERATOR_WIDTH = 1
 NETWORK_LOGIC = {"ice40": (2500, 1800), "ecp5": (2000, 900)}
 
 
+#: the serial core's logic cells on the UP5K: the iCEBreaker CUBA build's 4,273 (BENCHMARKS.md), the margin on top
+SERIAL_LOGIC = 4300
+
+
+#: the serial core's clock on the UP5K: its longest paths (a connection's read-add-write of the SPRAM, the row
+#: generator's hash in logic) make 26.4-26.6 MHz (BENCHMARKS.md), so a build asks for 24 unless told otherwise
+SERIAL_CLOCK_MHZ = 24.0
+
+
+def default_network_clock(board: Board) -> float:
+    """The clock a network build asks for when not told: the serial core's on a board with SPRAM, else the
+    board's."""
+    return SERIAL_CLOCK_MHZ if core_kind(board) == "serial" else board.default_clock_mhz
+
+
+def core_kind(board: Board) -> str:
+    """"serial" on a board with SPRAM (the UP5K: its block RAM holds no thousand-neuron state), else "parallel"."""
+    return "serial" if board.has_spram else "parallel"
+
+
 class NetworkBoardTop(Elaboratable):
     def __init__(self, board: Board, net, rows, clock_mhz: float, latency: int = BOARD_LATENCY,
                  generator_width: int = BOARD_GENERATOR_WIDTH):
         from lapicque.hdl.network import NetworkCore
+        from lapicque.hdl.serial_network import SerialNetworkCore
 
         self.board = board
         self.pll = pll_for(board, clock_mhz)
-        self.core = NetworkCore(net, rows, latency=latency, generator_width=min(generator_width, net.lanes))
+        self.kind = core_kind(board)
+        if self.kind == "serial":
+            self.core = SerialNetworkCore(net, rows, latency=latency)
+            self.core.generator_width = 1
+        else:
+            self.core = NetworkCore(net, rows, latency=latency, generator_width=min(generator_width, net.lanes))
 
     def elaborate(self, platform):
         m = Module()
@@ -81,11 +113,13 @@ class NetworkEstimate:
 
 
 def estimate_network(board: Board, net, rows, generator_width: int = BOARD_GENERATOR_WIDTH) -> NetworkEstimate:
-    """Block RAMs per memory kind (per lane: state, parameters, history, both accumulator banks per channel,
-    row info and entries; per regenerated projection: row keys and per-source weights), multipliers (per lane
-    one per channel and the leak) and logic."""
+    """The serial core's (`estimate_serial`) on a board with SPRAM; else block RAMs per memory kind (per lane: state,
+    parameters, history, both accumulator banks per channel, row info and entries; per regenerated projection:
+    row keys and per-source weights), multipliers (per lane one per channel and the leak) and logic."""
     from lapicque.hdl.network import history_depth, population_words, row_tables
 
+    if core_kind(board) == "serial":
+        return estimate_serial(board, net, rows)
     configs = ICE40_BRAM if board.family == "ice40" else ECP5_BRAM
     tables = list(dict.fromkeys(tuple(part.procedural.table) for part in rows
                                 if getattr(part, "procedural", None) is not None))
@@ -126,12 +160,43 @@ def estimate_network(board: Board, net, rows, generator_width: int = BOARD_GENER
     return NetworkEstimate(needs, capacity, memories)
 
 
+def estimate_serial(board: Board, net, rows) -> NetworkEstimate:
+    """The serial core: SPRAMs for its store (state, accumulators, history), block RAM for what never changes
+    (initial membranes, `filled` bits, parameters unless a word per population, stored rows, skip tables,
+    per-source weights), no DSP block (its multiplies are logic: synthesis runs without -dsp), and its logic."""
+    from lapicque.hdl.network import population_words, row_tables
+    from lapicque.hdl.serial_network import SPRAM_DEPTH, serial_history, store_depth, word_bits
+
+    rowinfo, entries, _ = row_tables(net, rows)
+    entry_bits = max(1, bits_for(len(entries[0]) + 1))
+    length_bits = max(1, max((length for _, length in rowinfo[0]), default=0).bit_length())
+    tables = list(dict.fromkeys(tuple(part.procedural.table) for part in rows
+                                if getattr(part, "procedural", None) is not None))
+    depth = net.neurons
+    memories = {
+        "initial": bram_blocks(depth, net.widths.v, ICE40_BRAM),
+        "filled": bram_blocks(depth, 1, ICE40_BRAM),
+        "param": 0 if population_words(net) is not None else bram_blocks(depth, param_layout(net).size, ICE40_BRAM),
+        "rowinfo": bram_blocks(len(rowinfo[0]), entry_bits + length_bits, ICE40_BRAM) if rowinfo[0] else 0,
+        "entries": bram_blocks(len(entries[0]), bits_for(depth) + net.widths.w, ICE40_BRAM) if entries[0] else 0,
+        "tables": sum(bram_blocks(len(table), max(1, max(table).bit_length()), ICE40_BRAM) for table in tables),
+        "weights": sum(bram_blocks(part.source_size, net.widths.w, ICE40_BRAM) for part in rows
+                       if getattr(part, "procedural", None) is not None and np.ndim(part.procedural.weight)),
+    }
+    spram = ceil(word_bits(net) / 16) * ceil(store_depth(net, serial_history(net)) / SPRAM_DEPTH)
+    needs = {"bram": sum(memories.values()), "spram": spram, "dsp": 0,
+             "logic_cells": ceil(SERIAL_LOGIC / LOGIC_MARGIN)}
+    capacity = {k: board.capacity.get(k, 0) for k in needs}
+    return NetworkEstimate(needs, capacity, {**memories, "store (SPRAM)": spram})
+
+
 def check_network_fits(board: Board, net, rows, generator_width: int = BOARD_GENERATOR_WIDTH) -> NetworkEstimate:
     est = estimate_network(board, net, rows, generator_width)
     short = est.shortfalls()
     if short:
         name = short[0]
-        biggest = max(est.memories, key=est.memories.get) if name == "bram" else None
+        biggest = (max((k for k in est.memories if "SPRAM" not in k), key=est.memories.get) if name == "bram"
+                   else None)
         detail = f" (the most: {biggest}, {est.memories[biggest]} blocks)" if biggest else ""
         raise LapicqueError(f"the network does not fit {board.name}: it needs {est.needs[name]} {name}, the device "
                             f"has {est.capacity[name]}{detail}; use fewer neurons or lanes (--scale)")
@@ -139,11 +204,13 @@ def check_network_fits(board: Board, net, rows, generator_width: int = BOARD_GEN
 
 
 def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int = 2000,
-             generator_width: int | None = None) -> dict:
-    """The core's cycles per step over `steps` of the fixed model's own activity (the cycle replay), and what
-    they make at `clock_mhz`: timesteps per second and the factor against biological time (dt_ms per step)."""
+             generator_width: int | None = None, kind: str = "parallel") -> dict:
+    """The core's cycles per step over `steps` of the fixed model's own activity (the cycle replay of the `kind` of
+    core), and what they make at `clock_mhz`: timesteps per second and the factor against biological time (dt_ms
+    per step)."""
     from lapicque.golden.network_model import NetworkModel
     from lapicque.hdl.network import lane_lengths, step_cycles
+    from lapicque.hdl.serial_network import serial_step_cycles
 
     model = NetworkModel(net, compiled=rows)
     lengths = lane_lengths(rows, net.lanes)
@@ -151,7 +218,10 @@ def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int
     for t in range(steps):
         result = model.step()
         spikes_by_step.append([int(n) for n in result.spike.nonzero()[0]])
-        cycles += step_cycles(net, rows, spikes_by_step, t, latency, lengths, generator_width)
+        if kind == "serial":
+            cycles += serial_step_cycles(net, rows, spikes_by_step, t, latency)
+        else:
+            cycles += step_cycles(net, rows, spikes_by_step, t, latency, lengths, generator_width)
     per_step = cycles / steps
     steps_per_s = clock_mhz * 1e6 / per_step
     return {"cycles_per_step": round(per_step, 2), "steps_simulated": steps,
@@ -163,21 +233,29 @@ def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: f
                   seed: int | None = None, dt_ms: float = 0.1, console=None,
                   generator_width: int = BOARD_GENERATOR_WIDTH) -> dict:
     """Synthesise, place and route the network's board top; writes OUT/report.json and the bitstream."""
+    from lapicque.hdl.serial_network import STORE
+
     from .flow import BITSTREAM_SUFFIX, NAME, _console, run_tools, tool_versions
 
     console = console or _console()
-    clock_mhz = clock_mhz or board.default_clock_mhz
+    clock_mhz = clock_mhz or default_network_clock(board)
     est = check_network_fits(board, net, rows, generator_width)
     top = NetworkBoardTop(board, net, rows, clock_mhz, generator_width=generator_width)
-    # the network is the memories' initial contents: they stay (no SPRAM on an iCE40, which takes none)
-    results, yosys_version, work = run_tools(board, top, out, seed, console,
-                                             {"synth_opts": "-dsp"} if board.family == "ice40" else None)
+    # the parallel core's memories have initial contents: no SPRAM (which takes none). The serial core's store
+    # goes to SPRAM, without its (zero) initial contents, which nothing reads: the state is copied in after reset,
+    # an accumulator word is read only behind its `filled` bit (block RAM, initially clear), a history entry only
+    # after its write; its multiplies stay logic (its datapath and hash want more DSP blocks than the UP5K has)
+    overrides = None
+    if board.family == "ice40":
+        overrides = ({"synth_opts": "-dsp"} if top.kind == "parallel" else
+                     {"synth_opts": "-spram", "script_after_read": f"delete t:$meminit_v2 r:MEMID=\\{STORE} %i"})
+    results, yosys_version, work = run_tools(board, top, out, seed, console, overrides)
     clock = top.pll.output_mhz
     timing_met = results["fmax_mhz"] >= clock
     achieved = clock if timing_met else results["fmax_mhz"]
     with console.status("replaying the core's cycles over the fixed model's activity"):
-        speed = realtime(net, rows, BOARD_LATENCY, achieved, dt_ms,
-                         generator_width=top.core.generator_width)
+        speed = realtime(net, rows, BOARD_LATENCY, achieved, dt_ms, generator_width=top.core.generator_width,
+                         kind=top.kind)
     suffix = BITSTREAM_SUFFIX[board.family]
     bitstream = out / f"{NAME}{suffix}"
     write_atomic(bitstream, (work / f"{NAME}{suffix}").read_bytes())
@@ -191,6 +269,7 @@ def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: f
         "regenerated_projections": [pr for pr, part in zip(net.projections, rows, strict=True)
                                     if getattr(part, "procedural", None) is not None],
         "lanes": net.lanes,
+        "core": top.kind,
         "generator_width": top.core.generator_width,
         "widths": {k: getattr(net.widths, k) for k in ("v", "i", "w", "bias", "ext", "refractory")},
         "resources": results["resources"],

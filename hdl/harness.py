@@ -155,16 +155,19 @@ def network_monitor_layout(net):
 
 
 class RecordedNetwork(wiring.Component):
-    """The network core with its monitor beats and each step's cycle count as output streams, for a simulator
-    that records them itself (`sim.runner.testbench_top`'s `record`): the testbench does not wake per beat, it
-    starts the run and waits for its end. The core's monitor has no back-pressure: `lost` (sticky) says a beat
-    or a count found its `ready` low, and a run must fail on it."""
+    """The network core (`core`: "parallel", `NetworkCore`, or "serial", `SerialNetworkCore`) with its monitor beats
+    and each step's cycle count as output streams, for a simulator that records them itself
+    (`sim.runner.testbench_top`'s `record`): the testbench does not wake per beat, it starts the run and waits
+    for its end. The core's monitor has no back-pressure: `lost` (sticky) says a beat or a count found its
+    `ready` low, and a run must fail on it."""
 
-    def __init__(self, net, rows, *, latency: int = 1, inject_bug: str | None = None):
+    def __init__(self, net, rows, *, latency: int = 1, inject_bug: str | None = None, core: str = "parallel"):
         from .network import NetworkCore
+        from .serial_network import SerialNetworkCore
 
         self.net = net
-        self._core = NetworkCore(net, rows, latency=latency, inject_bug=inject_bug)
+        kind = {"parallel": NetworkCore, "serial": SerialNetworkCore}[core]
+        self._core = kind(net, rows, latency=latency, inject_bug=inject_bug)
         super().__init__({
             "run": In(stream.Signature(unsigned(16))),
             "busy": Out(1),

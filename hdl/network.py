@@ -649,13 +649,8 @@ class NetworkCore(wiring.Component):
                 weight_data.append(weights.data.as_signed())
             else:
                 weight_data.append(Const(int(gen.weight), signed(net.widths.w)))
-        is_generated = Array(Const(int(gen is not None), 1) for gen in generated)[proj]
-        generator_of = Array(Const(self.tables.index(tuple(gen.table)) if gen is not None else 0,
-                                   range(max(1, len(self.tables)))) for gen in generated)[proj]
-        target_offset = Array(Const(gen.target_offset if gen is not None else 0, target_bits + 1)
-                              for gen in generated)[proj]
-        target_size = Array(Const(gen.target_size if gen is not None else 0, target_bits + 1)
-                            for gen in generated)[proj]
+        is_generated, generator_of, target_offset, target_size = regenerated_constants(generated, self.tables, proj,
+                                                                                       target_bits)
         row_weight = Signal(signed(net.widths.w))
         generator_now = Signal(range(max(1, len(self.tables))))
         requesting, drawing = Signal(), Signal()  # offering a row to the generator; taking its beats
@@ -971,6 +966,19 @@ class NetworkCore(wiring.Component):
                     with m.If(more):
                         m.next = "PROJECTION"
         return m
+
+
+def regenerated_constants(generated, tables, proj, target_bits: int):
+    """The projection `proj`'s (a Signal indexing `generated`, each projection's `Procedural` or None) regenerated-row
+    constants as multiplexers: whether its rows are regenerated, its generator (the index of its skip table in
+    `tables`), its target population's first index and size."""
+    is_generated = Array(Const(int(gen is not None), 1) for gen in generated)[proj]
+    generator_of = Array(Const(tables.index(tuple(gen.table)) if gen is not None else 0, range(max(1, len(tables))))
+                         for gen in generated)[proj]
+    target_offset = Array(Const(gen.target_offset if gen is not None else 0, target_bits + 1)
+                          for gen in generated)[proj]
+    target_size = Array(Const(gen.target_size if gen is not None else 0, target_bits + 1) for gen in generated)[proj]
+    return is_generated, generator_of, target_offset, target_size
 
 
 class _NoProjection:

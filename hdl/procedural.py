@@ -18,7 +18,7 @@ last (its hits are its last targets, none if the row ends at the beat's first nu
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -166,3 +166,53 @@ class RowGenerator(wiring.Component):
             m.d.sync += flush.eq(0)  # the stages were cleared on the way
         return m
 
+
+
+class SerialHash(wiring.Component):
+    """lowbias32 of one number in `LATENCY` cycles without a multiplier: each multiply by its constant as shifted
+    adds of `BITS_PER_CYCLE` of the constant's bits a cycle (the small device's row keys: one hash per row, where
+    the row's targets take two cycles each, so a few dozen logic cells instead of six DSP blocks or a key memory).
+
+    `start` (one cycle, with `x`) begins a hash, ignored while `busy`; `done` is high for one cycle with `result`
+    holding the hash from then until the next start: `LATENCY` cycles after the start's."""
+
+    BITS_PER_CYCLE = 4
+    #: a busy cycle per group of constant bits of each multiply, then the result registered
+    LATENCY = 2 * 32 // BITS_PER_CYCLE + 1
+
+    def __init__(self):
+        super().__init__({"start": In(1), "x": In(32), "busy": Out(1), "done": Out(1), "result": Out(32)})
+
+    def elaborate(self, platform):
+        m = Module()
+        per = self.BITS_PER_CYCLE
+        groups = 32 // per
+        chunks = [[(constant >> (per * g)) & ((1 << per) - 1) for g in range(groups)] for constant in HASH_MULTIPLIERS]
+        second = Signal()  # the second multiply
+        group = Signal(range(groups))
+        shifted = Signal(32)  # the multiplicand shifted to the group's first bit (mod 2**32)
+        total = Signal(32)  # the product's sum so far
+        chunk = Signal(per)
+        with m.Switch(Cat(group, second)):
+            for which, constant_chunks in enumerate(chunks):
+                for g, value in enumerate(constant_chunks):
+                    with m.Case(g | (which << len(group))):
+                        m.d.comb += chunk.eq(value)
+        added = total
+        for b in range(per):
+            added = added + Mux(chunk[b], shifted << b, 0)
+        product = Signal(32)
+        m.d.comb += product.eq(added[:32])
+        m.d.sync += self.done.eq(0)
+        with m.If(self.busy):
+            m.d.sync += [group.eq(group + 1), total.eq(product), shifted.eq((shifted << per)[:32])]
+            with m.If(group == groups - 1):
+                with m.If(~second):  # x ^= x >> 15, then the second multiply
+                    mixed = product ^ (product >> 15)
+                    m.d.sync += [second.eq(1), total.eq(0), shifted.eq(mixed)]
+                with m.Else():
+                    m.d.sync += [self.busy.eq(0), self.done.eq(1), self.result.eq(product ^ (product >> 16))]
+        with m.Elif(self.start):
+            m.d.sync += [self.busy.eq(1), second.eq(0), group.eq(0), total.eq(0),
+                         shifted.eq(self.x ^ (self.x >> 16))]
+        return m

@@ -29,21 +29,23 @@ DEFAULT_LATENCY = 2
 FIELDS = ("v", "i", "ref", "pulse", "spike", "flags")
 
 
-def network_verilog(net, compiled, latency: int = DEFAULT_LATENCY, inject_bug: str | None = None) -> str:
-    """The core's Verilog (module `runner.DESIGN`), cached on the network, its rows and the hdl sources."""
+def network_verilog(net, compiled, latency: int = DEFAULT_LATENCY, inject_bug: str | None = None,
+                    core: str = "parallel") -> str:
+    """The core's Verilog (module `runner.DESIGN`; `core`: "parallel" or "serial", `CORES`), cached on the network,
+    its rows and the hdl sources."""
     from lapicque.hdl import verilog
     from lapicque.hdl.harness import RecordedNetwork
 
     key = hashlib.sha256(pickle.dumps((net, [(p.source_offset, p.source_size, p.channel, p.delay, p.rows.indptr,
                                               p.rows.indices, p.rows.data, p.procedural) for p in compiled],
-                                      latency, inject_bug))
+                                      latency, inject_bug, core))
                          + runner._hdl_fingerprint().encode()).hexdigest()[:16]
     folder = runner.cache_root() / "verilog"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"network_{key}.v"
     if not path.exists():
-        core = RecordedNetwork(net, compiled, latency=latency, inject_bug=inject_bug)
-        write_atomic(path, verilog.convert(core, name=runner.DESIGN))
+        top = RecordedNetwork(net, compiled, latency=latency, inject_bug=inject_bug, core=core)
+        write_atomic(path, verilog.convert(top, name=runner.DESIGN))
     return path.read_text()
 
 
@@ -77,8 +79,20 @@ def decode(net, bits: np.ndarray) -> dict[str, np.ndarray]:
 MAX_STORED_CONNECTIONS = 1_000_000
 
 
-def check_core(net) -> None:
+#: the network cores: "parallel" (`hdl.network.NetworkCore`, lanes side by side, what the ECP5 builds hold) and
+#: "serial" (`hdl.serial_network.SerialNetworkCore`, one update or connection at a time out of one single-ported
+#: memory, what the iCE40 UP5K holds)
+CORES = ("parallel", "serial")
+
+
+def check_core(net, core: str = "parallel") -> None:
     """What the network core cannot run, as a one-line LapicqueError (before any work)."""
+    if core not in CORES:
+        raise LapicqueError(f"unknown network core {core!r}; choose one of {', '.join(CORES)}")
+    if core == "serial":
+        from lapicque.hdl.serial_network import check_serial_core
+
+        check_serial_core(net)
     stored = sum(count for name, count in net.synapse_count().items() if net.projections[name].rule != "bernoulli")
     if stored > MAX_STORED_CONNECTIONS:
         raise LapicqueError(f"the network stores {stored:,.0f} connections; a simulated core holds at most "
@@ -99,11 +113,12 @@ class StepChecker:
     neuron, and each step's cycles against the core's replay (`hdl.network.step_cycles`). Runs in the parent
     process, on the other core from the simulator's."""
 
-    def __init__(self, net, compiled, steps: int, latency: int, progress=None):
+    def __init__(self, net, compiled, steps: int, latency: int, progress=None, core: str = "parallel"):
         from lapicque.golden.network_model import NetworkModel
         from lapicque.hdl.network import SWEEP_LATENCY, lane_lengths, monitor_layout, sweep_lead
 
         self.net, self.compiled, self.steps, self.latency, self.progress = net, compiled, steps, latency, progress
+        self.core = core
         self.beat_bits = monitor_layout(net).size
         self.model = NetworkModel(net, compiled=compiled)
         self.lengths = lane_lengths(compiled, net.lanes)
@@ -121,6 +136,7 @@ class StepChecker:
         """Check the beats of whole steps ([steps x depth, bits])."""
         from lapicque.golden.network_model import SATURATION_FLAGS
         from lapicque.hdl.network import step_cycles
+        from lapicque.hdl.serial_network import serial_step_cycles
 
         start = time.perf_counter()
         net, depth = self.net, self.net.depth
@@ -151,8 +167,12 @@ class StepChecker:
                                        "model_v": int(r.state.v[n])})
             fired = np.flatnonzero(r.spike).tolist()
             self.spikes_by_step.append(fired)
-            self.expected_steps.append(step_cycles(net, self.compiled, self.spikes_by_step, t, self.latency,
-                                                   self.lengths))
+            if self.core == "serial":
+                self.expected_steps.append(serial_step_cycles(net, self.compiled, self.spikes_by_step, t,
+                                                              self.latency))
+            else:
+                self.expected_steps.append(step_cycles(net, self.compiled, self.spikes_by_step, t, self.latency,
+                                                       self.lengths))
             # the bound of issue 20: max(N / lanes, the step's fan-out / lanes) + the pipeline's latency (with
             # external input, its draws' pipeline too)
             self.bound += max(depth, self.fan_out[fired].sum() / net.lanes) + self.pipeline
@@ -163,12 +183,15 @@ class StepChecker:
 
 
 def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAULT_LATENCY,
-                folder: Path | None = None, compiled=None, progress=None, inject_bug: str | None = None) -> dict:
+                folder: Path | None = None, compiled=None, progress=None, inject_bug: str | None = None,
+                core: str = "parallel") -> dict:
     """Run `steps` steps of `net` on the RTL and compare every update with the fixed model. Returns the counts:
     `updates_checked`, `bit_exact_mismatches` (and the first few), `spikes`, `cycles` (the run's), the core's
     replay of them (`cycles_expected`, `hdl.network.step_cycles`) and the bound max(D, fan-out / lanes) + latency
-    (`cycles_bound_per_step`); `checked_updates_per_s` over the run (from the simulator's start of the steps to
-    the last comparison: the simulator records the updates, this process compares them as they come)."""
+    (`cycles_bound_per_step`, the parallel core's; None for the serial core, whose cycles are its formula's
+    only); `core`: "parallel" or "serial" (`CORES`); `checked_updates_per_s` over the run (from the simulator's
+    start of the steps to the last comparison: the simulator records the updates, this process compares them as
+    they come)."""
     from lapicque.golden.network_model import hardware_rows
 
     if not 1 <= steps <= 65535:
@@ -176,7 +199,7 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
     reason = runner.simulator_missing(sim)
     if reason:
         raise LapicqueError(reason)
-    check_core(net)
+    check_core(net, core)
     compiled = hardware_rows(net) if compiled is None else compiled
     with tempfile.TemporaryDirectory(prefix="lapicque-net-") as scratch:
         test_dir = Path(folder) if folder is not None else Path(scratch)
@@ -186,10 +209,10 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         (test_dir / "results.json").unlink(missing_ok=True)
         build0 = time.perf_counter()
         # the simulator's build output goes to its log, not into the command's own output
-        build_dir, cached = runner.build_verilog(network_verilog(net, compiled, latency, inject_bug), sim,
+        build_dir, cached = runner.build_verilog(network_verilog(net, compiled, latency, inject_bug, core), sim,
                                                  log_file=test_dir / "build.log", record=RECORDED)
         build_s = time.perf_counter() - build0
-        checker = StepChecker(net, compiled, steps, latency, progress)
+        checker = StepChecker(net, compiled, steps, latency, progress, core)
         monitor = runner.RecordFile(test_dir / runner.record_file("monitor"), checker.beat_bits, net.depth)
         write_json(test_dir / "config.json", {"steps": steps})
         sim0 = time.perf_counter()
@@ -219,6 +242,7 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         "steps": steps,
         "neurons": net.neurons,
         "lanes": net.lanes,
+        "core": core,
         "simulator": sim,
         "updates_checked": steps * net.neurons,
         "bit_exact_mismatches": checker.mismatches,
@@ -231,7 +255,7 @@ def run_network(net, steps: int, *, sim: str = "verilator", latency: int = DEFAU
         "first_cycle_difference": ({"step": differing[0], "rtl": rtl_steps[differing[0]],
                                     "replay": expected_steps[differing[0]]} if differing else None),
         "cycles_per_step": results["cycles"] / steps,
-        "cycles_bound_per_step": checker.bound / steps,
+        "cycles_bound_per_step": checker.bound / steps if core == "parallel" else None,
         "lost_beats": bool(results["lost"]),
         "passed": (checker.mismatches == 0 and not results["history_overflow"] and not results["lost"]
                    and step_differences == 0 and results["cycles"] == expected_cycles),

@@ -37,6 +37,8 @@ async def run_network(dut):
     await FallingEdge(dut.clk)
     dut.run__payload.value = steps
     dut.run__valid.value = 1
+    while not dut.run__ready.value:  # a core that loads its initial state after reset first (the serial core)
+        await FallingEdge(dut.clk)
     run_started = time.time()
     await RisingEdge(dut.clk)  # idle: ready is high, the core takes the run at this edge
     start = get_sim_time("ns")

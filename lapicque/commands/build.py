@@ -36,7 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--network", help="build the network core instead of an array: cuba (4000 neurons, its rows "
                                      "regenerated on the chip) or a network file (.toml, docs/networks.md)")
     p.add_argument("--scale", type=positive_real, help="--network cuba: 4000 x SCALE neurons, the full in-degree")
-    p.add_argument("--clock", type=positive_real, help="clock in MHz (default: the board's)")
+    p.add_argument("--clock", type=positive_real,
+                   help="clock in MHz (default: the board's; a --network build on the iCEBreaker 24)")
     p.add_argument("--baud", type=positive, help=f"UART baud rate of an array's host bridge (default {DEFAULT_BAUD})")
     p.add_argument("--seed", type=positive, help="nextpnr's placement seed (default: nextpnr's own); Fmax "
                                                  "moves a few per cent with it")

@@ -45,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="rtl: the core's lanes (default 4, 2 or 1, the most that divide the network; a file's "
                         "own)")
     p.add_argument("--sim", default="verilator", help="rtl: verilator (default) or icarus")
+    p.add_argument("--core", default="parallel",
+                   help="rtl: parallel (default; the network core, lanes side by side) or serial (the iCEBreaker's: "
+                        "one lane, state and accumulators in one single-ported memory)")
     p.add_argument("--out", type=output_folder, default=Path("runs/net"), help="results folder (default runs/net)")
 
 
@@ -65,10 +68,12 @@ def run(args: argparse.Namespace, console) -> int:
     if "rtl" in s:
         r = s["rtl"]
         verdict = "[bold green]PASSED[/]" if s["passed"] else "[bold red]FAILED[/]"
-        console.print(f"RTL ({r['simulator']}, {r['lanes']} lanes): {r['updates_checked']:,} updates checked, "
+        bound = "" if r.get("cycles_bound_per_step") is None else f"; bound {r['cycles_bound_per_step']:.1f}"
+        console.print(f"RTL ({r['simulator']}, {r.get('core', 'parallel')} core, {r['lanes']} lanes): "
+                      f"{r['updates_checked']:,} updates checked, "
                       f"{r['bit_exact_mismatches']} bit-exact mismatches; {r['cycles_per_step']:.1f} cycles per "
-                      f"step (the core's formula: {r['cycles_expected'] / r['steps']:.1f}; bound "
-                      f"{r['cycles_bound_per_step']:.1f}); {r['steps_cycles_differing']} steps whose cycles differ, "
+                      f"step (the core's formula: {r['cycles_expected'] / r['steps']:.1f}{bound}); "
+                      f"{r['steps_cycles_differing']} steps whose cycles differ, "
                       f"history overrun: {str(r['history_overflow']).lower()}, beats lost: "
                       f"{str(r['lost_beats']).lower()}; {r['checked_updates_per_s']:,.0f} checked updates/s {verdict}")
     console.print(f"results: {args.out / 'summary.json'}, raster: {args.out / 'raster.png'}")

@@ -60,7 +60,8 @@ def build(*, board: str, spec: Path | str | ArraySpec | None = None, neurons: in
     console: a rich Console for the tools' progress.
     network: instead of an array, the network core running `cuba` (procedural rows regenerated on the chip;
     `scale`: 4000 x scale neurons with the full in-degree) or a network file (.toml); lanes default to 8 on an
-    ECP5 and 1 on an iCE40; report.json then gives `realtime_factor` (docs/networks.md).
+    ECP5 and 1 on an iCE40; a board with SPRAM (the iCEBreaker) gets the serial core, one lane
+    (`boards.network.core_kind`); report.json then gives `realtime_factor` (docs/networks.md).
 
     Returns report.json's content (`fmax_mhz`, `timing_met`, `resources`, ...; docs/build.md). A request
     that cannot work (an unknown board, an array that does not fit, a clock the PLL cannot make) raises
@@ -104,7 +105,7 @@ def build_network(target, network: str, scale: float | None, lanes: int | None, 
     from lapicque.boards.board import pll_for
     from lapicque.boards.flow import check_tools
     from lapicque.boards.network import build_network as run_flow
-    from lapicque.boards.network import check_network_fits
+    from lapicque.boards.network import check_network_fits, core_kind, default_network_clock
     from lapicque.golden.network_model import hardware_rows
     from lapicque.sim.network import check_core
 
@@ -129,10 +130,10 @@ def build_network(target, network: str, scale: float | None, lanes: int | None, 
         name = "cuba" if scale is None else f"cuba x {scale:g}"
     else:
         raise LapicqueError(f"unknown network {network!r}; give cuba or a network file (.toml)")
-    check_core(net)
+    check_core(net, core_kind(target))
     rows = hardware_rows(net)
     check_network_fits(target, net, rows)
-    pll_for(target, clock or target.default_clock_mhz)  # a clock the PLL cannot make is refused here
+    pll_for(target, clock or default_network_clock(target))  # a clock the PLL cannot make is refused here
     check_tools(target)
     folder = Path(out) if out is not None else Path("build") / f"{target.name}-network"
     with owned(folder, "build"):

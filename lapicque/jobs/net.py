@@ -84,7 +84,7 @@ def cuba_scaled(scale: float) -> tuple[int, float]:
 
 def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", duration: float = 1.0,
         neurons: int | None = None, scale: float | None = None, seed: int = 1, dt: float = 0.1,
-        connectivity: str | None = None, lanes: int | None = None, sim: str = "verilator",
+        connectivity: str | None = None, lanes: int | None = None, sim: str = "verilator", core: str = "parallel",
         out: Path | str | None = None, progress=None) -> dict:
     """Simulate `network` for `duration` s of biological time at `dt` ms.
 
@@ -93,7 +93,9 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
     backend: float (the golden network, integrated exactly), fixed (the bit-exact contract on the network's
     codes, `lapicque.golden.network_codes`; cuba, brunel) or rtl (the network core in a simulator, every update
     compared with the fixed model; `passed` in the summary); lanes: the core's lanes (rtl; default 4, 2 or 1,
-    the most that divide the network; a file's own); sim: verilator or icarus (rtl); regime: brunel's SR, AI,
+    the most that divide the network, 1 on the serial core; a file's own); sim: verilator or icarus (rtl);
+    core: parallel (the network core, lanes side by side) or serial (the iCEBreaker's, one lane out of one
+    single-ported memory; rtl); regime: brunel's SR, AI,
     SI-fast or SI-slow; neurons: see
     `make_network`; scale: cuba with 4000 x scale neurons and the full network's in-degree (p = 0.02 / scale);
     seed: connectivity and initial state; connectivity: random (numpy's generator; float's default) or
@@ -123,6 +125,13 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
         raise LapicqueError(f"--lanes {lanes} is out of range; allowed 1 to 64")
     if lanes is not None and backend != "rtl":
         raise LapicqueError("--lanes is for --backend rtl")
+    if backend == "rtl" or core != "parallel":  # (the simulator's module only when it is wanted)
+        from lapicque.sim.network import CORES, check_core
+
+        if core not in CORES:
+            raise LapicqueError(f"unknown network core {core!r}; choose one of {', '.join(CORES)}")
+        if backend != "rtl":
+            raise LapicqueError("--core is for --backend rtl")
     build0 = time.perf_counter()
     if network.endswith(".toml"):  # a network file: populations and projections in codes
         from lapicque.network_spec import load_network
@@ -135,13 +144,11 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
         if lanes is not None:
             spec = spec.with_lanes(lanes)  # checks that they divide the network
         if backend == "rtl":
-            from lapicque.sim.network import check_core
-
-            check_core(spec)
+            check_core(spec, core)
         build_s = time.perf_counter() - build0
         with owned(out, "net") as folder:
             return simulate_codes(spec, None, Path(network).stem, backend, duration, seed, dt, folder, progress,
-                                  build_s, sim)
+                                  build_s, sim, core)
     neurons, p, connectivity = _checked(network, backend, neurons, scale, connectivity)
     if backend != "float":
         from lapicque.golden.network_codes import brunel_spec, cuba_spec
@@ -155,15 +162,14 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
             name = f"brunel-{regime}"
         if lanes is not None:
             spec = spec.with_lanes(lanes)  # checks that they divide the network
-        elif backend == "rtl":  # four lanes where they divide the network, else two, else one
+        elif backend == "rtl" and core == "parallel":  # four lanes where they divide the network, else two, else one
             spec = spec.with_lanes(next(k for k in (4, 2, 1) if spec.neurons % k == 0))
         if backend == "rtl":
-            from lapicque.sim.network import check_core
-
-            check_core(spec)
+            check_core(spec, core)
         build_s = time.perf_counter() - build0
         with owned(out, "net") as folder:
-            return simulate_codes(spec, mapping, name, backend, duration, seed, dt, folder, progress, build_s, sim)
+            return simulate_codes(spec, mapping, name, backend, duration, seed, dt, folder, progress, build_s, sim,
+                                  core)
     network_model = make_network(network, neurons, regime, seed, connectivity, p)  # checks its input first
     build_s = time.perf_counter() - build0
     with owned(out, "net") as folder:
@@ -193,7 +199,8 @@ def _write(folder: Path | None, result, name: str, neurons: int, summary: dict) 
 
 
 def simulate_codes(spec, mapping: dict | None, name: str, backend: str, duration: float, seed: int, dt: float,
-                   folder: Path | None, progress, build_s: float, sim: str = "verilator") -> dict:
+                   folder: Path | None, progress, build_s: float, sim: str = "verilator", core: str = "parallel"
+                   ) -> dict:
     """Run a NetworkSpec (bit-exact, float64 on the same codes, or on the RTL checked against the bit-exact
     model) and summarise it like the golden network, with its mapping to codes when it was made from physical
     units."""
@@ -207,7 +214,8 @@ def simulate_codes(spec, mapping: dict | None, name: str, backend: str, duration
     if backend == "rtl":
         from lapicque.sim.network import run_network
 
-        rtl = run_network(spec, steps, sim=sim, folder=None if folder is None else folder / "sim", progress=progress)
+        rtl = run_network(spec, steps, sim=sim, folder=None if folder is None else folder / "sim", progress=progress,
+                          core=core)
         out = {"spike_steps": rtl.pop("spike_steps"), "spike_neurons": rtl.pop("spike_neurons"),
                "saturated": rtl.pop("saturated")}
         model = None

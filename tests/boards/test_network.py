@@ -12,7 +12,7 @@ from lapicque.golden.network_model import NetworkModel, hardware_rows
 from lapicque.hdl.network import lane_lengths, step_cycles
 
 
-def test_full_cuba_fits_the_ulx3s_85f_and_not_the_icebreaker():
+def test_full_cuba_fits_the_ulx3s_85f_and_the_icebreakers_serial_core():
     net, _ = cuba_spec(4000, lanes=8)
     rows = hardware_rows(net)
     est = estimate_network(get_board("ulx3s-85f"), net, rows)
@@ -26,13 +26,21 @@ def test_full_cuba_fits_the_ulx3s_85f_and_not_the_icebreaker():
     assert est.needs["dsp"] == 8 * 4 + BOARD_GENERATOR_WIDTH * 6
     # a build asking for a generator as wide as the lanes is estimated with its 8 hashes
     assert estimate_network(get_board("ulx3s-85f"), net, rows, generator_width=8).needs["dsp"] == 8 * 4 + 8 * 6
+    # the iCEBreaker's serial core: state, accumulators and history in the four SPRAMs (64-bit words, 4000 +
+    # 4000 + 8192 of 16384), the initial membranes a 4000 x 20-bit ROM in block RAM, no DSP block
     small = estimate_network(get_board("icebreaker"), cuba_spec(4000, lanes=1)[0], hardware_rows(cuba_spec(4000)[0]))
-    assert "bram" in small.shortfalls()
+    assert not small.shortfalls() and small.needs["spram"] == 4 and small.needs["dsp"] == 0
+    assert small.memories["initial"] == 20 and "keys" not in small.memories  # keys are hashed, not stored
+    # twice as many neurons: the store needs twice the SPRAMs, the initial membranes 40 block RAMs
+    big = cuba_spec(8000, p=0.01, lanes=1)[0]
+    assert estimate_network(get_board("icebreaker"), big, hardware_rows(big)).shortfalls() == ["bram", "spram"]
 
 
 def test_the_build_job_refuses_in_one_line_before_any_tool(tmp_path):
     for options, message in (
-        ({"board": "icebreaker", "network": "cuba"}, "the network does not fit icebreaker: it needs"),
+        ({"board": "icebreaker", "network": "cuba", "scale": 2.0}, "the network does not fit icebreaker: it needs 47 "
+                                                                    "bram, the device has 30 (the most: initial, 40"),
+        ({"board": "icebreaker", "network": "cuba", "lanes": 2, "scale": 0.5}, "lanes = 2: the serial core"),
         ({"board": "ulx3s-85f", "network": "brunel"}, "unknown network 'brunel'; give cuba or a network file"),
         ({"board": "ulx3s-85f", "network": "cuba", "neurons": 100}, "--neurons is for arrays"),
         ({"board": "ulx3s-85f", "network": "cuba", "baud": 9600}, "--baud is for an array's host bridge; a --network"),
@@ -68,3 +76,23 @@ def test_the_board_top_elaborates_with_the_core_inside():
     text = board.platform().prepare(top, name="top").files["top.il"]
     # the PLL, the core with its row generator (CUBA's rows are regenerated), the LEDs
     assert "EHXPLLL" in text and "core.rows0" in text and "led_0" in text
+
+
+def test_the_icebreakers_top_has_the_serial_core_and_its_speed_is_the_serial_replay():
+    from lapicque.hdl.serial_network import serial_step_cycles
+
+    board = get_board("icebreaker")
+    net, _ = cuba_spec(64, p=0.3, lanes=1)
+    rows = hardware_rows(net)
+    top = NetworkBoardTop(board, net, rows, 24.0)
+    assert top.kind == "serial"
+    text = board.platform().prepare(top, name="top").files["top.il"]
+    # the PLL, the store for the SPRAMs, the key's serial hash and a row generator, the LEDs
+    assert "SB_PLL40" in text and '"huge"' in text and "top.core.key_hash" in text and "top.core.rows0" in text
+    assert "led_0" in text
+    speed = realtime(net, rows, latency=7, clock_mhz=24.0, dt_ms=0.1, steps=200, kind="serial")
+    model, spikes, cycles = NetworkModel(net, compiled=rows), [], 0
+    for t in range(200):
+        spikes.append(model.step().spike.nonzero()[0].tolist())
+        cycles += serial_step_cycles(net, rows, spikes, t, 7)
+    assert speed["cycles_per_step"] == pytest.approx(cycles / 200, abs=0.01) and cycles / 200 >= 4 * 64

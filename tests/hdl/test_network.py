@@ -9,16 +9,22 @@ import pytest
 from lapicque.golden.network_model import NetworkModel, compile_network, hardware_rows
 from lapicque.hdl.layouts import channel_field
 from lapicque.hdl.network import BUGS, NetworkCore, population_words, step_cycles
+from lapicque.hdl.serial_network import SerialNetworkCore
 from lapicque.network_spec import NetworkSpec, load_network
 from tests.hdl import run_clocked
 
 
-def run_core(net, steps, latency=1, history=None, generate=False, inject_bug=None, generator_width=None):
+def run_core(net, steps, latency=1, history=None, generate=False, inject_bug=None, generator_width=None,
+             serial=False):
     """Run `steps` steps; returns {(timestep, neuron): fields}, each step's cycles, and the overflow flag. With
-    `generate` the core regenerates the Bernoulli projections' rows instead of storing them."""
+    `generate` the core regenerates the Bernoulli projections' rows instead of storing them; `serial`: the serial
+    core (hdl/serial_network.py) instead."""
     compiled = hardware_rows(net) if generate else compile_network(net)
-    core = NetworkCore(net, compiled, latency=latency, history=history, inject_bug=inject_bug,
-                       generator_width=generator_width)
+    if serial:
+        core = SerialNetworkCore(net, compiled, latency=latency, history=history, inject_bug=inject_bug)
+    else:
+        core = NetworkCore(net, compiled, latency=latency, history=history, inject_bug=inject_bug,
+                           generator_width=generator_width)
     lanes, channels = net.lanes, len(net.channels)
     updates, cycles, flags = {}, [], {}
 
@@ -89,16 +95,23 @@ def test_the_core_is_the_model_update_for_update(lanes, latency, generate, varie
     net = small_example(lanes, varied=varied)
     assert (population_words(net) is None) == varied
     steps = 24
-    got, cycles, overflow, compiled = run_core(net, steps, latency, generate=generate)
+    cycles, compiled, spikes = checked_run(net, steps, latency, generate)
+    # and took the cycles the formula says, step for step
+    assert cycles == [step_cycles(net, compiled, spikes, t, latency) for t in range(steps)]
+
+
+def checked_run(net, steps, latency, generate, serial=False):
+    """Run a core (`run_core`) and compare it with the model update for update, in a run that is a real test:
+    spikes in most steps, delayed deliveries, both channels moving. Returns each step's cycles, the rows and the
+    spikes."""
+    got, cycles, overflow, compiled = run_core(net, steps, latency, generate=generate, serial=serial)
     want, spikes = model_updates(net, steps)
     assert not overflow and len(got) == len(want) == steps * net.neurons
     mismatched = [key for key in want if got[key] != want[key]]
     assert not mismatched, (mismatched[:3], [(got[k], want[k]) for k in mismatched[:3]])
-    # the run was a real test: spikes in most steps, delayed deliveries, both channels moving
     assert sum(map(len, spikes)) > 40
     assert any(u[1][1] != 0 for u in want.values()) and any(u[1][0] != 0 for u in want.values())
-    # and took the cycles the formula says, step for step
-    assert cycles == [step_cycles(net, compiled, spikes, t, latency) for t in range(steps)]
+    return cycles, compiled, spikes
 
 
 def test_a_burst_that_fills_the_queues_takes_the_cycles_of_the_replay():
@@ -155,13 +168,20 @@ def test_a_history_too_short_for_the_spikes_raises_the_overflow_flag():
     assert not overflow
 
 
-def test_a_scaled_cuba_runs_bit_exact_with_both_channels_and_procedural_rows():
+def primed_cuba(lanes):
+    """CUBA at 160 neurons (p = 0.5), every membrane a few steps below threshold: CUBA's own first spikes come only
+    after 20 steps."""
     from lapicque.golden.network_codes import cuba_spec
 
-    net, _ = cuba_spec(160, p=0.5, seed=2, lanes=4)
+    net, _ = cuba_spec(160, p=0.5, seed=2, lanes=lanes)
     rng = np.random.default_rng(2)
-    for pop in net.populations.values():  # a few steps below threshold: CUBA's first spikes come in 20 steps
+    for pop in net.populations.values():
         pop.v0 = pop.params["theta_hi"] - rng.integers(1, 1000, pop.size)
+    return net
+
+
+def test_a_scaled_cuba_runs_bit_exact_with_both_channels_and_procedural_rows():
+    net = primed_cuba(4)
     steps = 20
     got, cycles, overflow, compiled = run_core(net, steps, latency=2, generate=True)
     want, spikes = model_updates(net, steps)
@@ -174,12 +194,7 @@ def test_a_scaled_cuba_runs_bit_exact_with_both_channels_and_procedural_rows():
 def test_a_narrower_generator_draws_the_same_rows_in_the_replays_cycles(width):
     """A board's core draws fewer numbers a cycle than it has lanes (`generator_width`): the same updates, the
     cycles the replay gives for that width, and more of them than one number per lane takes."""
-    from lapicque.golden.network_codes import cuba_spec
-
-    net, _ = cuba_spec(160, p=0.5, seed=2, lanes=4)
-    rng = np.random.default_rng(2)
-    for pop in net.populations.values():
-        pop.v0 = pop.params["theta_hi"] - rng.integers(1, 1000, pop.size)
+    net = primed_cuba(4)
     steps = 12
     got, cycles, overflow, compiled = run_core(net, steps, latency=2, generate=True, generator_width=width)
     want, spikes = model_updates(net, steps)

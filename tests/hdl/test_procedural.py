@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lapicque.golden import connectivity as cn
-from lapicque.hdl.procedural import LATENCY, RowGenerator, latency
+from lapicque.hdl.procedural import LATENCY, RowGenerator, SerialHash, latency
 from tests.hdl import run_clocked
 
 #: keys whose draws carry across bit 16 and bit 32 (key + k wraps), and with the top bit set
@@ -125,3 +125,34 @@ def test_a_table_that_is_not_a_power_of_two_is_refused():
 
 def test_the_latency_grows_a_stage_per_doubling_of_the_width():
     assert [latency(w) for w in (1, 2, 4, 8, 16)] == [LATENCY, LATENCY + 1, LATENCY + 2, LATENCY + 3, LATENCY + 4]
+
+
+def test_the_serial_hash_is_the_contracts_hash_after_its_latency():
+    """Numbers whose hash carries across every 16-bit half, started back to back and after idle gaps: each result
+    is lowbias32's, `done` exactly `LATENCY` cycles after its start, and a start while busy is ignored."""
+    numbers = [0, 1, 0xFFFFFFFF, 0x8000FFFF, 0x9E3779B9, 0x12345678] + [int(x) for x in cn.row_key(3, 1, np.arange(6))]
+    dut = SerialHash()
+    results, latencies = [], []
+
+    async def bench(ctx):
+        rng = random.Random(4)
+        for x in numbers:
+            for _ in range(rng.choice([0, 0, 3])):
+                await ctx.tick()
+            ctx.set(dut.x, x)
+            ctx.set(dut.start, 1)
+            await ctx.tick()
+            ctx.set(dut.x, 0xDEADBEEF)  # a start while busy: ignored
+            cycles = 1
+            while True:
+                _, _, done, result = await ctx.tick().sample(dut.done, dut.result)
+                ctx.set(dut.start, 0)  # held for one busy cycle
+                if done:
+                    break
+                cycles += 1
+            results.append(result)
+            latencies.append(cycles)
+
+    run_clocked(dut, bench)
+    assert results == [int(cn.hash32(x)) for x in numbers]
+    assert latencies == [SerialHash.LATENCY] * len(numbers)

@@ -73,3 +73,24 @@ def test_stale_external_draws_fail_the_run():
     summary = run_network(small_brunel(), 100, inject_bug="external_counter_stale")
     assert not summary["passed"] and summary["bit_exact_mismatches"] > 0
     assert summary["first_mismatches"][0]["step"] == 1  # step 0 draws the right counts; step 1 repeats them
+
+
+def test_the_serial_core_on_verilator_is_the_fixed_model_and_its_formula():
+    """The iCEBreaker's core (hdl/serial_network.py) on a scaled CUBA: after loading its initial state it takes the
+    run, every update is the fixed model's and every step's cycles its replay's."""
+    from lapicque.golden.network_codes import cuba_spec
+
+    net, _ = cuba_spec(200, p=0.4, lanes=1)
+    rng = np.random.default_rng(5)
+    for pop in net.populations.values():  # spikes from the first steps on
+        pop.v0 = pop.params["theta_hi"] - rng.integers(1, 3000, pop.size)
+    summary = run_network(net, 150, core="serial")
+    assert summary["passed"] and summary["bit_exact_mismatches"] == 0 and summary["core"] == "serial"
+    assert summary["updates_checked"] == 150 * 200 and summary["spikes"] > 50
+    assert summary["cycles"] == summary["cycles_expected"] >= 150 * 4 * 200 and summary["steps_cycles_differing"] == 0
+    assert summary["cycles_bound_per_step"] is None  # issue 20's bound is the parallel core's
+
+
+def test_a_seeded_bug_fails_a_serial_run():
+    summary = run_network(small_example(1), 100, inject_bug="filled_not_set", core="serial")
+    assert not summary["passed"] and summary["bit_exact_mismatches"] > 0

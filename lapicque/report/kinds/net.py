@@ -50,9 +50,10 @@ def section(run: Run) -> Section:
                                              f"({100 * entry['relative_error']:+.3f} %)"))
     if "rtl" in s:
         r = s["rtl"]
-        sec.config.append(("RTL", f"{r['simulator']}, {r['lanes']} lanes: {r['cycles_per_step']:.1f} cycles per "
-                                  f"step (bound max(N / lanes, fan-out / lanes) + latency: "
-                                  f"{r['cycles_bound_per_step']:.1f})"))
+        bound = ("" if r.get("cycles_bound_per_step") is None else
+                 f" (bound max(N / lanes, fan-out / lanes) + latency: {r['cycles_bound_per_step']:.1f})")
+        sec.config.append(("RTL", f"{r['simulator']}, {r.get('core', 'parallel')} core, {r['lanes']} lanes: "
+                                  f"{r['cycles_per_step']:.1f} cycles per step{bound}"))
     if "saturated_updates" in s:
         sec.config.append(("saturated updates", f"{s['saturated_updates']:,}"))
     sec.config += provenance_rows(s.get("provenance"))

@@ -98,6 +98,15 @@ def test_net_rtl_checks_every_update_and_its_report_shows_the_verdicts(tmp_path)
         (tmp_path / "c" / "summary.json").write_text(json.dumps(data))
 
 
+def test_net_rtl_on_the_serial_core_is_the_fixed_models_spikes(tmp_path):
+    argv = ["net", "cuba", "--backend", "rtl", "--core", "serial", "--scale", "0.05", "--duration", "0.02"]
+    cli = command_summary(argv, tmp_path / "c")
+    job = jobs.net(network="cuba", backend="rtl", core="serial", scale=0.05, duration=0.02)
+    assert comparable(job) == cli and job["passed"] and job["rtl"]["core"] == "serial" and job["rtl"]["lanes"] == 1
+    fixed = jobs.net(network="cuba", backend="fixed", scale=0.05, duration=0.02)
+    assert fixed["spikes"] == job["spikes"] > 0 and job["rtl"]["cycles_per_step"] >= 4 * 200
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"network": "lattice", "backend": "fixed"},
      "--backend fixed runs cuba, brunel (mapped to codes); lattice runs on"),
@@ -116,6 +125,11 @@ def test_net_rtl_checks_every_update_and_its_report_shows_the_verdicts(tmp_path)
     ({"scale": 0.5, "neurons": 100}, "give --scale or --neurons, not both"),
     ({"network": "brunel", "scale": 0.5}, "--scale is for cuba"),
     ({"network": "examples/networks/two-populations.toml", "neurons": 10}, "--neurons is for the named networks"),
+    ({"core": "serial"}, "--core is for --backend rtl"),
+    ({"backend": "rtl", "core": "systolic"}, "unknown network core 'systolic'; choose one of parallel, serial"),
+    ({"backend": "rtl", "core": "serial", "lanes": 2, "scale": 0.1}, "lanes = 2: the serial core"),
+    ({"network": "brunel", "backend": "rtl", "core": "serial", "neurons": 40}, "the serial core (small FPGAs) has no "
+                                                                               "external Poisson input"),
 ])
 def test_net_refuses_in_one_line_before_any_work(tmp_path, options, message):
     from lapicque.errors import LapicqueError
