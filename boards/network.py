@@ -50,12 +50,12 @@ BOARD_GENERATOR_WIDTH = 1
 NETWORK_LOGIC = {"ice40": (2500, 1800), "ecp5": (2000, 900)}
 
 
-#: the serial core's logic cells on the UP5K: the iCEBreaker CUBA build's 4,273 (BENCHMARKS.md), the margin on top
+#: the serial core's logic cells on the UP5K: the iCEBreaker CUBA build's 4,264 (BENCHMARKS.md), the margin on top
 SERIAL_LOGIC = 4300
 
 
 #: the serial core's clock on the UP5K: its longest paths (a connection's read-add-write of the SPRAM, the row
-#: generator's hash in logic) make 26.4-26.6 MHz (BENCHMARKS.md), so a build asks for 24 unless told otherwise
+#: generator's hash in logic) make 26.2-26.7 MHz (BENCHMARKS.md), so a build asks for 24 unless told otherwise
 SERIAL_CLOCK_MHZ = 24.0
 
 

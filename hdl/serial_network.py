@@ -17,10 +17,10 @@ word per population, or a ROM), stored rows (`rowinfo`, `entries`), the skip tab
 
 A timestep is two phases, one after the other (a single port allows nothing else):
 
-    sweep        a period of four cycles per neuron: read its state, read its accumulators (and its `filled`
-                 bit), write the state of the neuron whose update has come out of the datapath (`ahead`
-                 periods earlier) and, if it spiked, append it to the history (and clear its `filled` bit);
-                 4 (N + ahead) cycles
+    sweep        a period per neuron: read its state (and its `filled` bit, which it clears), write the state of
+                 the update `ahead` periods before it, then, only if needed, read its accumulators (when filled)
+                 and append the written update's spike to the history: 2 (N + ahead) cycles, one more per
+                 filled neuron and one per spike
     propagation  for each delay d, the spikes of step t + 1 - d from the history, one at a time; for each of its
                  projections, a stored row from `rowinfo` and `entries`, or a regenerated one: its key hashed
                  (`SerialHash`, no key memory), then the `RowGenerator`'s targets; every connection a
@@ -63,8 +63,8 @@ from .procedural import RowGenerator, SerialHash, target_layout
 #: deliberately wrong cores, for the verification's own tests: an accumulator word written without its
 #: `filled` bit (the next spike to it adds to the previous step's sums); and the datapath's bugs
 BUGS = ("filled_not_set",)
-#: cycles a sweep spends on each neuron: two reads and two writes of the single port
-PERIOD = 4
+#: cycles a sweep spends on each neuron at least: its state's read and an update's write
+PERIOD = 2
 #: the store's memory name (a board build drops its initial contents by it: SPRAM takes none)
 STORE = "store"
 #: SPRAM words: the memory's depth is a multiple of it (and its width of 16 bits) on the board
@@ -81,9 +81,10 @@ def check_serial_core(net) -> None:
 
 
 def ahead(latency: int) -> int:
-    """Periods between a neuron's reads and its state's write: the datapath's inputs are registered at its
-    period's third cycle, its update registered once more, and written in a later period's third cycle."""
-    return ceil((latency + 2) / PERIOD)
+    """Periods between a neuron's reads and its update's write: the datapath advances once a period (in its B
+    cycle), so a neuron loaded in period n enters it in period n + 1 and its update comes out `latency` periods
+    later, where the pipeline holds it for that period's write (no queue, whatever the periods' lengths)."""
+    return latency + 1
 
 
 def word_bits(net) -> int:
@@ -119,11 +120,13 @@ VISIT_CYCLES, KEY_CYCLES = 1, SerialHash.LATENCY
 
 def serial_step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, latency: int) -> int:
     """The cycles `SerialNetworkCore` takes for timestep `step`, given the spikes (global indices) of every step so
-    far: the sweep's 4 (N + ahead) cycles, then for each delay d (longest first) the spikes of step t + 1 - d in
+    far: the sweep's 2 (N + ahead) cycles and one per neuron whose accumulators were written (by the previous
+    step's propagation) and per spike, then for each delay d (longest first) the spikes of step t + 1 - d in
     the order they spiked, each visiting its projections of d: a stored row costs its row info and two cycles a
     connection, a regenerated one its key's hash, its request, the generator's first beat, two cycles a
     connection and its end beat."""
-    cycles = PERIOD * (net.neurons + ahead(latency))
+    cycles = PERIOD * (net.neurons + ahead(latency)) + len(filled_by(rows, spikes_by_step, step))
+    cycles += len(spikes_by_step[step])
     for delay, members in delay_classes(rows):
         cycles += CLASS_CYCLES
         source = step + 1 - delay
@@ -142,6 +145,21 @@ def serial_step_cycles(net, rows, spikes_by_step: list[list[int]], step: int, la
                     cycles += ROWINFO_CYCLES
         cycles += WINDOW_END_CYCLES
     return cycles + END_CYCLES
+
+
+def filled_by(rows, spikes_by_step: list[list[int]], step: int) -> set[int]:
+    """The neurons whose accumulators hold input for `step`: the targets of every connection delivered by the
+    previous step's propagation (the spikes of step - d through the projections of delay d)."""
+    targets = set()
+    for part in rows:
+        source = step - part.delay
+        if source < 0:
+            continue
+        for n in spikes_by_step[source]:
+            row = n - part.source_offset
+            if 0 <= row < part.source_size:
+                targets.update(part.rows.indices[part.rows.indptr[row]:part.rows.indptr[row + 1]].tolist())
+    return targets
 
 
 def init_cycles(net) -> int:
@@ -244,33 +262,39 @@ class SerialNetworkCore(wiring.Component):
                             inject_bug=self.inject_bug if self.inject_bug in DATAPATH_BUGS else None)
         m.submodules.datapath = dp
         m.d.comb += dp.ext.eq(0)
-        phase = Signal(2)
+        phase = Signal(2)  # a period's cycles: A (state read), B (update write), C (accumulator read), D (history)
         period = Signal(range(neurons + ahead(self.latency) + 1))
         issuing = Signal()  # the period's neuron is a real one (period < N)
         state_held = Signal(s_layout.size)
-        param_data = Signal(param_layout(net).size)
+        param_now = Signal(param_layout(net).size)  # the period's neuron's parameters
+        param_held = Signal(param_layout(net).size)
+        index_held = Signal(idx_bits)
+        load_acc = Signal()  # the accumulators read in the cycle before: load the datapath with them
         dp_state, dp_params = Signal(s_layout.size), Signal(param_layout(net).size)
         dp_acc = [Signal(signed(acc_bits), name=f"dp_acc{c}") for c in range(channels)]
         dp_valid, dp_index = Signal(), Signal(idx_bits)
         m.d.comb += [dp.state.eq(dp_state), dp.params.eq(dp_params),
                      *(getattr(dp, channel_field("acc", c)).eq(dp_acc[c]) for c in range(channels))]
+        advance = Signal()  # the datapath moves (once a period, see below)
         stage_valid, stage_index = [dp_valid], [dp_index]
         for k in range(self.latency):
             v, i = Signal(name=f"dp_valid{k}"), Signal(idx_bits, name=f"dp_index{k}")
-            m.d.sync += [v.eq(stage_valid[-1]), i.eq(stage_index[-1])]
+            with m.If(advance):
+                m.d.sync += [v.eq(stage_valid[-1]), i.eq(stage_index[-1])]
             stage_valid.append(v)
             stage_index.append(i)
-        m.d.sync += dp_valid.eq(0)
-        result = Signal(dp.update.shape())
-        result_valid, result_index = Signal(), Signal(idx_bits)
+        m.d.sync += load_acc.eq(0)
+        # the datapath moves once a period, in B: its inputs (loaded in B or, with accumulators to read, after C)
+        # hold until then, and its output holds the update `ahead` periods on for that period's write
+        m.d.comb += dp.en.eq(advance)
+        result, result_index = dp.update, stage_index[-1]
         if shared is None:
-            m.d.comb += params_r.addr.eq(period)
-            m.d.sync += param_data.eq(params_r.data)
+            m.d.comb += [params_r.addr.eq(period), param_now.eq(params_r.data)]  # the address is the period's
         else:  # the population's word, by the neuron's index
             word = Const(shared[-1], param_layout(net).size)
             for start, value in reversed(list(zip(list(net.offsets.values())[1:], shared[:-1], strict=True))):
                 word = Mux(period < start, value, word)
-            m.d.sync += param_data.eq(word)
+            m.d.comb += param_now.eq(word)
 
         # -- propagation's parts -----------------------------------------------------------------------
         classes = delay_classes(rows)
@@ -396,35 +420,48 @@ class SerialNetworkCore(wiring.Component):
                     m.d.comb += step_start.eq(1)
                     m.next = "SWEEP"
             with m.State("SWEEP"):
-                m.d.comb += issuing.eq(period < neurons)
-                m.d.sync += phase.eq(phase + 1)
+                k = ahead(self.latency)
+                writing = Signal()  # this period writes an update (the one `ahead` periods before)
+                m.d.comb += [issuing.eq(period < neurons), writing.eq(stage_valid[-1])]
+                period_over = Signal()
                 with m.Switch(phase):
-                    with m.Case(0):  # the neuron's state
-                        m.d.comb += store_addr.eq(period)
-                    with m.Case(1):  # its accumulators and `filled`; the state read has arrived
-                        m.d.comb += [store_addr.eq(neurons + period), filled_addr.eq(period)]
-                        m.d.sync += state_held.eq(store_r.data)
-                    with m.Case(2):  # the reads to the datapath; the state of an update that came out written
-                        m.d.sync += [dp_valid.eq(issuing), dp_index.eq(period), dp_state.eq(state_held),
-                                     dp_params.eq(param_data)]
-                        for c in range(channels):
-                            m.d.sync += dp_acc[c].eq(Mux(filled_r.data, store_r.data[c * acc_bits:(c + 1) * acc_bits],
-                                                         0))
+                    with m.Case(0):  # A: the neuron's state and its `filled` bit
+                        m.d.comb += [store_addr.eq(period), filled_addr.eq(period)]
+                        m.d.sync += phase.eq(1)
+                    with m.Case(1):  # B: an update written; the state read has arrived, `filled` cleared
                         m.d.comb += [store_addr.eq(result_index), store_data.eq(result.state.as_value()),
-                                     store_we.eq(result_valid), sweep_writes.eq(result_valid)]
-                        m.d.sync += [hist_pending.eq(result_valid & result.spike), hist_index.eq(result_index)]
-                    with m.Case(3):  # a spike to the history; the neuron's accumulators are used: not filled
-                        m.d.comb += [store_addr.eq(2 * neurons + write_pointer[:hist_bits]),
-                                     store_data.eq(hist_index), store_we.eq(hist_pending),
+                                     store_we.eq(writing), sweep_writes.eq(writing),
                                      filled_w.addr.eq(period), filled_w.data.eq(0), filled_w.en.eq(issuing)]
-                        m.d.sync += period.eq(period + 1)
+                        m.d.sync += [state_held.eq(store_r.data), param_held.eq(param_now), index_held.eq(period),
+                                     hist_pending.eq(writing & result.spike), hist_index.eq(result_index)]
+                        m.d.comb += advance.eq(1)
+                        with m.If(issuing & filled_r.data):
+                            m.d.sync += phase.eq(2)
+                        with m.Else():  # no input: to the datapath now, with zero accumulators
+                            m.d.sync += [dp_valid.eq(issuing), dp_index.eq(period), dp_state.eq(store_r.data),
+                                         dp_params.eq(param_now), *(dp_acc[c].eq(0) for c in range(channels))]
+                            with m.If(writing & result.spike):
+                                m.d.sync += phase.eq(3)
+                            with m.Else():
+                                m.d.comb += period_over.eq(1)
+                    with m.Case(2):  # C: its accumulators (to the datapath in the next cycle)
+                        m.d.comb += store_addr.eq(neurons + period)
+                        m.d.sync += load_acc.eq(1)
                         with m.If(hist_pending):
-                            m.d.sync += write_pointer.eq(write_pointer + 1)
-                            with m.If((write_pointer - starts[oldest])[:hist_bits + 1] >= self.history):
-                                m.d.sync += overflow.eq(1)
-                        with m.If(period == neurons + ahead(self.latency) - 1):
-                            m.next = "CLASS" if classes else "END"
-                            m.d.sync += cls.eq(0)
+                            m.d.sync += phase.eq(3)
+                        with m.Else():
+                            m.d.comb += period_over.eq(1)
+                    with m.Case(3):  # D: the written update's spike to the history
+                        m.d.comb += [store_addr.eq(2 * neurons + write_pointer[:hist_bits]),
+                                     store_data.eq(hist_index), store_we.eq(1), period_over.eq(1)]
+                        m.d.sync += write_pointer.eq(write_pointer + 1)
+                        with m.If((write_pointer - starts[oldest])[:hist_bits + 1] >= self.history):
+                            m.d.sync += overflow.eq(1)
+                with m.If(period_over):
+                    m.d.sync += [period.eq(period + 1), phase.eq(0)]
+                    with m.If(period == neurons + k - 1):
+                        m.next = "CLASS" if classes else "END"
+                        m.d.sync += cls.eq(0)
             with m.State("CLASS"):  # the window of this delay's source step in the history
                 delay_of = Array(Const(d, range(slots + 1)) for d, _ in classes or [(1, [])])[cls]
                 first = Signal(range(slots))
@@ -516,12 +553,11 @@ class SerialNetworkCore(wiring.Component):
                     m.d.comb += step_start.eq(1)
                     m.next = "SWEEP"
 
-        # the datapath's update registered; written (and reported) in the next period's third cycle
-        out_valid, out_index = stage_valid[-1], stage_index[-1]
-        with m.If(sweep_writes):
-            m.d.sync += result_valid.eq(0)
-        with m.If(out_valid):
-            m.d.sync += [result_valid.eq(1), result_index.eq(out_index), result.eq(dp.update)]
+        # a neuron's accumulators, read in the cycle before (C), to the datapath with what B kept (the read data holds
+        # through a following write)
+        with m.If(load_acc):
+            m.d.sync += [dp_valid.eq(1), dp_index.eq(index_held), dp_state.eq(state_held), dp_params.eq(param_held),
+                         *(dp_acc[c].eq(store_r.data[c * acc_bits:(c + 1) * acc_bits]) for c in range(channels))]
         m.d.comb += [self.monitor.valid.eq(sweep_writes), self.monitor_valid.eq(sweep_writes),
                      self.monitor.timestep.eq(timestep), self.monitor.index.eq(result_index),
                      self.monitor.lanes[0].eq(result)]

@@ -13,6 +13,7 @@ from lapicque.hdl.serial_network import (
     SerialNetworkCore,
     ahead,
     check_serial_core,
+    filled_by,
     serial_history,
     serial_step_cycles,
     word_bits,
@@ -31,8 +32,11 @@ def test_the_serial_core_is_the_model_update_for_update(latency, generate, varie
     steps = 24
     cycles, compiled, spikes = checked_run(net, steps, latency, generate, serial=True)
     assert cycles == [serial_step_cycles(net, compiled, spikes, t, latency) for t in range(steps)]
-    # the sweep alone is four cycles a neuron; the rows add to it
-    assert min(cycles) >= 4 * (net.neurons + ahead(latency)) and max(cycles) > 4 * (net.neurons + ahead(latency)) + 40
+    # the sweep alone is two cycles a neuron, one more for each with input and for each spike; the rows add to it
+    sweep = 2 * (net.neurons + ahead(latency))
+    assert min(cycles) >= sweep and max(cycles) > sweep + 40
+    assert [filled_by(compiled, spikes, t) for t in range(3)][0] == set() and any(filled_by(compiled, spikes, t)
+                                                                                for t in range(steps))
 
 
 def test_a_scaled_cuba_runs_bit_exact_with_its_keys_hashed_on_the_fly():

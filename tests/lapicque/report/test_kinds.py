@@ -91,6 +91,9 @@ def test_a_float_error_beyond_its_bound_fails_even_without_counted_violations(tm
     data = json.loads((run / "summary.json").read_text())
     page = render([load_run(run)])
     assert checks(page)["max_float_error_lsb"]["passed"]
+    # the headline numbers: the run's cycles beside issue 20's bound and the floor no run beats
+    numbers = section(load_run(run)).numbers
+    assert numbers["cycles_per_step_floor"] == data["cycles_per_step_floor"] <= numbers["cycles_per_step"]
     # where the time went: a row per part, each the summary's seconds
     for part, seconds in data["time_split"].items():
         name = part.removesuffix("_s").replace("_", " ")
