@@ -233,6 +233,7 @@ def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: f
                   seed: int | None = None, dt_ms: float = 0.1, console=None,
                   generator_width: int = BOARD_GENERATOR_WIDTH) -> dict:
     """Synthesise, place and route the network's board top; writes OUT/report.json and the bitstream."""
+    from lapicque.hdl.network import history_depth
     from lapicque.hdl.serial_network import STORE
 
     from .flow import BITSTREAM_SUFFIX, NAME, _console, run_tools, tool_versions
@@ -270,6 +271,10 @@ def build_network(board: Board, net, rows, out: Path, *, name: str, clock_mhz: f
                                     if getattr(part, "procedural", None) is not None],
         "lanes": net.lanes,
         "core": top.kind,
+        # the spike history's entries, and what the worst case needs (every neuron spiking in each of the last
+        # max_delay steps): a run that needs more raises the core's sticky `history_overflow`
+        "history_entries": top.core.history,
+        "history_worst_case": history_depth(net),
         "generator_width": top.core.generator_width,
         "widths": {k: getattr(net.widths, k) for k in ("v", "i", "w", "bias", "ext", "refractory")},
         "resources": results["resources"],

@@ -28,6 +28,9 @@ def section(run: Run) -> Section:
     sec.config = [("board", f"{r['board']} ({r['device']})"),
                   ("network", f"{r['network']}: {r['neurons']} neurons ({populations}), {r['synapses']:,} synapses, "
                               f"{r['lanes']} lane(s); rows regenerated: {regenerated}"),
+                  ("core", r.get("core", "parallel")  # (folders from before the serial core have no key)
+                   + (f"; spike history {r['history_entries']:,} entries (worst case {r['history_worst_case']:,})"
+                      if "history_entries" in r else "")),
                   ("clock", f"target {r['clock_target_mhz']} MHz, PLL {r['clock_mhz']} MHz"),
                   ("speed", f"{r['cycles_per_step']:g} cycles per step (the core's replay over "
                             f"{r['steps_simulated']} steps of the fixed model, {r['spikes_per_step']:g} spikes per "

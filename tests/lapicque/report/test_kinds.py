@@ -168,6 +168,10 @@ def test_a_network_build_is_its_own_kind_and_each_verdict_follows_its_value(tmp_
     assert not slow["fmax_mhz"]["passed"]
     nan = checks(render([load_run(network_build_report(tmp_path / "nan", realtime_factor=float("nan")))]))
     assert not nan["realtime_factor"]["passed"]
+    # the iCEBreaker's serial core says so, with its spike history against the worst case
+    serial = render([load_run(network_build_report(tmp_path / "serial", board="icebreaker", core="serial",
+                                                   history_entries=8192, history_worst_case=8000))])
+    assert "serial; spike history 8,192 entries (worst case 8,000)" in serial and verdict(serial)
 
 
 def soak_folder(tmp_path, mismatches: int, stopped: str, listed: int = 2):
