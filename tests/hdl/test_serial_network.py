@@ -14,6 +14,7 @@ from lapicque.hdl.serial_network import (
     ahead,
     check_serial_core,
     filled_by,
+    init_cycles,
     serial_history,
     serial_step_cycles,
     word_bits,
@@ -100,3 +101,27 @@ def test_what_the_serial_core_cannot_run_is_refused_in_one_line():
         check_serial_core(small_example(2))
     with pytest.raises(LapicqueError, match="no external Poisson input"):
         check_serial_core(brunel_spec("AI", 40, 1.0, seed=3, lanes=1)[0])
+
+
+def test_the_run_is_taken_once_the_initial_state_is_copied_in():
+    """After reset the core copies the initial membranes into the store (SPRAM takes no initial contents), a word
+    a cycle: `run` is ready exactly `init_cycles` cycles on, and not busy before."""
+    from amaranth.sim import Simulator
+
+    net = small_example(1)
+    core = SerialNetworkCore(net, hardware_rows(net))
+    seen = {}
+
+    async def bench(ctx):
+        for cycle in range(200):
+            if ctx.get(core.run.ready):
+                seen["ready"] = cycle
+                return
+            assert not ctx.get(core.busy)
+            await ctx.tick()
+
+    sim = Simulator(core)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen["ready"] == init_cycles(net) == net.neurons + 1
