@@ -81,7 +81,6 @@ class NetworkBoardTop(Elaboratable):
         self.kind = core_kind(board)
         if self.kind == "serial":
             self.core = SerialNetworkCore(net, rows, latency=latency)
-            self.core.generator_width = 1
         else:
             self.core = NetworkCore(net, rows, latency=latency, generator_width=min(generator_width, net.lanes))
 
@@ -116,17 +115,15 @@ def estimate_network(board: Board, net, rows, generator_width: int = BOARD_GENER
     """The serial core's (`estimate_serial`) on a board with SPRAM; else block RAMs per memory kind (per lane: state,
     parameters, history, both accumulator banks per channel, row info and entries; per regenerated projection:
     row keys and per-source weights), multipliers (per lane one per channel and the leak) and logic."""
-    from lapicque.hdl.network import history_depth, population_words, row_tables
+    from lapicque.hdl.network import history_depth, population_words, row_field_bits, row_tables, skip_tables
 
     if core_kind(board) == "serial":
         return estimate_serial(board, net, rows)
     configs = ICE40_BRAM if board.family == "ice40" else ECP5_BRAM
-    tables = list(dict.fromkeys(tuple(part.procedural.table) for part in rows
-                                if getattr(part, "procedural", None) is not None))
+    tables = skip_tables(rows)
     lanes, depth, channels = net.lanes, net.depth, len(net.channels)
     rowinfo, entries, _ = row_tables(net, rows)
-    entry_bits = max(1, max(bits_for(len(e) + 1) for e in entries))
-    length_bits = max(1, max((length for lane in rowinfo for _, length in lane), default=0).bit_length())
+    entry_bits, length_bits = row_field_bits(rowinfo, entries)
     memories = {
         "state": lanes * bram_blocks(depth, state_layout(net).size, configs),
         # none when every population's neurons share their parameters (a word per population, in logic)
@@ -164,14 +161,12 @@ def estimate_serial(board: Board, net, rows) -> NetworkEstimate:
     """The serial core: SPRAMs for its store (state, accumulators, history), block RAM for what never changes
     (initial membranes, `filled` bits, parameters unless a word per population, stored rows, skip tables,
     per-source weights), no DSP block (its multiplies are logic: synthesis runs without -dsp), and its logic."""
-    from lapicque.hdl.network import population_words, row_tables
+    from lapicque.hdl.network import population_words, row_field_bits, row_tables, skip_tables
     from lapicque.hdl.serial_network import SPRAM_DEPTH, serial_history, store_depth, word_bits
 
     rowinfo, entries, _ = row_tables(net, rows)
-    entry_bits = max(1, bits_for(len(entries[0]) + 1))
-    length_bits = max(1, max((length for _, length in rowinfo[0]), default=0).bit_length())
-    tables = list(dict.fromkeys(tuple(part.procedural.table) for part in rows
-                                if getattr(part, "procedural", None) is not None))
+    entry_bits, length_bits = row_field_bits(rowinfo, entries)
+    tables = skip_tables(rows)
     depth = net.neurons
     memories = {
         "initial": bram_blocks(depth, net.widths.v, ICE40_BRAM),
@@ -209,8 +204,8 @@ def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int
     core), and what they make at `clock_mhz`: timesteps per second and the factor against biological time (dt_ms
     per step)."""
     from lapicque.golden.network_model import NetworkModel
-    from lapicque.hdl.network import lane_lengths, step_cycles
-    from lapicque.hdl.serial_network import serial_step_cycles
+    from lapicque.hdl.network import lane_lengths
+    from lapicque.hdl.serial_network import replay_step
 
     model = NetworkModel(net, compiled=rows)
     lengths = lane_lengths(rows, net.lanes)
@@ -218,10 +213,7 @@ def realtime(net, rows, latency: int, clock_mhz: float, dt_ms: float, steps: int
     for t in range(steps):
         result = model.step()
         spikes_by_step.append([int(n) for n in result.spike.nonzero()[0]])
-        if kind == "serial":
-            cycles += serial_step_cycles(net, rows, spikes_by_step, t, latency)
-        else:
-            cycles += step_cycles(net, rows, spikes_by_step, t, latency, lengths, generator_width)
+        cycles += replay_step(kind, net, rows, spikes_by_step, t, latency, lengths, generator_width)
     per_step = cycles / steps
     steps_per_s = clock_mhz * 1e6 / per_step
     return {"cycles_per_step": round(per_step, 2), "steps_simulated": steps,

@@ -378,6 +378,41 @@ def row_tables(net, rows):
     return rowinfo, entries, bases
 
 
+def row_field_bits(rowinfo, entries) -> tuple[int, int]:
+    """The row info's fields (`row_tables`' per-lane lists): an entry address's bits and a row length's bits."""
+    entry_bits = max(1, max(bits_for(len(e) + 1) for e in entries))
+    length_bits = max(1, max((length for lane in rowinfo for _, length in lane), default=0).bit_length())
+    return entry_bits, length_bits
+
+
+def skip_tables(rows) -> list[tuple[int, ...]]:
+    """The distinct skip tables of the regenerated projections, in order: one row generator each (CUBA's four
+    projections share one)."""
+    return list(dict.fromkeys(tuple(part.procedural.table) for part in rows
+                              if getattr(part, "procedural", None) is not None))
+
+
+def population_word(net, shared: list[int], neuron):
+    """The parameter word of `neuron`'s population (a multiplexer on its index; `shared`: `population_words`)."""
+    word = Const(shared[-1], param_layout(net).size)
+    for start, value in reversed(list(zip(list(net.offsets.values())[1:], shared[:-1], strict=True))):
+        word = Mux(neuron < start, value, word)
+    return word
+
+
+def first_projection(rows, order: list[int], class_of: list[int], cls, x, after=None):
+    """(any, position): the first projection in `order` (projection indices, delay class by class; `class_of`:
+    each position's class) after position `after` (a Signal, or None for the first) of the class `cls` whose
+    source population holds neuron `x`: a spike visits only its own projections."""
+    hits = [(x >= rows[k].source_offset) & (x < rows[k].source_offset + rows[k].source_size)
+            & (cls == class_of[i]) & (Const(1) if after is None else after < i)
+            for i, k in enumerate(order)]
+    position = Const(0, range(max(1, len(order))))
+    for i in reversed(range(len(order))):
+        position = Mux(hits[i], i, position)
+    return (Cat(*hits).any() if hits else Const(0)), position
+
+
 class NetworkCore(wiring.Component):
     """`net` with its projections' rows (`rows`: objects with source_offset, source_size, channel, delay and a
     CSR `rows` matrix whose columns are global targets, as `lapicque.golden.network_model.compile_network`
@@ -406,8 +441,7 @@ class NetworkCore(wiring.Component):
         if procedural and net.lanes & (net.lanes - 1):
             raise ValueError(f"lanes = {net.lanes}: regenerated rows need a power of two (a target's lane is its low "
                              "bits)")
-        # one generator per distinct skip table (CUBA's four projections share one)
-        self.tables = list(dict.fromkeys(tuple(part.procedural.table) for part in procedural))
+        self.tables = skip_tables(self.rows)
         self.slots = net.max_delay + 1
         self.history = history_depth(net, history)
         super().__init__({
@@ -449,8 +483,7 @@ class NetworkCore(wiring.Component):
 
         # -- per-lane memories ------------------------------------------------------------------------
         rowinfo, entries, bases = row_tables(net, self.rows)
-        entry_bits = max(1, max(bits_for(len(e) + 1) for e in entries))
-        length_bits = max(1, max((length for lane in rowinfo for _, length in lane), default=0).bit_length())
+        entry_bits, length_bits = row_field_bits(rowinfo, entries)
         info_layout = data.StructLayout({"start": unsigned(entry_bits), "length": unsigned(length_bits)})
         entry_layout = data.StructLayout({"target": unsigned(idx_bits), "weight": signed(net.widths.w)})
         state_r, state_w, param_r, hist_r, hist_w, info_r, entry_r = ([] for _ in range(7))
@@ -550,11 +583,7 @@ class NetworkCore(wiring.Component):
                 m.d.sync += param_data.eq(param_r[lane].data)
                 m.d.comb += param_r[lane].addr.eq(index)
             else:  # the population's word, by the neuron's index (the read's, a cycle after the issue)
-                neuron = read_index * lanes + lane
-                word = Const(shared[-1], param_layout(net).size)
-                for start, value in reversed(list(zip(list(net.offsets.values())[1:], shared[:-1], strict=True))):
-                    word = Mux(neuron < start, value, word)
-                m.d.sync += param_data.eq(word)
+                m.d.sync += param_data.eq(population_word(net, shared, read_index * lanes + lane))
             state_held = Signal.like(state_data, name=f"state_held{lane}")
             param_held = Signal.like(param_data, name=f"param_held{lane}")
             acc_held = [Signal(signed(net.acc_bits), name=f"acc_held{lane}_{c}") for c in range(channels)]
@@ -589,16 +618,8 @@ class NetworkCore(wiring.Component):
         proj = Array(Const(k, range(max(1, len(self.rows)))) for k in order or [0])[member]
         class_of = [c for c, (_, members) in enumerate(classes) for _ in members]
 
-        def first_match(x, after):
-            """(any, position): the first projection in `order` after position `after` (a Signal, or -1) of the
-            class `cls` whose source population holds neuron `x`: a spike visits only its own projections."""
-            hits = [(x >= self.rows[k].source_offset) & (x < self.rows[k].source_offset + self.rows[k].source_size)
-                    & (cls == class_of[i]) & (Const(1) if isinstance(after, int) else after < i)
-                    for i, k in enumerate(order)]
-            position = Const(0, range(max(1, len(order))))
-            for i in reversed(range(len(order))):
-                position = Mux(hits[i], i, position)
-            return Cat(*hits).any() if hits else Const(0), position
+        def first_match(x, after=None):  # the spike's first projection of this delay (after position `after`)
+            return first_projection(self.rows, order, class_of, cls, x, after)
         late = int(self.inject_bug == "window_one_step_late")
         class_slot = Array(Const((slots + 1 - d - late) % slots, range(slots)) for d, _ in classes or [(1, [])])[cls]
         # delay 1: the window's end is the history's write pointer, moving while the sweep runs; registered when
@@ -700,7 +721,7 @@ class NetworkCore(wiring.Component):
                      reading_lane[1].eq(reading_lane[0])]
         arrived = Signal(target_bits + 1)
         m.d.comb += arrived.eq(Array(history_regs)[reading_lane[1]] * lanes + reading_lane[1])
-        relevant, _ = first_match(arrived, -1)
+        relevant, _ = first_match(arrived)
         push_spike, pop_spike = Signal(), Signal()
         m.d.comb += push_spike.eq(reading[1] & relevant)
         with m.If(push_spike):
@@ -710,7 +731,7 @@ class NetworkCore(wiring.Component):
             m.d.sync += spike_head.eq(Mux(spike_head == SPIKE_QUEUE - 1, 0, spike_head + 1))
         m.d.sync += spikes_queued.eq(spikes_queued + push_spike - pop_spike)
         next_spike = spike_queue[spike_head]
-        _, next_first = first_match(next_spike, -1)  # queued spikes have one: the reader kept only those
+        _, next_first = first_match(next_spike)  # queued spikes have one: the reader kept only those
         reader_done = ~any_waiting & ~reading[0] & ~reading[1] & (spikes_queued == 0)
 
         # stored rows: the front end reads a (spike, projection)'s row info in every lane at once (`launch`; its

@@ -167,7 +167,6 @@ class RowGenerator(wiring.Component):
         return m
 
 
-
 class SerialHash(wiring.Component):
     """lowbias32 of one number in `LATENCY` cycles without a multiplier: each multiply by its constant as shifted
     adds of `BITS_PER_CYCLE` of the constant's bits a cycle (the small device's row keys: one hash per row, where

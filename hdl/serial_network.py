@@ -50,12 +50,18 @@ from .layouts import TIMESTEP_BITS, bits_for, channel_field, param_layout, state
 from .network import (
     Mux_mod,
     delay_classes,
+    first_projection,
     history_depth,
+    lane_lengths,
     monitor_layout,
     param_words,
+    population_word,
     population_words,
     regenerated_constants,
+    row_field_bits,
     row_tables,
+    skip_tables,
+    step_cycles,
 )
 from .procedural import LATENCY as GENERATOR_LATENCY
 from .procedural import RowGenerator, SerialHash, target_layout
@@ -162,6 +168,16 @@ def filled_by(rows, spikes_by_step: list[list[int]], step: int) -> set[int]:
     return targets
 
 
+def replay_step(core: str, net, rows, spikes_by_step: list[list[int]], step: int, latency: int,
+                lengths: list[np.ndarray] | None = None, generator_width: int | None = None) -> int:
+    """The cycles the `core` ("parallel": `hdl.network.step_cycles`, with `lengths` and `generator_width`;
+    "serial": `serial_step_cycles`) takes for timestep `step`."""
+    if core == "serial":
+        return serial_step_cycles(net, rows, spikes_by_step, step, latency)
+    return step_cycles(net, rows, spikes_by_step, step, latency,
+                       lane_lengths(rows, net.lanes) if lengths is None else lengths, generator_width)
+
+
 def init_cycles(net) -> int:
     """Cycles from reset to the core taking a run: the initial state copied into the store, a word a cycle."""
     return net.neurons + 1
@@ -189,6 +205,9 @@ class SerialNetworkCore(wiring.Component):
     `timestep`, `monitor` (every update, in the cycle its state is written), `monitor_valid`, `step_cycles`,
     `step_done`, `history_overflow` (sticky)."""
 
+    #: numbers its row generators draw a cycle (what a board build reports beside the parallel core's)
+    generator_width = 1
+
     def __init__(self, net, rows, *, latency: int = 1, history: int | None = None, inject_bug: str | None = None):
         if inject_bug is not None and inject_bug not in BUGS + DATAPATH_BUGS:
             raise ValueError(f"unknown bug {inject_bug!r}; one of {', '.join(BUGS + DATAPATH_BUGS)}")
@@ -199,8 +218,7 @@ class SerialNetworkCore(wiring.Component):
         self.history = serial_history(net, history)
         self.word_bits = word_bits(net)
         self.depth = store_depth(net, self.history)
-        procedural = [part for part in self.rows if getattr(part, "procedural", None) is not None]
-        self.tables = list(dict.fromkeys(tuple(part.procedural.table) for part in procedural))
+        self.tables = skip_tables(self.rows)
         super().__init__({
             "run": In(stream.Signature(unsigned(16))),
             "busy": Out(1),
@@ -291,10 +309,7 @@ class SerialNetworkCore(wiring.Component):
         if shared is None:
             m.d.comb += [params_r.addr.eq(period), param_now.eq(params_r.data)]  # the address is the period's
         else:  # the population's word, by the neuron's index
-            word = Const(shared[-1], param_layout(net).size)
-            for start, value in reversed(list(zip(list(net.offsets.values())[1:], shared[:-1], strict=True))):
-                word = Mux(period < start, value, word)
-            m.d.comb += param_now.eq(word)
+            m.d.comb += param_now.eq(population_word(net, shared, period))
 
         # -- propagation's parts -----------------------------------------------------------------------
         classes = delay_classes(rows)
@@ -307,18 +322,7 @@ class SerialNetworkCore(wiring.Component):
         spike = Signal(idx_bits)
         target_bits = bits_for(neurons)
 
-        def matches(x, after):
-            """(any, position): the first projection in `order` after position `after` (a Signal, or None) of class
-            `cls` whose source population holds neuron `x`."""
-            hits = [(x >= rows[k].source_offset) & (x < rows[k].source_offset + rows[k].source_size)
-                    & (cls == class_of[i]) & (Const(1) if after is None else after < i)
-                    for i, k in enumerate(order)]
-            position = Const(0, range(max(1, len(order))))
-            for i in reversed(range(len(order))):
-                position = Mux(hits[i], i, position)
-            return (Cat(*hits).any() if hits else Const(0)), position
-
-        more, next_member = matches(spike, member)
+        more, next_member = first_projection(rows, order, class_of, cls, spike, member)
         parts = rows or [_NoRows()]
         source_offset = Array(Const(p.source_offset, target_bits + 1) for p in parts)[proj]
         channel_of = Array(Const(p.channel, range(channels)) for p in parts)[proj]
@@ -326,8 +330,7 @@ class SerialNetworkCore(wiring.Component):
         m.d.comb += row_of_spike.eq(spike - source_offset)
         # stored rows: their row info (start, length) and entries (target, weight), ROMs read a cycle on
         rowinfo, entries, bases = row_tables(net, rows)
-        entry_bits = max(1, bits_for(len(entries[0]) + 1))
-        length_bits = max(1, max((length for _, length in rowinfo[0]), default=0).bit_length())
+        entry_bits, length_bits = row_field_bits(rowinfo, entries)
         info_rom = Memory(shape=unsigned(entry_bits + length_bits), depth=max(1, len(rowinfo[0])),
                           init=[start | (length << entry_bits) for start, length in rowinfo[0]])
         entry_rom = Memory(shape=unsigned(idx_bits + net.widths.w), depth=max(1, len(entries[0])), init=entries[0])
@@ -480,7 +483,7 @@ class SerialNetworkCore(wiring.Component):
                     m.d.sync += cls.eq(cls + 1)
                     m.next = "CLASS"
             with m.State("SPIKE"):  # the spike read; its first projection of this delay
-                any_match, first_member = matches(store_r.data[:idx_bits], None)
+                any_match, first_member = first_projection(rows, order, class_of, cls, store_r.data[:idx_bits])
                 m.d.sync += [spike.eq(store_r.data[:idx_bits]), member.eq(first_member)]
                 m.next = "HISTORY"
                 with m.If(any_match):
@@ -578,5 +581,5 @@ class _NoRows:
     procedural = None
 
 
-__all__ = ["BUGS", "SerialNetworkCore", "check_serial_core", "init_cycles", "serial_history", "serial_step_cycles",
-           "word_bits"]
+__all__ = ["BUGS", "SerialNetworkCore", "check_serial_core", "init_cycles", "replay_step", "serial_history",
+           "serial_step_cycles", "word_bits"]

@@ -135,8 +135,7 @@ class StepChecker:
     def feed(self, beats: np.ndarray) -> None:
         """Check the beats of whole steps ([steps x depth, bits])."""
         from lapicque.golden.network_model import SATURATION_FLAGS
-        from lapicque.hdl.network import step_cycles
-        from lapicque.hdl.serial_network import serial_step_cycles
+        from lapicque.hdl.serial_network import replay_step
 
         start = time.perf_counter()
         net, depth = self.net, self.net.depth
@@ -167,12 +166,8 @@ class StepChecker:
                                        "model_v": int(r.state.v[n])})
             fired = np.flatnonzero(r.spike).tolist()
             self.spikes_by_step.append(fired)
-            if self.core == "serial":
-                self.expected_steps.append(serial_step_cycles(net, self.compiled, self.spikes_by_step, t,
-                                                              self.latency))
-            else:
-                self.expected_steps.append(step_cycles(net, self.compiled, self.spikes_by_step, t, self.latency,
-                                                       self.lengths))
+            self.expected_steps.append(replay_step(self.core, net, self.compiled, self.spikes_by_step, t,
+                                                   self.latency, self.lengths))
             # the bound of issue 20: max(N / lanes, the step's fan-out / lanes) + the pipeline's latency (with
             # external input, its draws' pipeline too)
             self.bound += max(depth, self.fan_out[fired].sum() / net.lanes) + self.pipeline

@@ -125,13 +125,10 @@ def net(*, network: str = "cuba", backend: str = "float", regime: str = "AI", du
         raise LapicqueError(f"--lanes {lanes} is out of range; allowed 1 to 64")
     if lanes is not None and backend != "rtl":
         raise LapicqueError("--lanes is for --backend rtl")
-    if backend == "rtl" or core != "parallel":  # (the simulator's module only when it is wanted)
-        from lapicque.sim.network import CORES, check_core
-
-        if core not in CORES:
-            raise LapicqueError(f"unknown network core {core!r}; choose one of {', '.join(CORES)}")
-        if backend != "rtl":
-            raise LapicqueError("--core is for --backend rtl")
+    if core != "parallel" and backend != "rtl":  # (an unknown core: `check_core` below, before any work)
+        raise LapicqueError("--core is for --backend rtl")
+    if backend == "rtl":  # the simulator's module only when it is wanted
+        from lapicque.sim.network import check_core
     build0 = time.perf_counter()
     if network.endswith(".toml"):  # a network file: populations and projections in codes
         from lapicque.network_spec import load_network
